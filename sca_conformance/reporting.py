@@ -1,0 +1,337 @@
+"""What the run tells: requirement labels and severity, SHOULD warnings, the failure flag
+the evidence collectors read, and the requirement coverage matrix."""
+
+from __future__ import annotations
+
+import html
+import json
+import platform
+import shutil
+import subprocess
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Generator
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import allure
+import pytest
+
+from sca_conformance.catalog import CATALOG
+from sca_conformance.config import SETTINGS
+from sca_conformance.requirements import CONTRACT_URL, RequirementViolation, registry, requirement
+
+EPIC = "Strong Customer Authentication"
+FEATURES = {
+    "onboarding": "Onboarding (KYC)",
+    "payment_history": "Payment history",
+    "external_payment": "External payments",
+    "card_details": "Card details",
+    "card_activation": "Card activation",
+    "lifecycle": "Consent lifecycle",
+    "security": "Security",
+    "errors": "Errors",
+}
+SEVERITY = {"MUST": allure.severity_level.CRITICAL, "SHOULD": allure.severity_level.NORMAL}
+FAILED_CALL = pytest.StashKey[pytest.TestReport]()
+REQUIREMENTS = "requirements"
+
+
+def requirement_ids(item: pytest.Item) -> list[str]:
+    ids: list[str] = []
+    for mark in item.iter_markers("requirement"):
+        ids.extend(mark.args)
+    return ids
+
+
+def action_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    for value in callspec.params.values():
+        name = getattr(value, "name", value)
+        if isinstance(name, str) and name in CATALOG:
+            return name
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        ids = requirement_ids(item)
+        for requirement_id in ids:
+            try:
+                requirement(requirement_id)
+            except KeyError as error:
+                raise pytest.UsageError(f"{item.nodeid}: {error.args[0]}") from None
+        if ids:
+            levels = {requirement(i).level for i in ids}
+            item.add_marker(pytest.mark.must if "MUST" in levels else pytest.mark.should)
+            item.user_properties.append((REQUIREMENTS, ",".join(ids)))
+        action = action_of(item)
+        if action:
+            item.add_marker(getattr(pytest.mark, action))
+
+
+@pytest.fixture(autouse=True)
+def _allure_labels(request: pytest.FixtureRequest) -> None:
+    item = request.node
+    ids = requirement_ids(item)
+    allure.dynamic.epic(EPIC)
+    action = action_of(item)
+    concern = next((m for m in ("lifecycle", "security", "errors") if item.get_closest_marker(m)),
+                   None)
+    allure.dynamic.feature(FEATURES.get(action or concern or "", "General"))
+    story = (item.function.__doc__ or item.originalname).strip().splitlines()[0]  # type: ignore[attr-defined]
+    allure.dynamic.story(story)
+    if ids:
+        level = "MUST" if any(requirement(i).level == "MUST" for i in ids) else "SHOULD"
+        allure.dynamic.severity(SEVERITY[level])
+        allure.dynamic.tag(level, *ids)
+        for requirement_id in ids:
+            allure.dynamic.label("requirement", requirement_id)
+            allure.dynamic.link(requirement(requirement_id).anchor, name=requirement_id)
+
+
+SOFT = pytest.StashKey[list[RequirementViolation]]()
+
+
+class SoftChecks:
+    """Runs SHOULD checks inside a longer flow without stopping it; the verdict comes at
+    the end of the test. A MUST violation still stops the test at once."""
+
+    def __init__(self, item: pytest.Item) -> None:
+        self.violations = item.stash.setdefault(SOFT, [])
+
+    def __call__(self, check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return check(*args, **kwargs)
+        except RequirementViolation as violation:
+            if violation.level == "MUST":
+                raise
+            self.violations.append(violation)
+            return None
+
+
+@pytest.fixture
+def should(request: pytest.FixtureRequest) -> SoftChecks:
+    return SoftChecks(request.node)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+    """A SHOULD violation warns (xfail) unless --strict; a MUST violation fails."""
+    try:
+        result = yield
+    except RequirementViolation as violation:
+        if violation.level == "SHOULD" and not item.config.stash[SETTINGS].strict:
+            pytest.xfail(f"SHOULD warning [{violation.requirement.id}] {violation}")
+        raise
+    soft = item.stash.get(SOFT, [])
+    if soft:
+        ids = ",".join(sorted({v.requirement.id for v in soft}))
+        message = "; ".join(str(v) for v in soft)
+        if not item.config.stash[SETTINGS].strict:
+            pytest.xfail(f"SHOULD warning [{ids}] {message}")
+        raise soft[0]
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.failed and report.when in ("setup", "call"):
+        item.stash[FAILED_CALL] = report
+    return report
+
+
+# The coverage matrix, built where every report arrives (the controller under xdist) --------
+
+
+class CoverageMatrix:
+    """Registered as a plugin object: every test report of the run passes through it."""
+
+    def __init__(self) -> None:
+        self.results: dict[str, dict[str, str]] = defaultdict(dict)
+        self.warnings: list[tuple[str, str]] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        ids = next((value for key, value in report.user_properties if key == REQUIREMENTS), "")
+        outcome = self.outcome(report)
+        if outcome is None:
+            return
+        if outcome == "warning":
+            self.warnings.append((report.nodeid, str(getattr(report, "wasxfail", ""))))
+        for requirement_id in filter(None, str(ids).split(",")):
+            previous = self.results[requirement_id].get(report.nodeid)
+            if previous in (None, "passed"):
+                self.results[requirement_id][report.nodeid] = outcome
+
+    @staticmethod
+    def outcome(report: pytest.TestReport) -> str | None:
+        if report.when == "call":
+            if hasattr(report, "wasxfail"):
+                return "warning"
+            return report.outcome
+        if report.when == "setup" and not report.passed:
+            return "skipped" if report.skipped else "error"
+        if report.when == "teardown" and report.failed:
+            return "error"
+        return None
+
+    def rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for requirement_id, req in registry().items():
+            tests = self.results.get(requirement_id, {})
+            outcomes = set(tests.values())
+            if not tests:
+                verdict = "uncovered"
+            elif outcomes & {"failed", "error"}:
+                verdict = "FAILED"
+            elif "warning" in outcomes:
+                verdict = "warning"
+            elif outcomes == {"skipped"}:
+                verdict = "skipped"
+            else:
+                verdict = "passed"
+            rows.append({"id": requirement_id, "level": req.level, "verdict": verdict,
+                         "tests": tests, "text": req.text})
+        return rows
+
+
+MATRIX = pytest.StashKey[CoverageMatrix]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    matrix = CoverageMatrix()
+    config.stash[MATRIX] = matrix
+    config.pluginmanager.register(matrix, "sca-coverage-matrix")
+
+
+def _ran_requirement_tests(config: pytest.Config) -> bool:
+    return bool(config.stash[MATRIX].results)
+
+
+def pytest_terminal_summary(
+    terminalreporter: Any, exitstatus: int, config: pytest.Config
+) -> None:
+    if hasattr(config, "workerinput") or not _ran_requirement_tests(config):
+        return
+    matrix = config.stash[MATRIX]
+    write = terminalreporter.write_line
+    if matrix.warnings:
+        terminalreporter.section("SHOULD warnings (--strict makes them fail)")
+        for nodeid, message in matrix.warnings:
+            write(f"{message.split(']')[0].removeprefix('SHOULD warning [')}: {nodeid}")
+            write(f"    {message}")
+    terminalreporter.section("requirement coverage matrix")
+    for row in matrix.rows():
+        tests = row["tests"]
+        write(f"{row['id']:<11} {row['level']:<6} {row['verdict']:<9} {len(tests):>3} test(s)")
+    uncovered = [row["id"] for row in matrix.rows() if row["verdict"] == "uncovered"]
+    write(f"uncovered: {', '.join(uncovered) if uncovered else 'none'}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if hasattr(config, "workerinput") or not _ran_requirement_tests(config):
+        return
+    rows = config.stash[MATRIX].rows()
+    results_dir = config.getoption("--alluredir", None)
+    out = Path(results_dir).parent if results_dir else Path("reports")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "coverage-matrix.json").write_text(json.dumps(rows, indent=2))
+    (out / "coverage-matrix.md").write_text(matrix_markdown(rows))
+    if results_dir:
+        write_allure_extras(config, Path(results_dir), rows)
+
+
+def matrix_markdown(rows: list[dict[str, Any]]) -> str:
+    lines = ["| Requirement | Level | Result | Tests |", "|---|---|---|---|"]
+    for row in rows:
+        tests = "<br>".join(f"`{nodeid}` {outcome}" for nodeid, outcome in row["tests"].items())
+        lines.append(f"| {row['id']} | {row['level']} | {row['verdict']} | {tests or '—'} |")
+    return "\n".join(lines) + "\n"
+
+
+def matrix_html(rows: list[dict[str, Any]]) -> str:
+    colour = {"passed": "#1a7f37", "FAILED": "#cf222e", "warning": "#9a6700",
+              "uncovered": "#6e7781", "skipped": "#6e7781"}
+    body = "".join(
+        f"<tr><td><a href='{CONTRACT_URL}'>{row['id']}</a></td><td>{row['level']}</td>"
+        f"<td style='color:{colour[row['verdict']]}'><b>{row['verdict']}</b></td>"
+        f"<td>{html.escape(row['text'])}</td><td>"
+        + "<br>".join(f"{html.escape(n)} — {o}" for n, o in row["tests"].items())
+        + "</td></tr>"
+        for row in rows
+    )
+    return (
+        "<html><body style='font-family:sans-serif'><table border=1 cellpadding=4 "
+        "style='border-collapse:collapse'><tr><th>ID</th><th>Level</th><th>Result</th>"
+        f"<th>Requirement</th><th>Tests</th></tr>{body}</table></body></html>"
+    )
+
+
+def write_allure_extras(config: pytest.Config, results: Path, rows: list[dict[str, Any]]) -> None:
+    from reports import meta
+
+    results.mkdir(parents=True, exist_ok=True)
+    settings = config.stash.get(SETTINGS, None)
+    meta.write_environment(results, environment(config, settings))
+    meta.write_categories(results)
+    meta.write_executor(results)
+    attachment = f"{uuid.uuid4()}-attachment.html"
+    (results / attachment).write_text(matrix_html(rows))
+    failed = [row["id"] for row in rows if row["verdict"] == "FAILED"]
+    uncovered = [row["id"] for row in rows if row["verdict"] == "uncovered"]
+    now = int(time.time() * 1000)
+    result = {
+        "uuid": str(uuid.uuid4()),
+        "historyId": "requirement-coverage-matrix",
+        "name": "Requirement coverage matrix",
+        "fullName": "sca.coverage.matrix",
+        "status": "failed" if failed else "passed",
+        "statusDetails": {
+            "message": f"failed: {', '.join(failed) or 'none'}; "
+            f"uncovered: {', '.join(uncovered) or 'none'}"
+        },
+        "stage": "finished",
+        "start": now,
+        "stop": now,
+        "labels": [
+            {"name": "epic", "value": EPIC},
+            {"name": "feature", "value": "Requirement coverage"},
+            {"name": "story", "value": "Every requirement → its tests → their result"},
+        ],
+        "attachments": [
+            {"name": "Coverage matrix", "source": attachment, "type": "text/html"}
+        ],
+    }
+    (results / f"{result['uuid']}-result.json").write_text(json.dumps(result))
+
+
+def environment(config: pytest.Config, settings: Any) -> dict[str, str]:
+    from sca_conformance.browser import chromium_executable
+
+    executable = chromium_executable()
+    browser = "Chromium (Playwright's own)"
+    if config.getoption("--browser-ws-endpoint", ""):
+        browser = f"remote: {config.getoption('--browser-ws-endpoint')}"
+    elif executable and shutil.which(executable):
+        version = subprocess.run([executable, "--version"], capture_output=True, text=True)
+        browser = version.stdout.strip() or executable
+    faults = config.getoption("--sandbox-fault", [])
+    return {
+        "Target": (settings.target_url if settings and settings.target_url
+                   else "embedded sandbox"),
+        "Target profile": settings.profile.name if settings else "sandbox",
+        "Sandbox version": metadata.version("sca-conformance"),
+        "Sandbox faults": ",".join(faults) or "none",
+        "Browser": browser,
+        "Python": platform.python_version(),
+        "Playwright": metadata.version("playwright"),
+        "Strict mode": str(bool(settings and settings.strict)).lower(),
+    }

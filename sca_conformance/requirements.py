@@ -1,0 +1,75 @@
+"""The contract's requirements, read from docs/consent-contract.md, and how a check fails."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+CONTRACT = Path(__file__).resolve().parent.parent / "docs" / "consent-contract.md"
+CONTRACT_URL = "https://github.com/sca-conformance/sca-conformance/blob/main/docs/consent-contract.md"
+
+Level = Literal["MUST", "SHOULD"]
+_ROW = re.compile(r"^\|\s*(?P<id>[A-Z]+-\d+)\s*\|\s*(?P<level>MUST|SHOULD)\s*\|\s*(?P<text>.+?)\s*\|\s*$")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    id: str
+    level: Level
+    text: str
+    section: str
+
+    @property
+    def anchor(self) -> str:
+        """Link to the requirement's section in the contract."""
+        slug = re.sub(r"[^a-z0-9 -]", "", self.section.lower()).strip().replace(" ", "-")
+        return f"{CONTRACT_URL}#{slug}"
+
+
+@cache
+def registry(path: Path = CONTRACT) -> dict[str, Requirement]:
+    requirements: dict[str, Requirement] = {}
+    section = ""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            section = line[3:].strip()
+        match = _ROW.match(line)
+        if match:
+            requirements[match["id"]] = Requirement(
+                match["id"], match["level"], match["text"], section  # type: ignore[arg-type]
+            )
+    return requirements
+
+
+def requirement(requirement_id: str) -> Requirement:
+    try:
+        return registry()[requirement_id]
+    except KeyError:
+        raise KeyError(f"{requirement_id} is not a requirement of {CONTRACT.name}") from None
+
+
+class Mismatch(AssertionError):
+    """A condition that does not hold: what was looked at, expected and actual."""
+
+    def __init__(self, what: str, expected: Any, actual: Any) -> None:
+        super().__init__(f"{what}: expected {expected}, got {actual!r}")
+        self.what = what
+        self.expected = expected
+        self.actual = actual
+
+
+class RequirementViolation(AssertionError):
+    """A check failed; carries the requirement it proves and that requirement's level."""
+
+    def __init__(self, requirement_id: str, cause: AssertionError) -> None:
+        self.requirement = requirement(requirement_id)
+        self.cause = cause
+        detail = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        super().__init__(f"{self.requirement.level} {requirement_id} violated: {detail}")
+
+    @property
+    def level(self) -> Level:
+        return self.requirement.level

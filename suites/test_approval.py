@@ -1,0 +1,117 @@
+"""Approve and decline every protected action in the hosted pages, by passcode and by
+passkey, and check what follows (PAGE-1..6, AFTER-1..4)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Page, expect
+
+from pages import SummaryPage
+from sca_conformance import checks
+from sca_conformance.catalog import CATALOG, Action
+from sca_conformance.consents import Consents, Started
+from sca_conformance.data import Subject
+from sca_conformance.effects import observe, verify_not_performed, verify_performed
+from sca_conformance.flow import HostedFlow
+from sca_conformance.passkeys import VirtualAuthenticator
+from sca_conformance.reporting import SoftChecks
+
+pytestmark = pytest.mark.browser
+
+
+async def expect_summary(started: Started, action: Action) -> None:
+    summary = SummaryPage(started.flow.page)
+    with checks.proving("PAGE-1"):
+        await expect(summary.heading).to_be_visible()
+        await expect(summary.intro).to_be_visible()
+        await expect(summary.action_heading).to_have_text(action.summary)
+
+
+async def expect_dynamic_linking(started: Started, action: Action, subject: Subject) -> None:
+    summary = SummaryPage(started.flow.page)
+    values = subject.values
+    expected = {
+        "Amount": f"{int(values.get('amount', 0)) / 100:.2f} EUR",
+        "Payee": values.get("payee_name"),
+        "IBAN": values.get("payee_iban"),
+        "Card": f"•••• {values.get('last4')}",
+    }
+    with checks.proving("PAGE-2"):
+        for label in action.dynamic_linking:
+            await expect(summary.detail(label)).to_have_text(str(expected[label]))
+
+
+@pytest.mark.requirement("PAGE-1", "PAGE-2", "PAGE-3", "PAGE-4", "PAGE-5", "AFTER-1", "AFTER-2")
+async def test_approving_by_passcode_lands_on_return_url_and_performs_the_action(
+    action: Action, consents: Consents, page: Page, should: SoftChecks
+) -> None:
+    """Approve by passcode: the browser lands on return_url and the action is performed"""
+    subject = await consents.subject(action)
+    await consents.prepare_in_browser(page, action, subject)
+    before = await observe(consents, action, subject)
+    started = await consents.start(page, action, subject)
+    await expect_summary(started, action)
+    await expect_dynamic_linking(started, action, subject)
+
+    with checks.proving("PAGE-3"):
+        await started.flow.approve(by="passcode")
+    with checks.proving("PAGE-4"):
+        landing = await started.landing.wait()
+    checks.landed_on_return_url(landing, started.return_url)
+    should(checks.landing_names_outcome, landing, started.consent["id"], "approved")
+    await verify_performed(consents, action, subject, started.flow, before)
+    should(checks.consent_reads, await consents.read(started.consent["id"]), "approved")
+
+
+@pytest.mark.requirement("PAGE-3", "PAGE-4", "AFTER-1")
+@pytest.mark.actions("payment_history", "external_payment", "card_details", "card_activation")
+async def test_approving_by_passkey_lands_on_return_url_and_performs_the_action(
+    action: Action, consents: Consents, page: Page, passkey: VirtualAuthenticator,
+    capabilities: object,
+) -> None:
+    """Approve by passkey (WebAuthn, user verification): lands on return_url, action done"""
+    if not getattr(capabilities, "passkeys"):
+        pytest.skip("the target's profile says it has no passkeys (capabilities.passkeys)")
+    enrolled = await enrol_with_passkey(consents, page)
+    subject = await consents.data.subject(action.subject, enrolled=enrolled)
+    await consents.prepare_in_browser(page, action, subject)
+    before = await observe(consents, action, subject)
+    started = await consents.start(page, action, subject)
+    with checks.proving("PAGE-3"):
+        await started.flow.approve(by="passkey")
+        landing = await started.landing.wait()
+    checks.landed_on_return_url(landing, started.return_url)
+    await verify_performed(consents, action, subject, started.flow, before)
+
+
+async def enrol_with_passkey(consents: Consents, page: Page) -> tuple[dict[str, object], str]:
+    """Onboards a new individual in the browser, enrolling this page's passkey."""
+    onboarding = CATALOG["onboarding"]
+    subject = await consents.subject(onboarding)
+    started = await consents.start(page, onboarding, subject)
+    flow: HostedFlow = started.flow
+    await flow.confirm()
+    await flow.create_passcode()
+    await flow.confirm_phone()
+    await flow.add_passkey()
+    await started.landing.wait()
+    individual = (await consents.api.get(f"/v3/individuals/{subject.values['individual_id']}")).json()
+    return individual, str(subject.passcode)
+
+
+@pytest.mark.requirement("PAGE-6", "PAGE-5", "AFTER-2", "AFTER-4")
+async def test_declining_lands_on_return_url_and_nothing_happens(
+    action: Action, consents: Consents, page: Page, should: SoftChecks
+) -> None:
+    """Decline: the browser lands on return_url, the consent is declined, nothing happens"""
+    subject = await consents.subject(action)
+    before = await observe(consents, action, subject)
+    started = await consents.start(page, action, subject)
+    await started.flow.decline()
+    with checks.proving("PAGE-6"):
+        landing = await started.landing.wait()
+        checks.landed_on_return_url(landing, started.return_url)
+    should(checks.landing_names_outcome, landing, started.consent["id"], "declined")
+    should(checks.consent_reads, await consents.read(started.consent["id"]), "declined")
+    with checks.proving("PAGE-6"):
+        await verify_not_performed(consents, action, subject, before, started.consent["id"])

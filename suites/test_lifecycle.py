@@ -1,0 +1,160 @@
+"""Consent lifecycle: expiry, lock-out, single-use tokens, access windows (AFTER-5/6,
+PAGE-7/8/9, INIT-7)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import pytest
+from playwright.async_api import Page, expect
+
+from pages import ErrorPage, IdentifyPage, LockedOutPage, PasscodePage, SummaryPage
+from sca_conformance import checks
+from sca_conformance.catalog import CATALOG
+from sca_conformance.consents import Consents
+from sca_conformance.flow import wrong_code
+from sca_conformance.reporting import SoftChecks
+
+pytestmark = pytest.mark.lifecycle
+Clock = Callable[[int], Awaitable[None]]
+CONSENT_LIFETIME = 15 * 60  # the sandbox's; the test reads expires_at, this bounds the jump
+
+
+@pytest.mark.browser
+@pytest.mark.requirement("AFTER-6", "PAGE-8", "AFTER-4")
+async def test_a_pending_consent_past_its_expiry_can_no_longer_be_approved(
+    consents: Consents, page: Page, clock: Clock, should: SoftChecks
+) -> None:
+    """A pending consent past expires_at cannot be approved; its status becomes expired"""
+    action = CATALOG["external_payment"]
+    subject = await consents.subject(action)
+    started = await consents.start(page, action, subject)
+    await clock(CONSENT_LIFETIME + 60)
+    with checks.proving("PAGE-8"):
+        await page.reload()
+        await expect(ErrorPage(page, ErrorPage.EXPIRED).heading).to_be_visible()
+        await expect(SummaryPage(page).button("Confirm")).to_have_count(0)
+    checks.consent_expired(await consents.read(started.consent["id"]))
+    refused = await consents.initiate(started.consent["id"])
+    checks.expired_consent_refused(refused)
+    should(checks.initiation_refused, refused, 410)
+    checks.new_consent_after_end(await consents.trigger(action, subject), started.consent["id"])
+
+
+@pytest.mark.browser
+@pytest.mark.requirement("PAGE-8")
+async def test_an_expired_method_token_never_leads_to_approval(
+    consents: Consents, page: Page, clock: Clock
+) -> None:
+    """An expired redirect_url token never leads to approval: the page says so"""
+    action = CATALOG["payment_history"]
+    subject = await consents.subject(action)
+    consent = await consents.pending(action, subject)
+    method = await consents.method(consent["id"], consents.receiver.new_return_url())
+    method_end = checks.parse_timestamp(method["expires_at"], "method.expires_at")
+    await clock(int((method_end - datetime.now(UTC)).total_seconds()) + 30)
+    with checks.proving("PAGE-8"):
+        await page.goto(method["redirect_url"])
+        await expect(SummaryPage(page).button("Confirm")).to_have_count(0)
+        await expect(ErrorPage(page, ErrorPage.EXPIRED).heading).to_be_visible()
+    assert await consents.status(consent["id"]) != "approved"
+
+
+@pytest.mark.browser
+@pytest.mark.requirement("PAGE-7", "PAGE-5", "AFTER-4")
+async def test_three_wrong_passcodes_fail_the_consent(
+    consents: Consents, page: Page, should: SoftChecks
+) -> None:
+    """Three wrong passcodes: attempts left are shown, then the consent fails"""
+    action = CATALOG["external_payment"]
+    subject = await consents.subject(action)
+    started = await consents.start(page, action, subject)
+    await started.flow.confirm()
+    passcode_page = PasscodePage(page)
+    wrong = wrong_code(str(subject.passcode))
+    with checks.proving("PAGE-7"):
+        await IdentifyPage(page).try_another_way()
+        for left in ("2 attempts left", "1 attempt left"):
+            await passcode_page.enter(wrong)
+            await expect(passcode_page.alert).to_contain_text(left)
+        await passcode_page.enter(wrong)
+        locked = LockedOutPage(page)
+        await expect(locked.heading).to_be_visible()
+        status = await consents.status(started.consent["id"])
+        assert status == "failed", f"consent status after 3 wrong passcodes: {status}"
+        await locked.close()
+        landing = await started.landing.wait()
+    should(checks.landing_names_outcome, landing, started.consent["id"], "failed")
+    with checks.proving("PAGE-7"):
+        await page.goto(started.method["redirect_url"])
+        await expect(SummaryPage(page).button("Confirm")).to_have_count(0)
+    checks.new_consent_after_end(await consents.trigger(action, subject), started.consent["id"])
+
+
+@pytest.mark.browser
+@pytest.mark.requirement("PAGE-9", "AFTER-1")
+async def test_a_used_token_cannot_change_the_outcome(consents: Consents, page: Page) -> None:
+    """A token is single use: opening redirect_url again cannot change the outcome"""
+    action = CATALOG["external_payment"]
+    subject = await consents.subject(action)
+    started = await consents.start(page, action, subject)
+    await started.flow.decline()
+    await started.landing.wait()
+    with checks.proving("PAGE-9"):
+        await page.goto(started.method["redirect_url"])
+        await expect(page.get_by_role("heading", level=1)).to_have_text(ErrorPage.COMPLETED)
+        await expect(SummaryPage(page).button("Confirm")).to_have_count(0)
+        status = await consents.status(started.consent["id"])
+        assert status == "declined", f"consent status after reopening a used link: {status}"
+
+
+@pytest.mark.requirement("INIT-7")
+@pytest.mark.browser
+@pytest.mark.parametrize("outcome", ["approved", "declined"])
+async def test_initiating_an_ended_consent_answers_409(
+    outcome: str, consents: Consents, page: Page
+) -> None:
+    """Initiating a consent that is no longer pending answers 409"""
+    action = CATALOG["payment_history"]
+    subject = await consents.subject(action)
+    started = await consents.start(page, action, subject)
+    await (started.flow.approve() if outcome == "approved" else started.flow.decline())
+    await started.landing.wait()
+    checks.initiation_refused(await consents.initiate(started.consent["id"]), 409)
+
+
+@pytest.mark.requirement("INIT-7")
+async def test_initiating_an_expired_consent_answers_410(consents: Consents, clock: Clock) -> None:
+    """Initiating an expired consent answers 410"""
+    action = CATALOG["card_details"]
+    consent = await consents.pending(action, await consents.subject(action))
+    await clock(CONSENT_LIFETIME + 60)
+    checks.initiation_refused(await consents.initiate(consent["id"]), 410)
+
+
+@pytest.mark.browser
+@pytest.mark.payment_history
+@pytest.mark.requirement("AFTER-5")
+async def test_payment_history_access_holds_for_its_window_then_ends(
+    consents: Consents, page: Page, clock: Clock
+) -> None:
+    """Payment history access holds for 180 days, then reading needs consent again"""
+    action = CATALOG["payment_history"]
+    subject = await consents.subject(action)
+    started = await consents.start(page, action, subject)
+    await started.flow.approve()
+    await started.landing.wait()
+    await clock(179 * 24 * 3600)
+    checks.window_open(await consents.trigger(action, subject))
+    await clock(2 * 24 * 3600)
+    checks.window_ended(await consents.trigger(action, subject))
+
+
+@pytest.mark.api
+@pytest.mark.requirement("AFTER-2")
+async def test_a_new_consent_reads_as_pending(consents: Consents) -> None:
+    """GET /v3/consents/{id} returns the consent with its current status"""
+    action = CATALOG["card_details"]
+    consent = await consents.pending(action, await consents.subject(action))
+    checks.consent_reads(await consents.read(consent["id"]), "pending")

@@ -1,0 +1,67 @@
+"""Onboarding enrolment (PAGE-15): passcode twice, SMS code, passkey; then active."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Page, expect
+
+from pages import AddPasskeyPage, CreatePasscodePage, PhoneCodePage
+from sca_conformance import checks
+from sca_conformance.catalog import CATALOG
+from sca_conformance.consents import Consents
+from sca_conformance.data import digits
+from sca_conformance.flow import wrong_code
+from sca_conformance.passkeys import VirtualAuthenticator
+
+pytestmark = [pytest.mark.browser, pytest.mark.onboarding]
+
+
+@pytest.mark.requirement("PAGE-15", "PAGE-4", "AFTER-1")
+async def test_enrolment_creates_a_passcode_confirms_the_phone_and_enrols_a_passkey(
+    consents: Consents, page: Page, passkey: VirtualAuthenticator
+) -> None:
+    """Enrolment: passcode twice, the SMS code, a passkey; the individual becomes active"""
+    action = CATALOG["onboarding"]
+    subject = await consents.subject(action)
+    started = await consents.start(page, action, subject)
+    flow = started.flow
+    await flow.confirm()
+
+    create = CreatePasscodePage(page)
+    passcode = digits(6)
+    consents.api.secrets.add(passcode)
+    with checks.proving("PAGE-15"):
+        await expect(create.heading).to_be_visible()
+        await create.create(passcode, repeated=wrong_code(passcode))
+        await expect(create.alert).to_contain_text("do not match")
+        await create.create(passcode)
+
+        phone = PhoneCodePage(page)
+        await expect(phone.heading).to_be_visible()
+        code = await flow.sms_code()
+        await phone.confirm(wrong_code(code))
+        await expect(phone.alert).to_contain_text("Wrong code")
+        await phone.confirm(code)
+
+        await expect(AddPasskeyPage(page).heading).to_be_visible()
+        await flow.add_passkey()
+        landing = await started.landing.wait()
+        credentials = await passkey.credentials()
+        assert credentials, "no passkey was registered with the virtual authenticator"
+    checks.landed_on_return_url(landing, started.return_url)
+    individual = (await consents.api.get(f"/v3/individuals/{subject.values['individual_id']}")).json()
+    checks.status_became("individual", individual, "active")
+
+
+@pytest.mark.requirement("PAGE-15")
+async def test_enrolment_refuses_a_passcode_that_is_not_six_digits(
+    consents: Consents, page: Page
+) -> None:
+    """Enrolment refuses a passcode that is not 6 digits"""
+    action = CATALOG["onboarding"]
+    started = await consents.start(page, action, await consents.subject(action))
+    await started.flow.confirm()
+    create = CreatePasscodePage(page)
+    with checks.proving("PAGE-15"):
+        await create.create("12ab")
+        await expect(create.alert).to_contain_text("6 digits")

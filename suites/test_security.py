@@ -1,0 +1,193 @@
+"""Security: session tokens, token tampering, anti-framing, caching, CSRF, consent binding
+(AUTH-*, PAGE-8, PAGE-10..12, AFTER-3)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl
+
+import pytest
+from playwright.async_api import Page, Request, Route, expect
+
+from pages import ErrorPage, SummaryPage
+from sca_conformance import checks
+from sca_conformance.catalog import CATALOG
+from sca_conformance.client import ApiClient
+from sca_conformance.consents import Consents
+from sca_conformance.plugin import Target
+
+pytestmark = pytest.mark.security
+Clock = Callable[[int], Awaitable[None]]
+A_DAY = 24 * 3600
+
+
+@pytest.mark.api
+@pytest.mark.requirement("AUTH-1")
+async def test_login_answers_a_token_pair_and_refuses_an_unknown_key(
+    api: ApiClient, target: Target
+) -> None:
+    """Login answers a token pair; an unknown API key answers 401"""
+    response = await api.post("/v3/auth/login", json={"api_key": target.api_keys[0]},
+                              authenticated=False)
+    checks.login_answers_token_pair(response)
+    unknown = await api.post("/v3/auth/login", json={"api_key": "sk-not-a-key-0000"},
+                             authenticated=False)
+    checks.unknown_key_refused(unknown)
+
+
+def tamper(token: str) -> str:
+    header, payload, signature = token.split(".")
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+    return ".".join((header, payload, flipped))
+
+
+@pytest.mark.api
+@pytest.mark.requirement("AUTH-2")
+@pytest.mark.parametrize("credential", ["missing", "malformed", "tampered", "expired"])
+async def test_a_request_without_a_valid_access_token_answers_401(
+    credential: str, api: ApiClient, clock: Clock
+) -> None:
+    """A missing, malformed, tampered or expired access token answers 401"""
+    await api.login()
+    token = str(api.access_token)
+    headers = {
+        "missing": {},
+        "malformed": {"Authorization": "Bearer not-a-jwt"},
+        "tampered": {"Authorization": f"Bearer {tamper(token)}"},
+        "expired": {"Authorization": f"Bearer {token}"},
+    }[credential]
+    if credential == "expired":
+        await clock(A_DAY)
+    response = await api.get("/v3/individuals/3f0c6b1e-8d7a-4c55-9a51-2b8f0e6d9c41",
+                             headers=headers, authenticated=False)
+    checks.unauthenticated_refused(response)
+
+
+@pytest.mark.api
+@pytest.mark.requirement("AUTH-3")
+async def test_refresh_works_after_expiry_and_not_before(api: ApiClient, clock: Clock) -> None:
+    """Refresh answers a new pair once the access token expired, an error before"""
+    await api.login()
+    old_access, refresh_token = str(api.access_token), api.refresh_token
+    early = await api.post("/v3/auth/refresh", json={"refresh_token": refresh_token},
+                           authenticated=False)
+    checks.refresh_before_expiry_refused(early)
+    await clock(A_DAY)
+    late = await api.post("/v3/auth/refresh", json={"refresh_token": refresh_token},
+                          authenticated=False)
+    checks.refresh_after_expiry_rotates(late, old_access)
+
+
+@pytest.mark.api
+@pytest.mark.requirement("AUTH-4")
+async def test_a_used_refresh_token_is_refused(api: ApiClient, clock: Clock) -> None:
+    """A refresh token works once: after rotation the old one answers 401"""
+    await api.login()
+    refresh_token = api.refresh_token
+    await clock(A_DAY)
+    first = await api.post("/v3/auth/refresh", json={"refresh_token": refresh_token},
+                           authenticated=False)
+    assert first.status_code == 200, f"refresh after expiry answered {first.status_code}"
+    again = await api.post("/v3/auth/refresh", json={"refresh_token": refresh_token},
+                           authenticated=False)
+    checks.used_refresh_token_refused(again)
+
+
+@pytest.mark.browser
+@pytest.mark.requirement("PAGE-8")
+@pytest.mark.parametrize("alteration", ["altered", "unknown"])
+async def test_an_altered_or_unknown_token_never_leads_to_approval(
+    alteration: str, consents: Consents, page: Page
+) -> None:
+    """An altered or unknown token never leads to approval: the page says so"""
+    action = CATALOG["external_payment"]
+    consent = await consents.pending(action, await consents.subject(action))
+    method = await consents.method(consent["id"], consents.receiver.new_return_url())
+    token = method["token"]
+    replacement = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    if alteration == "unknown":
+        replacement = "x" * len(token)
+    with checks.proving("PAGE-8"):
+        await page.goto(method["redirect_url"].replace(token, replacement))
+        await expect(ErrorPage(page, ErrorPage.NOT_VALID).heading).to_be_visible()
+        await expect(SummaryPage(page).button("Confirm")).to_have_count(0)
+        status = await consents.status(consent["id"])
+        assert status == "pending", f"consent status after an altered link: {status}"
+
+
+@pytest.mark.browser
+@pytest.mark.requirement("PAGE-10")
+async def test_the_hosted_pages_refuse_to_be_framed(consents: Consents, page: Page) -> None:
+    """The hosted pages refuse to be framed"""
+    action = CATALOG["card_details"]
+    started = await consents.start(page, action, await consents.subject(action))
+    assert started.response is not None
+    checks.framing_refused(await started.response.all_headers())
+
+
+@pytest.mark.browser
+@pytest.mark.requirement("PAGE-11")
+async def test_the_hosted_pages_are_not_cached_and_send_no_referrer(
+    consents: Consents, page: Page
+) -> None:
+    """The hosted pages send Cache-Control: no-store and Referrer-Policy: no-referrer"""
+    action = CATALOG["card_details"]
+    started = await consents.start(page, action, await consents.subject(action))
+    assert started.response is not None
+    checks.not_cached_not_referred(await started.response.all_headers())
+
+
+@pytest.mark.browser
+@pytest.mark.requirement("PAGE-12")
+async def test_a_form_post_without_its_anti_csrf_token_is_refused(
+    consents: Consents, page: Page
+) -> None:
+    """A state-changing form post without its anti-CSRF token is refused"""
+    action = CATALOG["external_payment"]
+    subject = await consents.subject(action)
+    started = await consents.start(page, action, subject)
+    captured: list[Request] = []
+
+    async def hold(route: Route) -> None:
+        captured.append(route.request)
+        await route.abort()
+
+    await page.route("**/*", lambda route: hold(route) if route.request.method == "POST"
+                     else route.continue_())
+    await SummaryPage(page).decline()
+    with checks.proving("PAGE-12"):
+        await expect.poll(lambda: len(captured)).to_be(1)
+    await page.unroute("**/*")
+    sent = captured[0]
+    fields = dict(parse_qsl(sent.post_data or ""))
+    with checks.proving("PAGE-12"):
+        token_fields = [name for name, value in fields.items() if len(value) >= 16]
+        assert token_fields, f"the Decline post carries no anti-CSRF token (fields: {list(fields)})"
+        forged = {name: value for name, value in fields.items() if name not in token_fields}
+        response = await page.request.post(sent.url, form=forged, max_redirects=0)
+        assert response.status >= 400, f"a post without its CSRF token answered {response.status}"
+        status = await consents.status(started.consent["id"])
+        assert status == "pending", f"consent status after a forged post: {status}"
+
+
+@pytest.mark.browser
+@pytest.mark.external_payment
+@pytest.mark.requirement("AFTER-3")
+@pytest.mark.parametrize("change", ["amount", "payee"])
+async def test_an_approved_payment_consent_authorises_only_that_payment(
+    change: str, consents: Consents, page: Page
+) -> None:
+    """An approved payment consent does not authorise another amount or payee"""
+    action = CATALOG["external_payment"]
+    subject = await consents.subject(action)
+    started = await consents.start(page, action, subject)
+    await started.flow.approve()
+    await started.landing.wait()
+    override: dict[str, object] = (
+        {"amount": int(subject.values["amount"]) + 100}
+        if change == "amount"
+        else {"payee_name": "Mallory Ltd", "payee_iban": "DE89370400440532013000"}
+    )
+    override["request_id"] = str(uuid.uuid4())
+    checks.other_request_needs_consent(await consents.trigger(action, subject, **override))

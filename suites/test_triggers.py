@@ -1,0 +1,93 @@
+"""TRIGGER-*: each protected action answers 412 with a pending consent, and nothing else."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from sca_conformance import checks
+from sca_conformance.catalog import Action
+from sca_conformance.consents import Consents
+from sca_conformance.data import DataFactory
+from sca_conformance.effects import observe
+
+pytestmark = pytest.mark.api
+
+
+@pytest.mark.requirement("TRIGGER-1", "TRIGGER-2", "TRIGGER-4", "TRIGGER-5", "TRIGGER-6")
+async def test_a_protected_action_answers_412_with_a_pending_consent(
+    action: Action, consents: Consents
+) -> None:
+    """A protected action answers 412 with a pending consent for its scope"""
+    subject = await consents.subject(action)
+    response = await consents.trigger(action, subject)
+    checks.answers_412_json(response)
+    consent = checks.consent_in_body(response)
+    checks.consent_is_pending(consent)
+    checks.scope_contains(consent, action.scope)
+    checks.consent_expires_in_future(consent)
+
+
+@pytest.mark.requirement("TRIGGER-3")
+async def test_the_consent_id_is_a_uuid(action: Action, consents: Consents) -> None:
+    """The consent id is a UUID"""
+    consent = await consents.pending(action, await consents.subject(action))
+    checks.consent_id_is_uuid(consent)
+
+
+@pytest.mark.requirement("TRIGGER-8")
+async def test_two_requests_get_two_distinct_consents(action: Action, consents: Consents) -> None:
+    """Two requests get two distinct consent ids"""
+    subject = await consents.subject(action)
+    first = await consents.pending(action, subject)
+    second = await consents.pending(action, subject)
+    checks.consent_ids_distinct(first, second)
+
+
+@pytest.mark.requirement("TRIGGER-7")
+async def test_nothing_happens_before_approval(action: Action, consents: Consents) -> None:
+    """Nothing happens before approval: no effect, no data returned"""
+    subject = await consents.subject(action)
+    before = await observe(consents, action, subject)
+    response = await consents.trigger(action, subject)
+    checks.answers_412_json(response)
+    checks.nothing_happened("the 412 body's keys", ["consent"], sorted(response.json()))
+    checks.nothing_happened(f"{action.name} state", before, await observe(consents, action, subject))
+
+
+@pytest.mark.requirement("TRIGGER-9")
+@pytest.mark.parametrize(
+    "request_name",
+    ["move between own accounts", "create individual", "create account", "create card",
+     "read bank details"],
+)
+async def test_actions_that_are_not_protected_never_answer_412(
+    request_name: str, data: DataFactory
+) -> None:
+    """Actions that are not protected never answer 412"""
+    individual, _ = await data.individual(active=True)
+    source = await data.account(individual["id"], funds=5000)
+    target = await data.account(individual["id"])
+    api = data.api
+    if request_name == "move between own accounts":
+        response = await api.post("/v3/transactions/move", json={
+            "source_account_id": source["id"], "target_account_id": target["id"],
+            "amount": 1200, "reference": "Savings", "request_id": str(uuid.uuid4()),
+        })
+    elif request_name == "create individual":
+        response = await api.post("/v3/individuals", json={
+            "first_name": "Grace", "last_name": "Hopper",
+            "email": f"grace.{uuid.uuid4().hex[:8]}@example.com",
+            "phone_number": "+46701234567", "date_of_birth": "1985-12-09",
+        })
+    elif request_name == "create account":
+        response = await api.post("/v3/accounts", json={"individual_id": individual["id"]})
+    elif request_name == "create card":
+        response = await api.post("/v3/cards", json={
+            "individual_id": individual["id"], "account_id": source["id"],
+            "display_name": "Travel", "exp_month": 1, "exp_year": 2030, "type": "virtual",
+        })
+    else:
+        response = await api.get(f"/v3/accounts/{source['id']}/bank_details")
+    checks.not_protected(response, request_name)
