@@ -6,4 +6,4 @@ fixtures, reporting). Run `pytest --help` and look for that group.
     pytest suites --target profiles/x.toml --strict
 """
 
-pytest_plugins = ["sca_conformance.plugin", "sca_conformance.reporting"]
+pytest_plugins = ["sca_conformance.reporting", "sca_conformance.plugin", "pytester"]

@@ -205,7 +205,21 @@ class CoverageMatrix:
 MATRIX = pytest.StashKey[CoverageMatrix]()
 
 
+MARKERS = {
+    "requirement(*ids)": "contract requirement IDs this test proves",
+    "actions(*names)": "run this action-parametrized test only for these actions",
+    **{name: f"{title} tests" for name, title in FEATURES.items()},
+    "browser": "drives the hosted pages in a real browser",
+    "api": "HTTP API only",
+    "must": "proves a MUST requirement (added from the requirement marker)",
+    "should": "proves only SHOULD requirements (added from the requirement marker)",
+    "slow": "the project's own slow tests (kill matrix, fuzzer)",
+}
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    for marker, description in MARKERS.items():
+        config.addinivalue_line("markers", f"{marker}: {description}")
     matrix = CoverageMatrix()
     config.stash[MATRIX] = matrix
     config.pluginmanager.register(matrix, "sca-coverage-matrix")

@@ -1,0 +1,143 @@
+"""The suite's pytest plugin, run for real in a separate pytest (pytester)."""
+
+from __future__ import annotations
+
+import pytest
+
+PLUGINS = ("-p", "sca_conformance.reporting", "-p", "sca_conformance.plugin")
+INI = """
+[pytest]
+asyncio_mode = auto
+asyncio_default_fixture_loop_scope = session
+asyncio_default_test_loop_scope = session
+"""
+
+CHECKS = """
+import pytest
+from sca_conformance import checks
+
+@pytest.mark.requirement("TRIGGER-3")
+def test_should_violation():
+    checks.consent_id_is_uuid({"id": "42"})
+
+@pytest.mark.requirement("TRIGGER-3")
+def test_should_holds():
+    checks.consent_id_is_uuid({"id": "3f0c6b1e-8d7a-4c55-9a51-2b8f0e6d9c41"})
+
+@pytest.mark.requirement("TRIGGER-4")
+def test_must_holds():
+    checks.consent_is_pending({"status": "pending"})
+"""
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeini(INI)
+    return pytester
+
+
+def test_a_should_violation_warns_by_default_and_the_run_passes(suite: pytest.Pytester) -> None:
+    suite.makepyfile(CHECKS)
+    result = suite.runpytest_subprocess(*PLUGINS, "-rx")
+    result.assert_outcomes(passed=2, xfailed=1)
+    result.stdout.fnmatch_lines([
+        "*SHOULD warnings*",
+        "TRIGGER-3: test_*::test_should_violation",
+        "*requirement coverage matrix*",
+        "TRIGGER-3*SHOULD*warning*2 test(s)",
+        "TRIGGER-4*MUST*passed*1 test(s)",
+        "uncovered: AUTH-1, *",
+    ])
+    assert result.ret == 0
+
+
+def test_strict_mode_makes_a_should_violation_fail(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suite.makepyfile(CHECKS)
+    result = suite.runpytest_subprocess(*PLUGINS, "--strict")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*SHOULD TRIGGER-3 violated: consent.id: expected a UUID*"])
+    monkeypatch.setenv("SCA_STRICT", "true")
+    result = suite.runpytest_subprocess(*PLUGINS)
+    result.assert_outcomes(passed=2, failed=1)
+
+
+def test_a_must_violation_fails_and_names_its_requirement(suite: pytest.Pytester) -> None:
+    suite.makepyfile("""
+        import pytest
+        from sca_conformance import checks
+
+        @pytest.mark.requirement("TRIGGER-4")
+        def test_must_violation():
+            checks.consent_is_pending({"status": "Pending"})
+    """)
+    result = suite.runpytest_subprocess(*PLUGINS)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*MUST TRIGGER-4 violated*", "TRIGGER-4*MUST*FAILED*"])
+
+
+def test_an_unknown_requirement_id_is_a_usage_error(suite: pytest.Pytester) -> None:
+    suite.makepyfile("""
+        import pytest
+
+        @pytest.mark.requirement("TRIGGER-99")
+        def test_x():
+            pass
+    """)
+    result = suite.runpytest_subprocess(*PLUGINS)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*TRIGGER-99 is not a requirement*"])
+
+
+USES_TARGET = """
+async def test_needs_target(api):
+    pass
+
+async def test_needs_target_too(api):
+    pass
+"""
+
+
+@pytest.mark.parametrize("option", ["--target-url", "SCA_TARGET_URL"])
+def test_an_unreachable_target_stops_the_session_with_one_sentence(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, option: str
+) -> None:
+    suite.makepyfile(USES_TARGET)
+    if option == "SCA_TARGET_URL":
+        monkeypatch.setenv("SCA_TARGET_URL", "http://127.0.0.1:9")
+        result = suite.runpytest_subprocess(*PLUGINS)
+    else:
+        result = suite.runpytest_subprocess(*PLUGINS, "--target-url", "http://127.0.0.1:9")
+    assert result.ret == 3
+    output = result.stdout.str() + result.stderr.str()
+    assert output.count("Target unreachable: http://127.0.0.1:9") == 1, output
+    assert "Traceback" not in output
+
+
+def test_a_broken_profile_is_a_usage_error(suite: pytest.Pytester) -> None:
+    suite.makepyfile(USES_TARGET)
+    profile = suite.makefile(".toml", profile='[capabilities]\nteleport = true\n')
+    result = suite.runpytest_subprocess(*PLUGINS, "--target", str(profile))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "allowed keys" in result.stderr.str()
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_the_options_are_in_one_group_with_environment_defaults(
+    suite: pytest.Pytester,
+) -> None:
+    result = suite.runpytest_subprocess(*PLUGINS, "--help")
+    result.stdout.fnmatch_lines([
+        "SCA consent conformance:",
+        "*--target-url=TARGET_URL",
+        "*base URL of a running target (env SCA_TARGET_URL)*",
+        "*--target=TARGET*target profile*(env SCA_TARGET)*",
+        "*--browser-ws-endpoint=*",
+    ])
+
+
+def test_the_header_names_the_target(suite: pytest.Pytester) -> None:
+    suite.makepyfile("def test_x():\n    pass\n")
+    result = suite.runpytest_subprocess(*PLUGINS, "--target-url", "https://api.example.test")
+    result.stdout.fnmatch_lines(["sca target: https://api.example.test (profile sandbox)*"])
