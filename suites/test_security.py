@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 import pytest
-from playwright.async_api import Page, Request, Route, expect
+from playwright.async_api import Page, Route, expect
 
 from pages import ErrorPage, SummaryPage
 from sca_conformance import checks
@@ -147,19 +147,15 @@ async def test_a_form_post_without_its_anti_csrf_token_is_refused(
     action = CATALOG["external_payment"]
     subject = await consents.subject(action)
     started = await consents.start(page, action, subject)
-    captured: list[Request] = []
 
-    async def hold(route: Route) -> None:
-        captured.append(route.request)
-        await route.abort()
+    async def hold_posts(route: Route) -> None:
+        await (route.abort() if route.request.method == "POST" else route.continue_())
 
-    await page.route("**/*", lambda route: hold(route) if route.request.method == "POST"
-                     else route.continue_())
-    await SummaryPage(page).decline()
-    with checks.proving("PAGE-12"):
-        await expect.poll(lambda: len(captured)).to_be(1)
+    await page.route("**/*", hold_posts)
+    async with page.expect_request(lambda sent: sent.method == "POST") as posted:
+        await SummaryPage(page).decline()
+    sent = await posted.value
     await page.unroute("**/*")
-    sent = captured[0]
     fields = dict(parse_qsl(sent.post_data or ""))
     with checks.proving("PAGE-12"):
         token_fields = [name for name, value in fields.items() if len(value) >= 16]
