@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__, api, auth, faults, hosted
 from .context import Sandbox
-from .errors import ApiError, on_api_error, on_http_error, on_unexpected, on_validation_error
+from .errors import ApiError, error_response, on_api_error, on_http_error, on_unexpected, on_validation_error
 
 _NO_CSP = ("/docs", "/redoc")
 
@@ -54,6 +54,23 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class BodyLimit:
+    """Refuse declared bodies over the limit before anything reads them."""
+
+    def __init__(self, app: ASGIApp, limit: int = 1_000_000) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
+                    response = error_response(413, [(None, f"The body is larger than {self.limit} bytes")])
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
 def create_app(sandbox: Sandbox) -> FastAPI:
     app = FastAPI(
         title="SCA Sandbox",
@@ -70,5 +87,6 @@ def create_app(sandbox: Sandbox) -> FastAPI:
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(Exception, on_unexpected)
+    app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     return app

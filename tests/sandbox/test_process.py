@@ -1,0 +1,107 @@
+"""The command line, the process helper, persistence across restarts, and faults."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sca_sandbox import DEV_API_KEYS
+from sca_sandbox.faults import FAULTS
+from sca_sandbox.process import run_sandbox
+from sca_sandbox.testing import HostedFlow, SandboxClient, payment_body
+
+REPO = Path(__file__).resolve().parents[2]
+CONTRACT = (REPO / "docs" / "consent-contract.md").read_text()
+SECTIONS_1_TO_6 = CONTRACT.split("## 7.")[0]
+
+
+def sandbox_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sca_sandbox", *args], capture_output=True, text=True,
+                          timeout=30, cwd=REPO)
+
+
+def test_list_faults_prints_one_line_per_fault() -> None:
+    result = sandbox_cli("--list-faults")
+
+    lines = result.stdout.strip().splitlines()
+    assert result.returncode == 0
+    assert len(lines) == len(FAULTS)
+    for line in lines:
+        name, requirement, description = line.split(" ", 2)
+        assert name in FAULTS and FAULTS[name].requirement == requirement and description
+
+
+def test_every_requirement_of_sections_1_to_6_has_a_fault() -> None:
+    requirements = set(re.findall(r"^\| ((?:AUTH|TRIGGER|INIT|PAGE|AFTER|ERR)-\d+) \|", SECTIONS_1_TO_6, re.M))
+    covered = {fault.requirement for fault in FAULTS.values()}
+
+    assert len(requirements) == 47
+    assert requirements <= covered
+
+
+def test_every_fault_is_switched_somewhere_in_the_behaviour_code() -> None:
+    sources = "".join(p.read_text() for p in (REPO / "sca_sandbox").glob("*.py") if p.name != "faults.py")
+
+    assert [name for name in FAULTS if f'"{name}"' not in sources] == []
+
+
+def test_an_unknown_fault_is_one_readable_line_and_exit_2() -> None:
+    result = sandbox_cli("--fault", "no-such-fault", "--port", "0")
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["sca-sandbox: unknown fault 'no-such-fault' (see --list-faults)"]
+
+
+def test_a_sandbox_that_cannot_start_raises_with_its_stderr(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="unknown fault"):
+        with run_sandbox(tmp_path / "x.db", faults=["no-such-fault"]):
+            pass
+
+
+@pytest.mark.lifecycle
+async def test_a_restart_keeps_data_tokens_and_clocks(tmp_path: Path) -> None:
+    db = tmp_path / "kept.db"
+    with run_sandbox(db) as first:
+        async with SandboxClient.connect(first.url, DEV_API_KEYS[0]) as client:
+            person = await client.individual()
+            account = await client.account(person["id"], balance=5_000)
+            body = payment_body(account["id"], 1_000)
+            consent = await client.consent("POST", "/v3/transactions/pay", json=body)
+            await HostedFlow(client.http, (await client.initiate(consent["id"]))["redirect_url"]).approve()
+            await client.ok("POST", "/v3/simulations/clock", json={"advance_seconds": 60})
+            token, refresh = client.access_token, client.refresh_token
+    assert first.process.returncode == 0, "SIGTERM shuts down cleanly"
+
+    with run_sandbox(db) as second:
+        async with httpx.AsyncClient(base_url=second.url) as http:
+            restored = SandboxClient(http, DEV_API_KEYS[0])
+            restored.access_token, restored.refresh_token = token, refresh
+
+            assert (await restored.ok("GET", f"/v3/individuals/{person['id']}"))["status"] == "active"
+            assert await restored.status(consent["id"]) == "approved"
+            paid = await restored.ok("POST", "/v3/transactions/pay", json=body)
+            assert paid["amount"] == 1_000
+            assert (await restored.refresh()).status_code == 400, "the session clock and token survived"
+
+
+@pytest.mark.slow
+async def test_faults_switch_behaviour(tmp_path: Path) -> None:
+    faults = ["status-capitalised", "framing-allowed", "card-api-returns-pan"]
+    with run_sandbox(tmp_path / "faulty.db", faults=faults) as sandbox:
+        async with SandboxClient.connect(sandbox.url, sandbox.api_keys[0]) as client:
+            person = await client.individual()
+            account = await client.account(person["id"])
+            card = await client.card(person["id"], account["id"])
+            consent = await client.consent("POST", f"/v3/cards/{card['id']}/activate")
+            method = await client.initiate(consent["id"])
+            page = await client.http.get(method["redirect_url"])
+
+    assert consent["status"] == "Pending"
+    assert "x-frame-options" not in page.headers
+    assert "frame-ancestors" not in page.headers["content-security-policy"]
+    assert re.fullmatch(r"\d{16}", card["pan"])
