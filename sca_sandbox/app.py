@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -71,7 +72,12 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
-def create_app(sandbox: Sandbox) -> FastAPI:
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document, without a database (it does not depend on one)."""
+    return create_app(None).openapi()
+
+
+def create_app(sandbox: Sandbox | None) -> FastAPI:
     app = FastAPI(
         title="SCA Sandbox",
         version=__version__,
