@@ -12,7 +12,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
-from playwright.async_api import Page, Request
+from playwright.async_api import Frame, Page, Request
 
 
 class ReturnReceiver:
@@ -55,20 +55,32 @@ class ReturnReceiver:
 
 
 class LandingWatcher:
-    """Resolves with the first navigation of `page` to a URL under `return_url`."""
+    """Resolves with the first navigation of `page` to a URL under `return_url`, once the
+    page has committed it (or Chromium's error page, when the host does not answer), so
+    the next navigation cannot collide with it."""
 
     def __init__(self, page: Page, return_url: str) -> None:
         self.prefix = return_url.split("?", 1)[0]
-        self.chain: list[str] = []
-        self._landed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.page = page
+        loop = asyncio.get_running_loop()
+        self._landed: asyncio.Future[str] = loop.create_future()
+        self._settled: asyncio.Future[None] = loop.create_future()
         page.on("request", self._on_request)
+        page.on("framenavigated", self._on_navigated)
 
     def _on_request(self, request: Request) -> None:
-        if not request.is_navigation_request():
-            return
-        self.chain.append(request.url)
-        if request.url.startswith(self.prefix) and not self._landed.done():
+        if (
+            request.is_navigation_request()
+            and request.url.startswith(self.prefix)
+            and not self._landed.done()
+        ):
             self._landed.set_result(request.url)
+
+    def _on_navigated(self, frame: Frame) -> None:
+        if frame != self.page.main_frame or self._settled.done() or not self._landed.done():
+            return
+        if frame.url.startswith(self.prefix) or frame.url.startswith("chrome-error://"):
+            self._settled.set_result(None)
 
     @property
     def landed(self) -> bool:
@@ -76,4 +88,6 @@ class LandingWatcher:
 
     async def wait(self, timeout: float = 10.0) -> str:
         """The landing URL; raises TimeoutError if the browser never went there."""
-        return await asyncio.wait_for(asyncio.shield(self._landed), timeout)
+        url = await asyncio.wait_for(asyncio.shield(self._landed), timeout)
+        await asyncio.wait_for(asyncio.shield(self._settled), timeout)
+        return url

@@ -60,6 +60,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="connect to a Playwright browser server instead of launching (env SCA_BROWSER_WS)",
     )
     group.addoption(
+        "--requirement",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="run only the tests that prove this requirement (repeatable, or comma-separated: "
+        "--requirement TRIGGER-4,PAGE-7)",
+    )
+    group.addoption(
         "--sandbox-fault",
         action="append",
         default=[f for f in os.environ.get("SCA_SANDBOX_FAULTS", "").split(",") if f],

@@ -58,6 +58,23 @@ def action_of(item: pytest.Item) -> str | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = {
+        part.strip()
+        for option in config.getoption("--requirement", None) or []
+        for part in option.split(",")
+        if part.strip()
+    }
+    for requirement_id in wanted:
+        try:
+            requirement(requirement_id)
+        except KeyError as error:
+            raise pytest.UsageError(error.args[0]) from None
+    if wanted:
+        selected = [item for item in items if wanted & set(requirement_ids(item))]
+        deselected = [item for item in items if item not in selected]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = selected
     for item in items:
         ids = requirement_ids(item)
         for requirement_id in ids:
