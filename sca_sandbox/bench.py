@@ -2,7 +2,8 @@
 
 Starts a sandbox with a fresh database, then N concurrent clients (each its own login
 session and connection pool) repeat trigger (the 412 of a card activation) + initiate
-pairs for the given time. Prints pairs/s, p50/p99 of a pair, errors, and how many of the
+pairs for the given time, as fast as they can or paced to ``--rate`` pairs/s in total
+(in a closed loop the latency is just clients / throughput). Prints pairs/s, p50/p99 of a pair, errors, and how many of the
 consents created can be read back afterwards.
 """
 
@@ -32,10 +33,15 @@ class Tally:
     errors: int = 0
 
 
-async def _worker(client: SandboxClient, card_id: str, deadline: float, tally: Tally) -> None:
+async def _worker(client: SandboxClient, card_id: str, deadline: float, interval: float, tally: Tally) -> None:
     trigger = f"/v3/cards/{card_id}/activate"
     body = {"return_url": "https://client.example/back"}
+    next_start = time.perf_counter()
     while time.perf_counter() < deadline:
+        if interval:
+            # Paced (open loop per client): start on schedule, never to catch up in a burst.
+            await asyncio.sleep(max(0.0, next_start - time.perf_counter()))
+            next_start = max(next_start + interval, time.perf_counter())
         started = time.perf_counter()
         try:
             answer = await client.post(trigger)
@@ -80,7 +86,10 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def run(url: str, api_key: str, clients: int, seconds: float, server_pid: int | None = None) -> int:
+async def run(
+    url: str, api_key: str, clients: int, seconds: float, rate: float = 0.0, server_pid: int | None = None
+) -> int:
+    """Closed loop (each client as fast as it can) or, with ``rate``, paced to that many pairs/s."""
     async with SandboxClient.connect(url, api_key) as setup:
         person = await setup.individual()
         account = await setup.account(person["id"])
@@ -92,7 +101,8 @@ async def run(url: str, api_key: str, clients: int, seconds: float, server_pid: 
         started = time.perf_counter()
         deadline = started + seconds
         try:
-            await asyncio.gather(*(_worker(c, card["id"], deadline, tally) for c in opened))
+            interval = clients / rate if rate else 0.0
+            await asyncio.gather(*(_worker(c, card["id"], deadline, interval, tally) for c in opened))
         finally:
             elapsed = time.perf_counter() - started
             cpu_after = _cpu_seconds(server_pid)
@@ -101,7 +111,8 @@ async def run(url: str, api_key: str, clients: int, seconds: float, server_pid: 
         readable = await _readable(setup, tally.consent_ids, concurrency=clients)
 
     pairs = len(tally.latencies)
-    print(f"clients: {clients}, duration: {elapsed:.1f} s, pairs: {pairs}")
+    load = f"paced at {rate:g} pairs/s" if rate else "closed loop"
+    print(f"clients: {clients} ({load}), duration: {elapsed:.1f} s, pairs: {pairs}")
     if pairs:
         print(f"pairs/s: {pairs / elapsed:.1f}")
         print(f"pair latency p50: {statistics.median(tally.latencies) * 1000:.1f} ms, "
@@ -118,14 +129,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sca_sandbox.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="offered load in pairs/s across all clients (default: as fast as possible)")
     args = parser.parse_args(argv)
-    if not 1 <= args.clients <= 500 or not 0 < args.seconds <= 600:
-        parser.error("--clients must be 1..500 and --seconds 0..600")
+    if not 1 <= args.clients <= 500 or not 0 < args.seconds <= 600 or args.rate < 0:
+        parser.error("--clients must be 1..500, --seconds 0..600 and --rate positive")
     with tempfile.TemporaryDirectory(prefix="sca-bench-") as folder:
         # 127.0.0.1, not localhost: no name resolution or IPv6 attempt per new connection.
         with run_sandbox(Path(folder) / "bench.db", public_host="127.0.0.1") as sandbox:
             return asyncio.run(
-                run(sandbox.url, sandbox.api_keys[0], args.clients, args.seconds, sandbox.process.pid)
+                run(sandbox.url, sandbox.api_keys[0], args.clients, args.seconds, args.rate, sandbox.process.pid)
             )
 
 

@@ -116,11 +116,16 @@ class Flow:
         return landing_url(self.sandbox, self.consent["return_url"], self.consent["id"], status)
 
 
+def _nearly(a: str, b: str) -> bool:
+    if a.startswith(b) or b.startswith(a):
+        return abs(len(a) - len(b)) <= 4
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 3
+
+
 def _near_match(sandbox: Sandbox, token: str) -> sqlite3.Row | None:
     """Only with the altered-token-accepted fault: a token off by a few characters."""
     for row in sandbox.store.all("SELECT * FROM methods WHERE token_plain IS NOT NULL AND revoked = 0"):
-        plain = str(row["token_plain"])
-        if plain.startswith(token[:20]) or token.startswith(plain[:20]):
+        if _nearly(str(row["token_plain"]), token):
             return row
     return None
 
@@ -169,8 +174,15 @@ def _decide(flow: Flow, status: str, step: str) -> None:
 def _restart_if_reusable(flow: Flow) -> bool:  # PAGE-9
     if not faults.active("token-reusable"):
         return False
-    flow.state = new_flow() | {"csrf": flow.state["csrf"]}
-    flow.save()
+    with flow.store.tx():
+        flow.store.run(
+            "UPDATE consents SET status = 'pending', decided_at = NULL, consumed_at = NULL WHERE id = ?",
+            flow.consent["id"],
+        )
+        flow.state = new_flow() | {"csrf": flow.state["csrf"]}
+        flow.save()
+    refreshed = flow.store.one("SELECT * FROM consents WHERE id = ?", flow.consent["id"])
+    flow.consent = refreshed
     return True
 
 

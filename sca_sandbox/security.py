@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import secrets
@@ -54,8 +55,14 @@ def sign_access_token(secret: str, claims: dict[str, Any]) -> str:
 
 
 def read_access_token(secret: str, token: str) -> dict[str, Any] | None:
+    return _read_access_token(secret, token) if len(token) <= 1024 else None
+
+
+@functools.lru_cache(maxsize=8192)
+def _read_access_token(secret: str, token: str) -> dict[str, Any] | None:
     """Claims of a well-formed token signed by us; expiry is checked by the caller on the
-    session clock, so PyJWT's wall-clock checks are off."""
+    session clock, so PyJWT's wall-clock checks are off. Cached: the answer for a given
+    string never changes, and verifying costs more than the rest of a request."""
     options: dict[str, Any] = {
         "verify_exp": False,
         "verify_iat": False,
