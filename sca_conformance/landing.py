@@ -26,11 +26,14 @@ class ReturnReceiver:
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 receiver.arrivals.append(self.path)
                 body = b"<!doctype html><title>Client</title><h1>Back at the client</h1>"
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the browser moved on before the page finished: it has landed
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
