@@ -16,17 +16,37 @@ from . import DEV_API_KEYS, faults
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m sca_sandbox", description="SCA consent reference sandbox")
+    parser = argparse.ArgumentParser(
+        prog="python -m sca_sandbox", description="SCA consent reference sandbox"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
-    parser.add_argument("--db", type=Path, default=Path("sandbox.db"), help="SQLite file (created if missing)")
-    parser.add_argument("--public-url", help="base of every URL handed out (default http://localhost:PORT);"
-                        " a port of 0 is replaced by the port actually bound")
-    parser.add_argument("--api-key", action="append", default=[], dest="api_keys",
-                        help="a client's API key (repeatable; default: the two development keys)")
-    parser.add_argument("--token-ttl", type=int, default=600, help="access token lifetime in seconds")
-    parser.add_argument("--fault", action="append", default=[], dest="faults", metavar="NAME",
-                        help="inject a fault (repeatable; see --list-faults)")
+    parser.add_argument(
+        "--db", type=Path, default=Path("sandbox.db"), help="SQLite file (created if missing)"
+    )
+    parser.add_argument(
+        "--public-url",
+        help="base of every URL handed out (default http://localhost:PORT);"
+        " a port of 0 is replaced by the port actually bound",
+    )
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        dest="api_keys",
+        help="a client's API key (repeatable; default: the two development keys)",
+    )
+    parser.add_argument(
+        "--token-ttl", type=int, default=600, help="access token lifetime in seconds"
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        dest="faults",
+        metavar="NAME",
+        help="inject a fault (repeatable; see --list-faults)",
+    )
     parser.add_argument("--list-faults", action="store_true", help="print the faults and exit")
     return parser.parse_args(argv)
 
@@ -64,7 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .app import create_app
     from .context import Sandbox, Settings
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -41,12 +41,12 @@ from .security import slow_hash
 from .store import dumps, iso
 
 Auth = Annotated[Caller, Depends(caller)]
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Invalid input: {errors: [{field, message}]}"},
     401: {"description": "Missing, malformed or expired access token"},
     404: {"description": "Unknown id (or another client's)"},
 }
-PROTECTED = {
+PROTECTED: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     409: {"description": "Conflict (individual not active, state does not allow it)"},
     412: {"description": "Consent required: {consent: {id, status, scope, expires_at}}"},
@@ -125,8 +125,14 @@ def transaction_json(row: sqlite3.Row) -> dict[str, Any]:
 # --- lookups -----------------------------------------------------------------------------
 
 
-def _own(caller: Caller, table: str, object_id: str, what: str, field: str | None = None) -> sqlite3.Row:
-    row = caller.store.one(f"SELECT * FROM {table} WHERE id = ?", object_id) if len(object_id) <= 64 else None
+def _own(
+    caller: Caller, table: str, object_id: str, what: str, field: str | None = None
+) -> sqlite3.Row:
+    row = (
+        caller.store.one(f"SELECT * FROM {table} WHERE id = ?", object_id)
+        if len(object_id) <= 64
+        else None
+    )
     if row is None or row["client_id"] != caller.client_id:
         raise ApiError(404, f"No such {what}", field)
     return row
@@ -150,8 +156,15 @@ async def create_individual(body: IndividualBody, caller: Auth) -> JSONResponse:
     store.run(
         "INSERT INTO individuals (id, client_id, first_name, last_name, email, phone_number,"
         " date_of_birth, address, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-        individual_id, caller.client_id, body.first_name, body.last_name, body.email,
-        body.phone_number, body.date_of_birth, address, caller.now,
+        individual_id,
+        caller.client_id,
+        body.first_name,
+        body.last_name,
+        body.email,
+        body.phone_number,
+        body.date_of_birth,
+        address,
+        caller.now,
     )
     row = _own(caller, "individuals", individual_id, "individual")
     return JSONResponse(individual_json(row), status_code=201)
@@ -162,15 +175,23 @@ async def get_individual(individual_id: str, caller: Auth) -> dict[str, Any]:
     return individual_json(_own(caller, "individuals", individual_id, "individual"))
 
 
-@router.post("/individuals/{individual_id}/onboard", responses=PROTECTED, tags=["individuals"],
-             summary="Onboard (KYC): protected, scope onboarding")
+@router.post(
+    "/individuals/{individual_id}/onboard",
+    responses=PROTECTED,
+    tags=["individuals"],
+    summary="Onboard (KYC): protected, scope onboarding",
+)
 async def onboard(individual_id: str, caller: Auth) -> JSONResponse:
     row = _own(caller, "individuals", individual_id, "individual")
     if row["status"] == "active":
         raise ApiError(409, "The individual is already onboarded")
     return require_consent(
-        caller, "onboarding", individual_id=individual_id, subject_id=individual_id,
-        fingerprint=individual_id, summary={"name": f"{row['first_name']} {row['last_name']}"},
+        caller,
+        "onboarding",
+        individual_id=individual_id,
+        subject_id=individual_id,
+        fingerprint=individual_id,
+        summary={"name": f"{row['first_name']} {row['last_name']}"},
     )
 
 
@@ -197,10 +218,18 @@ async def create_account(body: AccountBody, caller: Auth) -> JSONResponse:
         store.run(
             "INSERT INTO accounts (id, client_id, individual_id, name, type, currency, balance,"
             " iban, bic, created_at) VALUES (?, ?, ?, ?, ?, 'EUR', 0, ?, ?, ?)",
-            account_id, caller.client_id, body.individual_id, f"{kind.capitalize()} account",
-            kind, _new_iban(store), BIC, caller.now,
+            account_id,
+            caller.client_id,
+            body.individual_id,
+            f"{kind.capitalize()} account",
+            kind,
+            _new_iban(store),
+            BIC,
+            caller.now,
         )
-    return JSONResponse(account_json(_own(caller, "accounts", account_id, "account")), status_code=201)
+    return JSONResponse(
+        account_json(_own(caller, "accounts", account_id, "account")), status_code=201
+    )
 
 
 @router.get("/accounts/{account_id}", responses=ERRORS, tags=["accounts"])
@@ -230,8 +259,12 @@ def _luhn_pan() -> str:
     return body + str((10 - total % 10) % 10)
 
 
-@router.post("/cards", status_code=201, responses={**ERRORS, 409: {"description": "Account not the individual's"}},
-             tags=["cards"])
+@router.post(
+    "/cards",
+    status_code=201,
+    responses={**ERRORS, 409: {"description": "Account not the individual's"}},
+    tags=["cards"],
+)
 async def create_card(body: CardBody, caller: Auth) -> JSONResponse:
     _own(caller, "individuals", body.individual_id, "individual", "individual_id")
     account = _own(caller, "accounts", body.account_id, "account", "account_id")
@@ -245,12 +278,23 @@ async def create_card(body: CardBody, caller: Auth) -> JSONResponse:
         store.run(
             "INSERT INTO cards (id, client_id, individual_id, account_id, display_name, exp_month,"
             " exp_year, type, last4, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            card_id, caller.client_id, body.individual_id, body.account_id, body.display_name,
-            body.exp_month, body.exp_year, body.type, pan[-4:], status, caller.now,
+            card_id,
+            caller.client_id,
+            body.individual_id,
+            body.account_id,
+            body.display_name,
+            body.exp_month,
+            body.exp_year,
+            body.type,
+            pan[-4:],
+            status,
+            caller.now,
         )
         store.run(
             "INSERT INTO card_secrets (card_id, pan, cvc) VALUES (?, ?, ?)",
-            card_id, pan, f"{secrets.randbelow(1000):03d}",
+            card_id,
+            pan,
+            f"{secrets.randbelow(1000):03d}",
         )
     return JSONResponse(card_json(_own(caller, "cards", card_id, "card"), caller), status_code=201)
 
@@ -270,21 +314,31 @@ def _recent_details_view(caller: Caller, card_id: str) -> bool:  # AFTER-7
     row = caller.store.one(
         "SELECT 1 FROM consents WHERE client_id = ? AND action = 'card_details' AND subject_id = ?"
         " AND status = 'approved' AND decided_at > ?",
-        caller.client_id, card_id, caller.now - CONSENT_TTL,
+        caller.client_id,
+        card_id,
+        caller.now - CONSENT_TTL,
     )
     return row is not None
 
 
-@router.post("/cards/{card_id}/details", responses=PROTECTED, tags=["cards"],
-             summary="View card details: always a consent; the hosted page shows them")
+@router.post(
+    "/cards/{card_id}/details",
+    responses=PROTECTED,
+    tags=["cards"],
+    summary="View card details: always a consent; the hosted page shows them",
+)
 async def card_details(card_id: str, caller: Auth) -> JSONResponse:
     card = _own(caller, "cards", card_id, "card")
     _active_individual(caller, card["individual_id"])
     if _recent_details_view(caller, card_id):
         return JSONResponse({"card": card_json(card, caller)})
     return require_consent(
-        caller, "card_details", individual_id=card["individual_id"], subject_id=card_id,
-        fingerprint=card_id, summary=_card_summary(card),
+        caller,
+        "card_details",
+        individual_id=card["individual_id"],
+        subject_id=card_id,
+        fingerprint=card_id,
+        summary=_card_summary(card),
     )
 
 
@@ -292,16 +346,24 @@ def _already_active_conflicts() -> bool:  # AFTER-7
     return not faults.active("reactivation-answers-412")
 
 
-@router.post("/cards/{card_id}/activate", responses=PROTECTED, tags=["cards"],
-             summary="Activate a physical card: protected, scope activate_card")
+@router.post(
+    "/cards/{card_id}/activate",
+    responses=PROTECTED,
+    tags=["cards"],
+    summary="Activate a physical card: protected, scope activate_card",
+)
 async def activate_card(card_id: str, caller: Auth) -> JSONResponse:
     card = _own(caller, "cards", card_id, "card")
     _active_individual(caller, card["individual_id"])
     if card["status"] != "not_activated" and _already_active_conflicts():
         raise ApiError(409, f"The card is already {card['status']}")
     return require_consent(
-        caller, "card_activation", individual_id=card["individual_id"], subject_id=card_id,
-        fingerprint=card_id, summary=_card_summary(card),
+        caller,
+        "card_activation",
+        individual_id=card["individual_id"],
+        subject_id=card_id,
+        fingerprint=card_id,
+        summary=_card_summary(card),
     )
 
 
@@ -309,9 +371,17 @@ async def activate_card(card_id: str, caller: Auth) -> JSONResponse:
 
 
 def _insert_transaction(
-    caller: Caller, *, account_id: str, amount: int, direction: str, kind: str,
-    request_id: str | None = None, request_key: str | None = None, counterparty: dict[str, Any] | None = None,
-    reference: str | None = None, fingerprint: str | None = None,
+    caller: Caller,
+    *,
+    account_id: str,
+    amount: int,
+    direction: str,
+    kind: str,
+    request_id: str | None = None,
+    request_key: str | None = None,
+    counterparty: dict[str, Any] | None = None,
+    reference: str | None = None,
+    fingerprint: str | None = None,
 ) -> str:
     store = caller.store
     tx_id = str(uuid.uuid4())
@@ -319,8 +389,18 @@ def _insert_transaction(
         "INSERT INTO transactions (id, client_id, request_id, request_key, account_id, amount, currency,"
         " direction, counterparty, reference, type, status, fingerprint, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, 'EUR', ?, ?, ?, ?, 'completed', ?, ?)",
-        tx_id, caller.client_id, request_id, request_key, account_id, amount, direction,
-        dumps(counterparty) if counterparty is not None else None, reference, kind, fingerprint, caller.now,
+        tx_id,
+        caller.client_id,
+        request_id,
+        request_key,
+        account_id,
+        amount,
+        direction,
+        dumps(counterparty) if counterparty is not None else None,
+        reference,
+        kind,
+        fingerprint,
+        caller.now,
     )
     delta = amount if direction == "credit" else -amount
     store.run("UPDATE accounts SET balance = balance + ? WHERE id = ?", delta, account_id)
@@ -336,7 +416,9 @@ def _transaction(caller: Caller, tx_id: str) -> dict[str, Any]:
 def _previous(caller: Caller, request_id: str, fingerprint: str) -> dict[str, Any] | None:
     """The transaction this client already made for request_id (idempotency)."""
     row = caller.store.one(
-        "SELECT * FROM transactions WHERE client_id = ? AND request_key = ?", caller.client_id, request_id
+        "SELECT * FROM transactions WHERE client_id = ? AND request_key = ?",
+        caller.client_id,
+        request_id,
     )
     if row is None:
         return None
@@ -356,20 +438,37 @@ def _payment_fingerprint(caller: Caller, body: PayBody) -> str:  # AFTER-3
     return dumps(body.model_dump(exclude_none=True))
 
 
-def _execute_payment(caller: Caller, body: PayBody, source: sqlite3.Row, target: sqlite3.Row | None,
-                     fingerprint: str, consent_id: str | None) -> str:
+def _execute_payment(
+    caller: Caller,
+    body: PayBody,
+    source: sqlite3.Row,
+    target: sqlite3.Row | None,
+    fingerprint: str,
+    consent_id: str | None,
+) -> str:
     counterparty = body.counterparty.model_dump(exclude_none=True)
     twice = faults.active("payment-executed-twice")  # AFTER-1
     store = caller.store
     with store.tx():
         tx_id = _insert_transaction(
-            caller, account_id=source["id"], amount=body.amount, direction="debit", kind="payment",
-            request_id=body.request_id, request_key=None if twice else body.request_id,
-            counterparty=counterparty, reference=body.reference, fingerprint=fingerprint,
+            caller,
+            account_id=source["id"],
+            amount=body.amount,
+            direction="debit",
+            kind="payment",
+            request_id=body.request_id,
+            request_key=None if twice else body.request_id,
+            counterparty=counterparty,
+            reference=body.reference,
+            fingerprint=fingerprint,
         )
         if target is not None:
             _insert_transaction(
-                caller, account_id=target["id"], amount=body.amount, direction="credit", kind="payment",
+                caller,
+                account_id=target["id"],
+                amount=body.amount,
+                direction="credit",
+                kind="payment",
                 counterparty={"name": "Incoming payment", "account_id": source["id"]},
                 reference=body.reference,
             )
@@ -378,8 +477,12 @@ def _execute_payment(caller: Caller, body: PayBody, source: sqlite3.Row, target:
     return tx_id
 
 
-@router.post("/transactions/pay", responses=PROTECTED, tags=["transactions"],
-             summary="External payment: protected, scope make_payment; idempotent by request_id")
+@router.post(
+    "/transactions/pay",
+    responses=PROTECTED,
+    tags=["transactions"],
+    summary="External payment: protected, scope make_payment; idempotent by request_id",
+)
 async def pay(body: PayBody, caller: Auth) -> JSONResponse:
     fingerprint = _payment_fingerprint(caller, body)
     if not faults.active("payment-executed-twice"):
@@ -390,12 +493,16 @@ async def pay(body: PayBody, caller: Auth) -> JSONResponse:
     individual = _active_individual(caller, source["individual_id"])
     target = None
     if body.counterparty.account_id is not None:
-        target = _own(caller, "accounts", body.counterparty.account_id, "account", "counterparty.account_id")
+        target = _own(
+            caller, "accounts", body.counterparty.account_id, "account", "counterparty.account_id"
+        )
         if target["id"] == source["id"]:
             raise ApiError(400, "must differ from account_id", "counterparty.account_id")
     consent = find_approved(caller, "external_payment", fingerprint)
     if consent is None:
-        if faults.active("payment-executed-before-approval") and source["balance"] >= body.amount:  # TRIGGER-7
+        if (
+            faults.active("payment-executed-before-approval") and source["balance"] >= body.amount
+        ):  # TRIGGER-7
             _execute_payment(caller, body, source, target, fingerprint, None)
         payee = body.counterparty
         summary = {
@@ -408,16 +515,24 @@ async def pay(body: PayBody, caller: Auth) -> JSONResponse:
             "payer": f"{individual['first_name']} {individual['last_name']}",
         }
         return require_consent(
-            caller, "external_payment", individual_id=source["individual_id"], subject_id=source["id"],
-            fingerprint=fingerprint, summary=summary,
+            caller,
+            "external_payment",
+            individual_id=source["individual_id"],
+            subject_id=source["id"],
+            fingerprint=fingerprint,
+            summary=summary,
         )
     _check_funds(source, body.amount)
     tx_id = _execute_payment(caller, body, source, target, fingerprint, consent["id"])
     return JSONResponse(_transaction(caller, tx_id))
 
 
-@router.post("/transactions/move", responses={**ERRORS, 409: {"description": "Different owners or funds"}},
-             tags=["transactions"], summary="Move between the same individual's accounts (not protected)")
+@router.post(
+    "/transactions/move",
+    responses={**ERRORS, 409: {"description": "Different owners or funds"}},
+    tags=["transactions"],
+    summary="Move between the same individual's accounts (not protected)",
+)
 async def move(body: MoveBody, caller: Auth) -> JSONResponse:
     fingerprint = dumps(body.model_dump())
     previous = _previous(caller, body.request_id, fingerprint)
@@ -431,20 +546,35 @@ async def move(body: MoveBody, caller: Auth) -> JSONResponse:
         raise ApiError(409, "Both accounts must belong to the same individual", "target_account_id")
     if faults.active("move-requires-consent"):  # TRIGGER-9
         return require_consent(
-            caller, "external_payment", individual_id=source["individual_id"], subject_id=source["id"],
-            fingerprint=fingerprint, summary={"amount": body.amount, "currency": "EUR"},
+            caller,
+            "external_payment",
+            individual_id=source["individual_id"],
+            subject_id=source["id"],
+            fingerprint=fingerprint,
+            summary={"amount": body.amount, "currency": "EUR"},
         )
     _check_funds(source, body.amount)
     with caller.store.tx():
         tx_id = _insert_transaction(
-            caller, account_id=source["id"], amount=body.amount, direction="debit", kind="move",
-            request_id=body.request_id, request_key=body.request_id,
+            caller,
+            account_id=source["id"],
+            amount=body.amount,
+            direction="debit",
+            kind="move",
+            request_id=body.request_id,
+            request_key=body.request_id,
             counterparty={"name": target["name"], "account_id": target["id"]},
-            reference=body.reference, fingerprint=fingerprint,
+            reference=body.reference,
+            fingerprint=fingerprint,
         )
         _insert_transaction(
-            caller, account_id=target["id"], amount=body.amount, direction="credit", kind="move",
-            counterparty={"name": source["name"], "account_id": source["id"]}, reference=body.reference,
+            caller,
+            account_id=target["id"],
+            amount=body.amount,
+            direction="credit",
+            kind="move",
+            counterparty={"name": source["name"], "account_id": source["id"]},
+            reference=body.reference,
         )
     return JSONResponse(_transaction(caller, tx_id))
 
@@ -454,18 +584,27 @@ def _history_consent(caller: Caller, individual: sqlite3.Row) -> JSONResponse | 
     row = caller.store.one(
         "SELECT decided_at FROM consents WHERE client_id = ? AND action = 'payment_history'"
         " AND subject_id = ? AND status = 'approved' ORDER BY decided_at DESC LIMIT 1",
-        caller.client_id, individual["id"],
+        caller.client_id,
+        individual["id"],
     )
     if row is not None and history_window_open(row["decided_at"], caller.now):
         return None
     return require_consent(
-        caller, "payment_history", individual_id=individual["id"], subject_id=individual["id"],
-        fingerprint=individual["id"], summary={"name": f"{individual['first_name']} {individual['last_name']}"},
+        caller,
+        "payment_history",
+        individual_id=individual["id"],
+        subject_id=individual["id"],
+        fingerprint=individual["id"],
+        summary={"name": f"{individual['first_name']} {individual['last_name']}"},
     )
 
 
-@router.get("/transactions", responses=PROTECTED, tags=["transactions"],
-            summary="An account's transactions: protected, scope read_transactions")
+@router.get(
+    "/transactions",
+    responses=PROTECTED,
+    tags=["transactions"],
+    summary="An account's transactions: protected, scope read_transactions",
+)
 async def list_transactions(
     caller: Auth, account_id: Annotated[str, Query(min_length=1, max_length=64)]
 ) -> JSONResponse:
@@ -481,8 +620,12 @@ async def list_transactions(
     return JSONResponse({"transactions": [transaction_json(r) for r in rows]})
 
 
-@router.get("/transactions/{transaction_id}", responses=PROTECTED, tags=["transactions"],
-            summary="One transaction: protected, scope read_transactions")
+@router.get(
+    "/transactions/{transaction_id}",
+    responses=PROTECTED,
+    tags=["transactions"],
+    summary="One transaction: protected, scope read_transactions",
+)
 async def get_transaction(transaction_id: str, caller: Auth) -> JSONResponse:
     row = _own(caller, "transactions", transaction_id, "transaction")
     account = _own(caller, "accounts", row["account_id"], "account")
@@ -503,7 +646,11 @@ async def get_consent(consent_id: str, caller: Auth) -> dict[str, Any]:
 
 @router.post(
     "/consents/{consent_id}",
-    responses={**ERRORS, 409: {"description": "No longer pending"}, 410: {"description": "Expired"}},
+    responses={
+        **ERRORS,
+        409: {"description": "No longer pending"},
+        410: {"description": "Expired"},
+    },
     tags=["consents"],
     summary="Initiate a consent: answers the method with redirect_url",
 )
@@ -520,25 +667,38 @@ async def initiate_consent(
 # --- simulations -------------------------------------------------------------------------
 
 
-@router.post("/simulations/clock", responses=ERRORS, tags=["simulations"],
-             summary="Move the calling session's clock forward")
+@router.post(
+    "/simulations/clock",
+    responses=ERRORS,
+    tags=["simulations"],
+    summary="Move the calling session's clock forward",
+)
 async def advance_clock(body: ClockBody, caller: Auth) -> dict[str, str]:
     caller.store.advance_clock(caller.session, body.advance_seconds)
     return {"now": iso(caller.session.now())}
 
 
-@router.get("/simulations/sms", responses=ERRORS, tags=["simulations"],
-            summary="The last one-time code sent to a phone number")
+@router.get(
+    "/simulations/sms",
+    responses=ERRORS,
+    tags=["simulations"],
+    summary="The last one-time code sent to a phone number",
+)
 async def last_sms(
     caller: Auth, phone_number: Annotated[str, Query(max_length=16, pattern=E164_PATTERN)]
 ) -> dict[str, str]:
     row = caller.store.one(
         "SELECT * FROM sms_codes WHERE client_id = ? AND phone_number = ? ORDER BY id DESC LIMIT 1",
-        caller.client_id, phone_number,
+        caller.client_id,
+        phone_number,
     )
     if row is None:
         raise ApiError(404, "No code was sent to this phone number", "phone_number")
-    return {"phone_number": row["phone_number"], "code": row["code"], "sent_at": iso(row["sent_at"])}
+    return {
+        "phone_number": row["phone_number"],
+        "code": row["code"],
+        "sent_at": iso(row["sent_at"]),
+    }
 
 
 @router.post("/simulations/account_funding", responses=ERRORS, tags=["simulations"])
@@ -548,14 +708,22 @@ async def account_funding(body: FundingBody, caller: Auth) -> JSONResponse:
         raise ApiError(409, "The balance would exceed the sandbox limit", "amount")
     with caller.store.tx():
         tx_id = _insert_transaction(
-            caller, account_id=account["id"], amount=body.amount, direction="credit", kind="funding",
-            counterparty={"name": "Sandbox funding"}, reference="Sandbox funding",
+            caller,
+            account_id=account["id"],
+            amount=body.amount,
+            direction="credit",
+            kind="funding",
+            counterparty={"name": "Sandbox funding"},
+            reference="Sandbox funding",
         )
     return JSONResponse(_transaction(caller, tx_id))
 
 
-@router.post("/simulations/card_payment", responses={**ERRORS, 409: {"description": "Card or funds"}},
-             tags=["simulations"])
+@router.post(
+    "/simulations/card_payment",
+    responses={**ERRORS, 409: {"description": "Card or funds"}},
+    tags=["simulations"],
+)
 async def card_payment(body: CardPaymentBody, caller: Auth) -> JSONResponse:
     card = _own(caller, "cards", body.card_id, "card", "card_id")
     if card["status"] != "active":
@@ -565,18 +733,31 @@ async def card_payment(body: CardPaymentBody, caller: Auth) -> JSONResponse:
     merchant = body.merchant or "Sandbox merchant"
     with caller.store.tx():
         tx_id = _insert_transaction(
-            caller, account_id=account["id"], amount=body.amount, direction="debit", kind="card_payment",
-            counterparty={"name": merchant, "card_id": card["id"]}, reference=merchant,
+            caller,
+            account_id=account["id"],
+            amount=body.amount,
+            direction="debit",
+            kind="card_payment",
+            counterparty={"name": merchant, "card_id": card["id"]},
+            reference=merchant,
         )
     return JSONResponse(_transaction(caller, tx_id))
 
 
-@router.post("/simulations/individuals/{individual_id}/activate", responses=ERRORS, tags=["simulations"],
-             summary="Put an individual straight into the active state with a passcode (no passkey)")
-async def activate_individual(individual_id: str, body: ActivateBody, caller: Auth) -> dict[str, Any]:
+@router.post(
+    "/simulations/individuals/{individual_id}/activate",
+    responses=ERRORS,
+    tags=["simulations"],
+    summary="Put an individual straight into the active state with a passcode (no passkey)",
+)
+async def activate_individual(
+    individual_id: str, body: ActivateBody, caller: Auth
+) -> dict[str, Any]:
     _own(caller, "individuals", individual_id, "individual")
     passcode_hash = await slow_hash(body.passcode)
     caller.store.run(
-        "UPDATE individuals SET status = 'active', passcode_hash = ? WHERE id = ?", passcode_hash, individual_id
+        "UPDATE individuals SET status = 'active', passcode_hash = ? WHERE id = ?",
+        passcode_hash,
+        individual_id,
     )
     return individual_json(_own(caller, "individuals", individual_id, "individual"))

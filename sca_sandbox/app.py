@@ -13,7 +13,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__, api, auth, faults, hosted
 from .context import Sandbox
-from .errors import ApiError, error_response, on_api_error, on_http_error, on_unexpected, on_validation_error
+from .errors import (
+    ApiError,
+    error_response,
+    on_api_error,
+    on_http_error,
+    on_unexpected,
+    on_validation_error,
+)
 
 _NO_CSP = ("/docs", "/redoc")
 
@@ -48,7 +55,9 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in self.names]
+                kept = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() not in self.names
+                ]
                 message["headers"] = kept + self.headers
             await send(message)
 
@@ -66,7 +75,9 @@ class BodyLimit:
         if scope["type"] == "http":
             for name, value in scope["headers"]:
                 if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
-                    response = error_response(413, [(None, f"The body is larger than {self.limit} bytes")])
+                    response = error_response(
+                        413, [(None, f"The body is larger than {self.limit} bytes")]
+                    )
                     await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)

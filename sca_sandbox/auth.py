@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -31,7 +32,9 @@ def _issue(sandbox: Sandbox, session: Session) -> dict[str, str]:
     refresh = new_token()
     store.run(
         "INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES (?, ?, ?)",
-        fast_hash(refresh), session.id, time.time(),
+        fast_hash(refresh),
+        session.id,
+        time.time(),
     )
     store.set_access_exp(session, exp)
     return {"access_token": access, "refresh_token": refresh}
@@ -45,7 +48,9 @@ def _client_for_key(sandbox: Sandbox, api_key: str) -> str | None:  # AUTH-1
     return client_id
 
 
-@router.post("/login", summary="Log in with an API key", responses={401: {"description": "Unknown key"}})
+@router.post(
+    "/login", summary="Log in with an API key", responses={401: {"description": "Unknown key"}}
+)
 async def login(body: LoginBody, request: Request) -> dict[str, str]:
     sandbox = sandbox_of(request)
     client_id = _client_for_key(sandbox, body.api_key)
@@ -64,12 +69,17 @@ def _refresh_allowed(session: Session) -> bool:  # AUTH-3
 @router.post(
     "/refresh",
     summary="Exchange a refresh token for a new pair once the access token has expired",
-    responses={400: {"description": "Access token still valid"}, 401: {"description": "Unknown or used"}},
+    responses={
+        400: {"description": "Access token still valid"},
+        401: {"description": "Unknown or used"},
+    },
 )
 async def refresh(body: RefreshBody, request: Request) -> dict[str, str]:
     sandbox = sandbox_of(request)
     store = sandbox.store
-    row = store.one("SELECT * FROM refresh_tokens WHERE token_hash = ?", fast_hash(body.refresh_token))
+    row = store.one(
+        "SELECT * FROM refresh_tokens WHERE token_hash = ?", fast_hash(body.refresh_token)
+    )
     if row is None or row["used"]:
         raise ApiError(401, "Unknown or already used refresh token", "refresh_token")
     session = store.session(row["session_id"])
@@ -102,13 +112,14 @@ def _authenticate(request: Request, credentials: HTTPAuthorizationCredentials | 
     return Caller(sandbox, session.client_id, session, session.now())
 
 
-async def caller(request: Request, credentials: HTTPAuthorizationCredentials | None = Security(bearer)) -> Caller:
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+
+
+async def caller(request: Request, credentials: Credentials) -> Caller:
     return _authenticate(request, credentials)
 
 
-async def caller_for_init(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Security(bearer)
-) -> Caller | None:
+async def caller_for_init(request: Request, credentials: Credentials) -> Caller | None:
     try:
         return _authenticate(request, credentials)
     except ApiError:

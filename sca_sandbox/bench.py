@@ -33,7 +33,9 @@ class Tally:
     errors: int = 0
 
 
-async def _worker(client: SandboxClient, card_id: str, deadline: float, interval: float, tally: Tally) -> None:
+async def _worker(
+    client: SandboxClient, card_id: str, deadline: float, interval: float, tally: Tally
+) -> None:
     trigger = f"/v3/cards/{card_id}/activate"
     body = {"return_url": "https://client.example/back"}
     next_start = time.perf_counter()
@@ -87,7 +89,12 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 async def run(
-    url: str, api_key: str, clients: int, seconds: float, rate: float = 0.0, server_pid: int | None = None
+    url: str,
+    api_key: str,
+    clients: int,
+    seconds: float,
+    rate: float = 0.0,
+    server_pid: int | None = None,
 ) -> int:
     """Closed loop (each client as fast as it can) or, with ``rate``, paced to that many pairs/s."""
     async with SandboxClient.connect(url, api_key) as setup:
@@ -102,7 +109,9 @@ async def run(
         deadline = started + seconds
         try:
             interval = clients / rate if rate else 0.0
-            await asyncio.gather(*(_worker(c, card["id"], deadline, interval, tally) for c in opened))
+            await asyncio.gather(
+                *(_worker(c, card["id"], deadline, interval, tally) for c in opened)
+            )
         finally:
             elapsed = time.perf_counter() - started
             cpu_after = _cpu_seconds(server_pid)
@@ -115,31 +124,44 @@ async def run(
     print(f"clients: {clients} ({load}), duration: {elapsed:.1f} s, pairs: {pairs}")
     if pairs:
         print(f"pairs/s: {pairs / elapsed:.1f}")
-        print(f"pair latency p50: {statistics.median(tally.latencies) * 1000:.1f} ms, "
-              f"p99: {_percentile(tally.latencies, 0.99) * 1000:.1f} ms")
+        print(
+            f"pair latency p50: {statistics.median(tally.latencies) * 1000:.1f} ms, "
+            f"p99: {_percentile(tally.latencies, 0.99) * 1000:.1f} ms"
+        )
     if pairs and cpu_before is not None and cpu_after is not None:
-        print(f"server CPU per pair: {(cpu_after - cpu_before) / pairs * 1000:.2f} ms "
-              f"({(cpu_after - cpu_before) / elapsed * 100:.0f}% of one core)")
+        print(
+            f"server CPU per pair: {(cpu_after - cpu_before) / pairs * 1000:.2f} ms "
+            f"({(cpu_after - cpu_before) / elapsed * 100:.0f}% of one core)"
+        )
     print(f"errors: {tally.errors}")
     print(f"consents readable afterwards: {readable}/{len(tally.consent_ids)}")
     return 0 if tally.errors == 0 and readable == len(tally.consent_ids) and pairs else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sca_sandbox.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m sca_sandbox.bench", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--rate", type=float, default=0.0,
-                        help="offered load in pairs/s across all clients (default: as fast as possible)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="offered load in pairs/s across all clients (default: as fast as possible)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= 500 or not 0 < args.seconds <= 600 or args.rate < 0:
         parser.error("--clients must be 1..500, --seconds 0..600 and --rate positive")
-    with tempfile.TemporaryDirectory(prefix="sca-bench-") as folder:
-        # 127.0.0.1, not localhost: no name resolution or IPv6 attempt per new connection.
-        with run_sandbox(Path(folder) / "bench.db", public_host="127.0.0.1") as sandbox:
-            return asyncio.run(
-                run(sandbox.url, sandbox.api_keys[0], args.clients, args.seconds, args.rate, sandbox.process.pid)
-            )
+    # 127.0.0.1, not localhost: no name resolution or IPv6 attempt per new connection.
+    with (
+        tempfile.TemporaryDirectory(prefix="sca-bench-") as folder,
+        run_sandbox(Path(folder) / "bench.db", public_host="127.0.0.1") as sandbox,
+    ):
+        pid = sandbox.process.pid
+        return asyncio.run(
+            run(sandbox.url, sandbox.api_keys[0], args.clients, args.seconds, args.rate, pid)
+        )
 
 
 if __name__ == "__main__":

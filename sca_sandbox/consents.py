@@ -48,7 +48,11 @@ ENDED = ("approved", "declined", "failed")
 
 
 def _new_consent_id() -> str:  # TRIGGER-3
-    return "cns_" + secrets.token_hex(12) if faults.active("consent-id-not-uuid") else str(uuid.uuid4())
+    return (
+        "cns_" + secrets.token_hex(12)
+        if faults.active("consent-id-not-uuid")
+        else str(uuid.uuid4())
+    )
 
 
 def _trigger_status_code() -> int:  # TRIGGER-1
@@ -81,7 +85,11 @@ def _read_status(status: str) -> str:  # AFTER-2
 
 def status_of(row: sqlite3.Row, now: float) -> str:  # AFTER-6
     status = str(row["status"])
-    if status == "pending" and now >= row["expires_at"] and not faults.active("expiry-not-enforced"):
+    if (
+        status == "pending"
+        and now >= row["expires_at"]
+        and not faults.active("expiry-not-enforced")
+    ):
         return "expired"
     return status
 
@@ -103,13 +111,18 @@ def consent_json(row: sqlite3.Row, status: str) -> dict[str, Any]:
     }
 
 
-def _reusable_consent(caller: Caller, action: Action, subject_id: str, fingerprint: str) -> str | None:
+def _reusable_consent(
+    caller: Caller, action: Action, subject_id: str, fingerprint: str
+) -> str | None:
     store = caller.store
     if faults.active("consent-id-reused"):  # TRIGGER-8
         row = store.one(
             "SELECT id FROM consents WHERE client_id = ? AND action = ? AND subject_id = ?"
             " AND status = 'pending' AND expires_at > ? ORDER BY created_at DESC LIMIT 1",
-            caller.client_id, action.name, subject_id, caller.now,
+            caller.client_id,
+            action.name,
+            subject_id,
+            caller.now,
         )
         if row is not None:
             return str(row["id"])
@@ -118,7 +131,10 @@ def _reusable_consent(caller: Caller, action: Action, subject_id: str, fingerpri
             "SELECT id FROM consents WHERE client_id = ? AND action = ? AND fingerprint = ?"
             " AND (status IN ('declined', 'failed') OR (status = 'pending' AND expires_at <= ?))"
             " ORDER BY created_at DESC LIMIT 1",
-            caller.client_id, action.name, fingerprint, caller.now,
+            caller.client_id,
+            action.name,
+            fingerprint,
+            caller.now,
         )
         if row is not None:
             return str(row["id"])
@@ -147,14 +163,26 @@ def require_consent(
                 "INSERT INTO consents (id, client_id, session_id, individual_id, action, scope,"
                 " status, fingerprint, subject_id, summary, created_at, expires_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
-                consent_id, caller.client_id, caller.session.id, individual_id, action.name,
-                dumps([action.scope]), fingerprint, subject_id, dumps(summary), now, expires_at,
+                consent_id,
+                caller.client_id,
+                caller.session.id,
+                individual_id,
+                action.name,
+                dumps([action.scope]),
+                fingerprint,
+                subject_id,
+                dumps(summary),
+                now,
+                expires_at,
             )
         else:
             store.run(
                 "UPDATE consents SET status = 'pending', session_id = ?, created_at = ?,"
                 " expires_at = ?, decided_at = NULL, flow = NULL WHERE id = ?",
-                caller.session.id, now, expires_at, consent_id,
+                caller.session.id,
+                now,
+                expires_at,
+                consent_id,
             )
             store.run("UPDATE methods SET revoked = 1 WHERE consent_id = ?", consent_id)
     body = {
@@ -164,7 +192,9 @@ def require_consent(
         "expires_at": _trigger_expiry(expires_at),
         "created_at": iso(now),
     }
-    return JSONResponse(_wrap(body), status_code=_trigger_status_code(), media_type=_trigger_media_type())
+    return JSONResponse(
+        _wrap(body), status_code=_trigger_status_code(), media_type=_trigger_media_type()
+    )
 
 
 def find_approved(caller: Caller, action: str, fingerprint: str) -> sqlite3.Row | None:
@@ -172,7 +202,9 @@ def find_approved(caller: Caller, action: str, fingerprint: str) -> sqlite3.Row 
     return caller.store.one(
         "SELECT * FROM consents WHERE client_id = ? AND action = ? AND fingerprint = ?"
         " AND status = 'approved' AND consumed_at IS NULL ORDER BY decided_at DESC LIMIT 1",
-        caller.client_id, action, fingerprint,
+        caller.client_id,
+        action,
+        fingerprint,
     )
 
 
@@ -180,7 +212,11 @@ def find_approved(caller: Caller, action: str, fingerprint: str) -> sqlite3.Row 
 
 
 def own_consent(caller: Caller, consent_id: str, *, any_client: bool = False) -> sqlite3.Row:
-    row = caller.store.one("SELECT * FROM consents WHERE id = ?", consent_id) if len(consent_id) <= 64 else None
+    row = (
+        caller.store.one("SELECT * FROM consents WHERE id = ?", consent_id)
+        if len(consent_id) <= 64
+        else None
+    )
     if row is None or (row["client_id"] != caller.client_id and not any_client):
         raise ApiError(404, "No such consent")
     return row
@@ -219,14 +255,18 @@ def new_flow() -> dict[str, Any]:
     return {"step": "summary", "csrf": secrets.token_urlsafe(24), "attempts": 0, "ended": False}
 
 
-def initiate(sandbox: Sandbox, caller: Caller | None, consent_id: str, return_url: str | None) -> dict[str, Any]:
+def initiate(
+    sandbox: Sandbox, caller: Caller | None, consent_id: str, return_url: str | None
+) -> dict[str, Any]:
     store = sandbox.store
     if caller is None:  # only reachable with the init-without-auth fault
         row = store.one("SELECT * FROM consents WHERE id = ?", consent_id)
         if row is None:
             raise ApiError(404, "No such consent")
     else:
-        row = own_consent(caller, consent_id, any_client=faults.active("consent-visible-to-other-client"))
+        row = own_consent(
+            caller, consent_id, any_client=faults.active("consent-visible-to-other-client")
+        )
     now = store.clock_of(row["session_id"])
     _check_initiable(status_of(row, now))
     token = new_token()
@@ -237,11 +277,16 @@ def initiate(sandbox: Sandbox, caller: Caller | None, consent_id: str, return_ur
         plain = token if faults.active("altered-token-accepted") else None
         store.run(
             "INSERT INTO methods (token_hash, consent_id, expires_at, token_plain) VALUES (?, ?, ?, ?)",
-            fast_hash(token), row["id"], expires_at, plain,
+            fast_hash(token),
+            row["id"],
+            expires_at,
+            plain,
         )
         store.run(
             "UPDATE consents SET return_url = ?, flow = ? WHERE id = ?",
-            return_url, dumps(new_flow()), row["id"],
+            return_url,
+            dumps(new_flow()),
+            row["id"],
         )
     method: dict[str, Any] = {"redirect_url": _redirect_url(sandbox, token), "token": token}
     if faults.active("method-missing-token"):  # INIT-1

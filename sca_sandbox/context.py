@@ -58,7 +58,9 @@ class Sandbox:
                     client_id = str(uuid.uuid4())
                     store.run(
                         "INSERT INTO clients (id, key_hash, created_at) VALUES (?, ?, ?)",
-                        client_id, key_hash, time.time(),
+                        client_id,
+                        key_hash,
+                        time.time(),
                     )
                 else:
                     client_id = row["id"]

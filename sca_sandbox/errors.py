@@ -30,15 +30,18 @@ def error_response(status: int, errors: Sequence[tuple[str | None, str]]) -> JSO
 
 
 def _field(loc: Sequence[Any]) -> str | None:
-    parts = [str(p) for p in loc[1:]] if loc and loc[0] in ("body", "query", "path", "header") else [str(p) for p in loc]
+    parts = (
+        [str(p) for p in loc[1:]]
+        if loc and loc[0] in ("body", "query", "path", "header")
+        else [str(p) for p in loc]
+    )
     return ".".join(parts) or None
 
 
 def _message(error: dict[str, Any]) -> str:
     message = str(error.get("msg", "is invalid"))
     for prefix in ("Value error, ", "Assertion failed, "):
-        if message.startswith(prefix):
-            message = message[len(prefix):]
+        message = message.removeprefix(prefix)
     if error.get("type") == "missing":
         return "is required"
     if error.get("type") == "extra_forbidden":
@@ -72,7 +75,9 @@ async def on_api_error(request: Request, exc: Exception) -> JSONResponse:
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     messages = {404: "Not found", 405: "Method not allowed"}
-    response = error_response(exc.status_code, [(None, messages.get(exc.status_code, str(exc.detail)))])
+    response = error_response(
+        exc.status_code, [(None, messages.get(exc.status_code, str(exc.detail)))]
+    )
     if exc.headers:
         response.headers.update(exc.headers)
     return response

@@ -22,9 +22,13 @@ _ALL = [
     Fault("login-accepts-unknown-key", "AUTH-1", "login with an unknown API key answers 200"),
     Fault("token-signature-not-verified", "AUTH-2", "access token signatures are not checked"),
     Fault("expired-token-accepted", "AUTH-2", "expired access tokens are still accepted"),
-    Fault("refresh-before-expiry-allowed", "AUTH-3", "refresh works while the access token is valid"),
+    Fault(
+        "refresh-before-expiry-allowed", "AUTH-3", "refresh works while the access token is valid"
+    ),
     Fault("refresh-token-reusable", "AUTH-4", "a refresh token keeps working after rotation"),
-    Fault("protected-action-answers-403", "TRIGGER-1", "protected actions answer 403 instead of 412"),
+    Fault(
+        "protected-action-answers-403", "TRIGGER-1", "protected actions answer 403 instead of 412"
+    ),
     Fault("consent-content-type-text", "TRIGGER-1", "the 412 body is sent as text/plain"),
     Fault("consent-not-wrapped", "TRIGGER-2", "the 412 body is the bare consent, not {consent}"),
     Fault("consent-id-not-uuid", "TRIGGER-3", "consent ids are not UUIDs"),
@@ -60,7 +64,9 @@ _ALL = [
     Fault("onboarding-skips-sms", "PAGE-15", "onboarding never confirms the phone number"),
     Fault("payment-executed-twice", "AFTER-1", "repeating an approved payment pays again"),
     Fault("consent-status-not-updated", "AFTER-2", "GET /v3/consents/{id} always says pending"),
-    Fault("consent-not-bound-to-amount", "AFTER-3", "an approval covers any payment from the account"),
+    Fault(
+        "consent-not-bound-to-amount", "AFTER-3", "an approval covers any payment from the account"
+    ),
     Fault("declined-consent-id-reused", "AFTER-4", "a declined/failed/expired consent is revived"),
     Fault("history-window-never-ends", "AFTER-5", "a history approval never lapses"),
     Fault("expiry-not-enforced", "AFTER-6", "pending consents never expire"),

@@ -61,18 +61,30 @@ def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
 
 
 def invalid() -> HTMLResponse:
-    return page("message", 404, title="This link is not valid",
-                text="Ask the service that sent you here for a new link.")
+    return page(
+        "message",
+        404,
+        title="This link is not valid",
+        text="Ask the service that sent you here for a new link.",
+    )
 
 
 def refused() -> HTMLResponse:
-    return page("message", 403, title="Request refused",
-                text="The form was not sent from this page. Open the link again.")
+    return page(
+        "message",
+        403,
+        title="Request refused",
+        text="The form was not sent from this page. Open the link again.",
+    )
 
 
 def completed() -> HTMLResponse:
-    return page("message", 409, title="This consent is already completed",
-                text="Nothing more to do here. You can close this window.")
+    return page(
+        "message",
+        409,
+        title="This consent is already completed",
+        text="Nothing more to do here. You can close this window.",
+    )
 
 
 @dataclass
@@ -101,7 +113,9 @@ class Flow:
         return f"/sca/{self.token}"
 
     def save(self) -> None:
-        self.store.run("UPDATE consents SET flow = ? WHERE id = ?", dumps(self.state), self.consent["id"])
+        self.store.run(
+            "UPDATE consents SET flow = ? WHERE id = ?", dumps(self.state), self.consent["id"]
+        )
 
     def link_expired(self) -> bool:  # AFTER-6 also keeps links alive
         if faults.active("expiry-not-enforced"):
@@ -109,7 +123,9 @@ class Flow:
         return self.status == "expired" or self.now >= self.method["expires_at"]
 
     def individual(self) -> sqlite3.Row:
-        row: sqlite3.Row = self.store.one("SELECT * FROM individuals WHERE id = ?", self.consent["individual_id"])
+        row: sqlite3.Row = self.store.one(
+            "SELECT * FROM individuals WHERE id = ?", self.consent["individual_id"]
+        )
         return row
 
     def landing(self, status: str) -> str:
@@ -124,7 +140,9 @@ def _nearly(a: str, b: str) -> bool:
 
 def _near_match(sandbox: Sandbox, token: str) -> sqlite3.Row | None:
     """Only with the altered-token-accepted fault: a token off by a few characters."""
-    for row in sandbox.store.all("SELECT * FROM methods WHERE token_plain IS NOT NULL AND revoked = 0"):
+    for row in sandbox.store.all(
+        "SELECT * FROM methods WHERE token_plain IS NOT NULL AND revoked = 0"
+    ):
         if _nearly(str(row["token_plain"]), token):
             return row
     return None
@@ -142,13 +160,25 @@ def resolve(sandbox: Sandbox, token: str) -> Flow | None:
     consent = store.one("SELECT * FROM consents WHERE id = ?", method["consent_id"])
     if consent is None or not consent["flow"]:
         return None
-    return Flow(sandbox, token, consent, method, json.loads(consent["flow"]), store.clock_of(consent["session_id"]))
+    return Flow(
+        sandbox,
+        token,
+        consent,
+        method,
+        json.loads(consent["flow"]),
+        store.clock_of(consent["session_id"]),
+    )
 
 
 def expired_page(flow: Flow) -> HTMLResponse:
-    return page("message", 410, title="This link has expired", text="Ask for a new link to try again.",
-                close_url=f"{flow.base}/close" if flow.consent["return_url"] else None,
-                csrf=flow.state.get("csrf", ""))
+    return page(
+        "message",
+        410,
+        title="This link has expired",
+        text="Ask for a new link to try again.",
+        close_url=f"{flow.base}/close" if flow.consent["return_url"] else None,
+        csrf=flow.state.get("csrf", ""),
+    )
 
 
 def finish(flow: Flow, status: str) -> str:
@@ -156,7 +186,10 @@ def finish(flow: Flow, status: str) -> str:
     with flow.store.tx():
         if flow.consent["status"] == "pending" and status in ("approved", "declined", "failed"):
             flow.store.run(
-                "UPDATE consents SET status = ?, decided_at = ? WHERE id = ?", status, flow.now, flow.consent["id"]
+                "UPDATE consents SET status = ?, decided_at = ? WHERE id = ?",
+                status,
+                flow.now,
+                flow.consent["id"],
             )
         flow.state["ended"] = True
         flow.save()
@@ -166,7 +199,9 @@ def finish(flow: Flow, status: str) -> str:
 def _decide(flow: Flow, status: str, step: str) -> None:
     flow.store.run(
         "UPDATE consents SET status = ?, decided_at = ? WHERE id = ? AND status = 'pending'",
-        status, flow.now, flow.consent["id"],
+        status,
+        flow.now,
+        flow.consent["id"],
     )
     flow.state["step"] = step
 
@@ -192,8 +227,13 @@ def _restart_if_reusable(flow: Flow) -> bool:  # PAGE-9
 def _summary_rows(flow: Flow) -> list[tuple[str, str]]:
     summary = json.loads(flow.consent["summary"])
     if flow.action == "external_payment":
-        amount = summary["amount"] + (100 if faults.active("summary-shows-wrong-amount") else 0)  # PAGE-2
-        rows = [("Amount", f"{amount // 100}.{amount % 100:02d} {summary['currency']}"), ("Payee", summary["payee"])]
+        amount = summary["amount"] + (
+            100 if faults.active("summary-shows-wrong-amount") else 0
+        )  # PAGE-2
+        rows = [
+            ("Amount", f"{amount // 100}.{amount % 100:02d} {summary['currency']}"),
+            ("Payee", summary["payee"]),
+        ]
         if summary.get("iban"):
             rows.append(("IBAN", summary["iban"]))
         else:
@@ -206,13 +246,20 @@ def _summary_rows(flow: Flow) -> list[tuple[str, str]]:
 
 
 def _action_title(flow: Flow) -> str:  # PAGE-1
-    return "Consent request" if faults.active("summary-hides-action") else ACTIONS[flow.action].title
+    return (
+        "Consent request" if faults.active("summary-hides-action") else ACTIONS[flow.action].title
+    )
 
 
 def _has_passkey(flow: Flow) -> bool:  # PAGE-3
     if faults.active("passkey-option-missing"):
         return False
-    return flow.store.one("SELECT 1 FROM passkeys WHERE individual_id = ?", flow.consent["individual_id"]) is not None
+    return (
+        flow.store.one(
+            "SELECT 1 FROM passkeys WHERE individual_id = ?", flow.consent["individual_id"]
+        )
+        is not None
+    )
 
 
 def _mask(phone: str) -> str:
@@ -235,8 +282,13 @@ def render(flow: Flow) -> Response:
     if step == "passcode":
         return page("passcode", **common)
     if step == "locked":
-        return page("message", title="Too many wrong attempts", text="This consent can no longer be approved.",
-                    close_url=f"{flow.base}/close", csrf=state["csrf"])
+        return page(
+            "message",
+            title="Too many wrong attempts",
+            text="This consent can no longer be approved.",
+            close_url=f"{flow.base}/close",
+            csrf=state["csrf"],
+        )
     if step == "pin":
         return page("pin", **common)
     if step == "cvc":
@@ -247,13 +299,17 @@ def render(flow: Flow) -> Response:
         card = flow.store.one(
             "SELECT c.exp_month, c.exp_year, s.pan, s.cvc, i.first_name, i.last_name FROM cards c"
             " JOIN card_secrets s ON s.card_id = c.id JOIN individuals i ON i.id = c.individual_id"
-            " WHERE c.id = ?", flow.consent["subject_id"],
+            " WHERE c.id = ?",
+            flow.consent["subject_id"],
         )
         pan = card["pan"]
         return page(
-            "details", holder=f"{card['first_name']} {card['last_name']}",
-            number=" ".join(pan[i:i + 4] for i in range(0, len(pan), 4)),
-            valid_thru=f"{card['exp_month']:02d}/{card['exp_year'] % 100:02d}", cvc=card["cvc"], **common,
+            "details",
+            holder=f"{card['first_name']} {card['last_name']}",
+            number=" ".join(pan[i : i + 4] for i in range(0, len(pan), 4)),
+            valid_thru=f"{card['exp_month']:02d}/{card['exp_year'] % 100:02d}",
+            cvc=card["cvc"],
+            **common,
         )
     if step == "create_passcode":
         return page("create_passcode", **common)
@@ -267,8 +323,12 @@ def render(flow: Flow) -> Response:
 @router.get("/done")
 async def done(request: Request) -> HTMLResponse:
     status = request.query_params.get("status", "")
-    text = {"approved": "You approved the request.", "declined": "You declined the request.",
-            "failed": "The request could not be approved.", "expired": "The request has expired."}
+    text = {
+        "approved": "You approved the request.",
+        "declined": "You declined the request.",
+        "failed": "The request could not be approved.",
+        "expired": "The request has expired.",
+    }
     return page("message", title="Done", text=text.get(status, "You can close this window."))
 
 
@@ -296,7 +356,12 @@ def _csrf_ok(flow: Flow, given: str | None) -> bool:  # PAGE-12
 
 
 async def _begin(
-    request: Request, token: str, steps: tuple[str, ...], *, json_call: bool = False, closing: bool = False
+    request: Request,
+    token: str,
+    steps: tuple[str, ...],
+    *,
+    json_call: bool = False,
+    closing: bool = False,
 ) -> Flow | Response:
     """The checks every POST shares; a Response means stop and send it."""
     flow = resolve(sandbox_of(request), token)
@@ -307,7 +372,7 @@ async def _begin(
     else:
         try:
             given_value = (await request.form()).get("csrf")
-        except Exception:  # an unreadable form is a refused form
+        except Exception:  # noqa: BLE001 - whatever makes the form unreadable, it is refused
             given_value = None
         given = given_value if isinstance(given_value, str) else None
     if not _csrf_ok(flow, given):
@@ -336,7 +401,12 @@ def _again(flow: Flow) -> RedirectResponse:
 def _reload(flow: Flow, step: str) -> Flow | None:
     """After an await the flow may have moved on: re-read it and insist on the same step."""
     fresh = resolve(flow.sandbox, flow.token)
-    if fresh is None or fresh.state["ended"] or fresh.state["step"] != step or fresh.status != "pending":
+    if (
+        fresh is None
+        or fresh.state["ended"]
+        or fresh.state["step"] != step
+        or fresh.status != "pending"
+    ):
         return None
     return fresh
 
@@ -369,14 +439,25 @@ def _decline_status() -> str:  # PAGE-6
 
 @router.post("/{token}/decline")
 async def decline(token: str, request: Request) -> Response:
-    steps = ("summary", "identify", "passcode", "pin", "cvc", "create_passcode", "sms", "add_passkey")
+    steps = (
+        "summary",
+        "identify",
+        "passcode",
+        "pin",
+        "cvc",
+        "create_passcode",
+        "sms",
+        "add_passkey",
+    )
     flow = await _begin(request, token, steps)
     if isinstance(flow, Response):
         return flow
     with flow.store.tx():
         flow.store.run(
             "UPDATE consents SET status = ?, decided_at = ? WHERE id = ?",
-            _decline_status(), flow.now, flow.consent["id"],
+            _decline_status(),
+            flow.now,
+            flow.consent["id"],
         )
         flow.state["ended"] = True
         flow.save()
@@ -402,7 +483,9 @@ async def passcode(token: str, request: Request) -> Response:
     if isinstance(flow, Response):
         return flow
     candidate = await _form(request, "passcode")
-    ok = bool(re.fullmatch(r"[0-9]{6}", candidate)) and await slow_verify(flow.individual()["passcode_hash"], candidate)
+    ok = bool(re.fullmatch(r"[0-9]{6}", candidate)) and await slow_verify(
+        flow.individual()["passcode_hash"], candidate
+    )
     fresh = _reload(flow, "passcode")
     if fresh is None:
         return RedirectResponse(flow.base, status_code=303)
@@ -455,7 +538,9 @@ async def pin(token: str, request: Request) -> Response:
 def _cvc_matches(given: str, expected: str) -> bool:  # PAGE-13
     if faults.active("cvc2-not-checked"):
         return True
-    return bool(re.fullmatch(r"[0-9]{3}", given)) and hmac.compare_digest(given.encode(), expected.encode())
+    return bool(re.fullmatch(r"[0-9]{3}", given)) and hmac.compare_digest(
+        given.encode(), expected.encode()
+    )
 
 
 @router.post("/{token}/cvc")
@@ -477,8 +562,14 @@ async def cvc(token: str, request: Request) -> Response:
         flow.state["alert"] = "Wrong CVC2."
         return _again(flow)
     with flow.store.tx():
-        flow.store.run("UPDATE cards SET status = 'active' WHERE id = ? AND status = 'not_activated'", card_id)
-        flow.store.run("UPDATE card_secrets SET pin_hash = ? WHERE card_id = ?", flow.state.pop("pin_hash"), card_id)
+        flow.store.run(
+            "UPDATE cards SET status = 'active' WHERE id = ? AND status = 'not_activated'", card_id
+        )
+        flow.store.run(
+            "UPDATE card_secrets SET pin_hash = ? WHERE card_id = ?",
+            flow.state.pop("pin_hash"),
+            card_id,
+        )
         _decide(flow, "approved", "activated")
         flow.save()
     return RedirectResponse(flow.base, status_code=303)
@@ -515,7 +606,10 @@ async def create_passcode(token: str, request: Request) -> Response:
             fresh.state["sms_code_hash"] = fast_hash(fresh.consent["id"] + code)
             fresh.store.run(
                 "INSERT INTO sms_codes (client_id, phone_number, code, sent_at) VALUES (?, ?, ?, ?)",
-                fresh.consent["client_id"], fresh.individual()["phone_number"], code, fresh.now,
+                fresh.consent["client_id"],
+                fresh.individual()["phone_number"],
+                code,
+                fresh.now,
             )
         fresh.save()
     return RedirectResponse(fresh.base, status_code=303)
@@ -545,7 +639,8 @@ def complete_onboarding(flow: Flow) -> str:
     with flow.store.tx():
         flow.store.run(
             "UPDATE individuals SET status = 'active', passcode_hash = ? WHERE id = ?",
-            flow.state.pop("passcode_hash"), flow.consent["individual_id"],
+            flow.state.pop("passcode_hash"),
+            flow.consent["individual_id"],
         )
     return finish(flow, "approved")
 
@@ -587,7 +682,9 @@ async def register_options(token: str, request: Request) -> Response:
         return _as_json(flow)
     individual = flow.individual()
     settings = flow.sandbox.settings
-    existing = flow.store.all("SELECT credential_id FROM passkeys WHERE individual_id = ?", individual["id"])
+    existing = flow.store.all(
+        "SELECT credential_id FROM passkeys WHERE individual_id = ?", individual["id"]
+    )
     options = generate_registration_options(
         rp_id=settings.rp_id,
         rp_name="SCA Sandbox",
@@ -598,7 +695,10 @@ async def register_options(token: str, request: Request) -> Response:
             resident_key=ResidentKeyRequirement.PREFERRED,
             user_verification=UserVerificationRequirement.REQUIRED,
         ),
-        exclude_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(r["credential_id"])) for r in existing],
+        exclude_credentials=[
+            PublicKeyCredentialDescriptor(id=base64url_to_bytes(r["credential_id"]))
+            for r in existing
+        ],
     )
     flow.state["challenge"] = bytes_to_base64url(options.challenge)
     flow.save()
@@ -624,14 +724,17 @@ async def register(token: str, request: Request) -> Response:
             expected_rp_id=settings.rp_id,
             require_user_verification=True,
         )
-    except Exception:  # any verification failure is a refused passkey
+    except Exception:  # noqa: BLE001 - the library raises many types; each is a refusal
         return _json_error("The passkey could not be registered.")
     with flow.store.tx():
         flow.store.run(
             "INSERT OR REPLACE INTO passkeys (credential_id, individual_id, public_key, sign_count, created_at)"
             " VALUES (?, ?, ?, ?, ?)",
-            bytes_to_base64url(verified.credential_id), flow.consent["individual_id"],
-            verified.credential_public_key, verified.sign_count, flow.now,
+            bytes_to_base64url(verified.credential_id),
+            flow.consent["individual_id"],
+            verified.credential_public_key,
+            verified.sign_count,
+            flow.now,
         )
     return JSONResponse({"redirect": complete_onboarding(flow)})
 
@@ -641,12 +744,16 @@ async def authentication_options(token: str, request: Request) -> Response:
     flow = await _begin(request, token, ("identify",), json_call=True)
     if isinstance(flow, Response):
         return _as_json(flow)
-    rows = flow.store.all("SELECT credential_id FROM passkeys WHERE individual_id = ?", flow.consent["individual_id"])
+    rows = flow.store.all(
+        "SELECT credential_id FROM passkeys WHERE individual_id = ?", flow.consent["individual_id"]
+    )
     if not rows:
         return _json_error("No passkey is registered.")
     options = generate_authentication_options(
         rp_id=flow.sandbox.settings.rp_id,
-        allow_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(r["credential_id"])) for r in rows],
+        allow_credentials=[
+            PublicKeyCredentialDescriptor(id=base64url_to_bytes(r["credential_id"])) for r in rows
+        ],
         user_verification=UserVerificationRequirement.REQUIRED,
     )
     flow.state["challenge"] = bytes_to_base64url(options.challenge)
@@ -666,7 +773,8 @@ async def verify(token: str, request: Request) -> Response:
         return _json_error("Start the passkey check again.")
     stored = flow.store.one(
         "SELECT * FROM passkeys WHERE credential_id = ? AND individual_id = ?",
-        credential["rawId"], flow.consent["individual_id"],
+        credential["rawId"],
+        flow.consent["individual_id"],
     )
     if stored is None:
         return _json_error("This passkey is not known.")
@@ -681,10 +789,11 @@ async def verify(token: str, request: Request) -> Response:
             credential_current_sign_count=stored["sign_count"],
             require_user_verification=True,
         )
-    except Exception:  # any verification failure is a refused passkey
+    except Exception:  # noqa: BLE001 - the library raises many types; each is a refusal
         return _json_error("The passkey was not accepted.")
     flow.store.run(
-        "UPDATE passkeys SET sign_count = ? WHERE credential_id = ?", verified.new_sign_count, stored["credential_id"]
+        "UPDATE passkeys SET sign_count = ? WHERE credential_id = ?",
+        verified.new_sign_count,
+        stored["credential_id"],
     )
     return JSONResponse({"redirect": identified(flow)})
-

@@ -74,7 +74,17 @@ def run_sandbox(
     keys = tuple(api_keys) or DEV_API_KEYS
     if len(keys) < 2:
         raise ValueError("run_sandbox needs two API keys (two separate clients)")
-    command = [sys.executable, "-m", "sca_sandbox", "--host", host, "--port", "0", "--db", str(db_path)]
+    command = [
+        sys.executable,
+        "-m",
+        "sca_sandbox",
+        "--host",
+        host,
+        "--port",
+        "0",
+        "--db",
+        str(db_path),
+    ]
     for key in api_keys:
         command += ["--api-key", key]
     for fault in faults:
@@ -99,8 +109,10 @@ def run_sandbox(
         stderr.close()
 
 
-def _launch(command: list[str], env: dict[str, str], timeout: float) -> tuple[int, subprocess.Popen[str], IO[bytes]]:
-    stderr = tempfile.TemporaryFile()
+def _launch(
+    command: list[str], env: dict[str, str], timeout: float
+) -> tuple[int, subprocess.Popen[str], IO[bytes]]:
+    stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process; closed by the caller
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, text=True, env=env
     )
@@ -126,7 +138,11 @@ def _launch(command: list[str], env: dict[str, str], timeout: float) -> tuple[in
         stderr.seek(0)
         errors = stderr.read().decode("utf-8", "replace").strip()
         stderr.close()
-        reason = "exited with code %s" % process.returncode if remaining > 0 else f"was not ready within {timeout:.0f}s"
+        reason = (
+            f"exited with code {process.returncode}"
+            if remaining > 0
+            else f"was not ready within {timeout:.0f}s"
+        )
         raise RuntimeError(
             f"the sandbox ({' '.join(command)}) {reason}.\nstdout: {''.join(seen).strip() or '(empty)'}"
             f"\nstderr: {errors or '(empty)'}"

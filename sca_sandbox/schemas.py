@@ -27,17 +27,23 @@ def _text(value: str) -> str:
     return value
 
 
-def text(max_length: int = 200, **kwargs: Any) -> Any:
-    return Annotated[
-        str,
-        Field(max_length=max_length, json_schema_extra={"minLength": 1}, **kwargs),
-        AfterValidator(_text),
-    ]
+def _capped(max_length: int) -> Any:
+    return Field(max_length=max_length, json_schema_extra={"minLength": 1})
 
 
-Text = text()
-Id = text(64)
+Text = Annotated[str, _capped(200), AfterValidator(_text)]
+Name = Annotated[str, _capped(100), AfterValidator(_text)]
+LongName = Annotated[str, _capped(140), AfterValidator(_text)]
+Code = Annotated[str, _capped(20), AfterValidator(_text)]
+Id = Annotated[str, _capped(64), AfterValidator(_text)]
 Amount = Annotated[int, Field(ge=1, le=MAX_AMOUNT)]
+
+
+def omitted() -> Any:
+    """Default of an optional field: it may be left out, but its type stays non-nullable,
+    so an explicit null is refused (ERR-2) and the OpenAPI document says so."""
+    return Field(default=None)
+
 
 _IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
@@ -105,7 +111,9 @@ def _return_url(value: str) -> str:
 
 
 Phone = Annotated[str, Field(max_length=16, examples=["+46701234567"]), AfterValidator(_phone)]
-Iban = Annotated[str, Field(max_length=34, examples=["SE4550000000058398257466"]), AfterValidator(_iban)]
+Iban = Annotated[
+    str, Field(max_length=34, examples=["SE4550000000058398257466"]), AfterValidator(_iban)
+]
 
 
 class Body(BaseModel):
@@ -122,11 +130,11 @@ class Body(BaseModel):
 
 
 class LoginBody(Body):
-    api_key: text(200)
+    api_key: Text
 
 
 class RefreshBody(Body):
-    refresh_token: text(200)
+    refresh_token: Text
 
 
 class ClockBody(Body):
@@ -135,29 +143,29 @@ class ClockBody(Body):
 
 class Address(Body):
     line1: Text
-    city: text(100)
-    postal_code: text(20)
+    city: Name
+    postal_code: Code
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", examples=["SE"])]
 
 
 class IndividualBody(Body):
-    first_name: text(100)
-    last_name: text(100)
+    first_name: Name
+    last_name: Name
     email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
     phone_number: Phone
     date_of_birth: Annotated[str, Field(examples=["1990-01-31"]), AfterValidator(_birth_date)]
-    address: Address = Field(default=None)
+    address: Address = omitted()
 
 
 class AccountBody(Body):
     individual_id: Id
-    type: Literal["current", "savings"] = Field(default=None)
+    type: Literal["current", "savings"] = omitted()
 
 
 class CardBody(Body):
     individual_id: Id
     account_id: Id
-    display_name: text(100)
+    display_name: Name
     exp_month: Annotated[int, Field(ge=1, le=12)]
     exp_year: Annotated[int, Field(ge=2000, le=2100)]
     type: Literal["virtual", "physical"]
@@ -169,9 +177,9 @@ class BankAccount(Body):
 
 
 class Counterparty(Body):
-    name: text(140)
-    account: BankAccount = Field(default=None)
-    account_id: Id = Field(default=None)
+    name: LongName
+    account: BankAccount = omitted()
+    account_id: Id = omitted()
 
     @model_validator(mode="after")
     def _one_account(self) -> Counterparty:
@@ -181,23 +189,23 @@ class Counterparty(Body):
 
 
 class PayBody(Body):
-    request_id: text(100)
+    request_id: Name
     account_id: Id
     counterparty: Counterparty
     amount: Amount
-    reference: text(140)
+    reference: LongName
 
 
 class MoveBody(Body):
     source_account_id: Id
     target_account_id: Id
     amount: Amount
-    reference: text(140)
-    request_id: text(100)
+    reference: LongName
+    request_id: Name
 
 
 class InitBody(Body):
-    return_url: Annotated[str, Field(max_length=2048), AfterValidator(_return_url)] = Field(default=None)
+    return_url: Annotated[str, Field(max_length=2048), AfterValidator(_return_url)] = omitted()
 
 
 class FundingBody(Body):
@@ -208,7 +216,7 @@ class FundingBody(Body):
 class CardPaymentBody(Body):
     card_id: Id
     amount: Amount
-    merchant: text(140) = Field(default=None)
+    merchant: LongName = omitted()
 
 
 class ActivateBody(Body):

@@ -47,7 +47,9 @@ def new_token() -> str:
 
 
 def same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
+    return hmac.compare_digest(
+        a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass")
+    )
 
 
 def sign_access_token(secret: str, claims: dict[str, Any]) -> str:
@@ -63,7 +65,7 @@ def _read_access_token(secret: str, token: str) -> dict[str, Any] | None:
     """Claims of a well-formed token signed by us; expiry is checked by the caller on the
     session clock, so PyJWT's wall-clock checks are off. Cached: the answer for a given
     string never changes, and verifying costs more than the rest of a request."""
-    options: dict[str, Any] = {
+    options: Any = {
         "verify_exp": False,
         "verify_iat": False,
         "verify_nbf": False,
@@ -73,7 +75,7 @@ def _read_access_token(secret: str, token: str) -> dict[str, Any] | None:
         options["verify_signature"] = False
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], options=options)
-    except Exception:  # any malformed input is just an invalid token
+    except Exception:  # noqa: BLE001 - any malformed input is just an invalid token
         return None
     if not isinstance(claims, dict):
         return None

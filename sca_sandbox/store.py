@@ -167,7 +167,10 @@ class Store:
         self.run(
             "INSERT INTO sessions (id, client_id, clock_offset, access_exp, created_at)"
             " VALUES (?, ?, 0, ?, ?)",
-            session_id, client_id, access_exp, time.time(),
+            session_id,
+            client_id,
+            access_exp,
+            time.time(),
         )
         self._sessions[session_id] = created
         return created

@@ -28,7 +28,9 @@ class SandboxClient:
 
     @classmethod
     @asynccontextmanager
-    async def connect(cls, base_url: str, api_key: str, **options: Any) -> AsyncIterator[SandboxClient]:
+    async def connect(
+        cls, base_url: str, api_key: str, **options: Any
+    ) -> AsyncIterator[SandboxClient]:
         async with httpx.AsyncClient(base_url=base_url, timeout=30.0, **options) as http:
             client = cls(http, api_key)
             await client.login()
@@ -46,7 +48,9 @@ class SandboxClient:
         self.refresh_token = pair["refresh_token"]
 
     async def refresh(self) -> httpx.Response:
-        response = await self.http.post("/v3/auth/refresh", json={"refresh_token": self.refresh_token})
+        response = await self.http.post(
+            "/v3/auth/refresh", json={"refresh_token": self.refresh_token}
+        )
         if response.status_code == 200:
             self._keep(response.json())
         return response
@@ -68,12 +72,16 @@ class SandboxClient:
     async def ok(self, method: str, url: str, expected: int = 200, **kwargs: Any) -> Any:
         response = await self.request(method, url, **kwargs)
         if response.status_code != expected:
-            raise AssertionError(f"{method} {url}: expected {expected}, got {response.status_code}: {response.text}")
+            raise AssertionError(
+                f"{method} {url}: expected {expected}, got {response.status_code}: {response.text}"
+            )
         return response.json()
 
     async def advance(self, seconds: int) -> str:
         """Move this session's clock; refresh the access token if that expired it."""
-        now: str = (await self.ok("POST", "/v3/simulations/clock", json={"advance_seconds": seconds}))["now"]
+        now: str = (
+            await self.ok("POST", "/v3/simulations/clock", json={"advance_seconds": seconds})
+        )["now"]
         probe = await self.get("/v3/consents/00000000-0000-4000-8000-000000000000")
         if probe.status_code == 401:
             (await self.refresh()).raise_for_status()
@@ -81,7 +89,9 @@ class SandboxClient:
 
     # test data
 
-    async def individual(self, *, active: bool = True, phone: str | None = None, **fields: Any) -> dict[str, Any]:
+    async def individual(
+        self, *, active: bool = True, phone: str | None = None, **fields: Any
+    ) -> dict[str, Any]:
         body = {
             "first_name": "Ada",
             "last_name": "Lovelace",
@@ -97,15 +107,29 @@ class SandboxClient:
         return person
 
     async def account(self, individual_id: str, *, balance: int = 0) -> dict[str, Any]:
-        account: dict[str, Any] = await self.ok("POST", "/v3/accounts", 201, json={"individual_id": individual_id})
+        account: dict[str, Any] = await self.ok(
+            "POST", "/v3/accounts", 201, json={"individual_id": individual_id}
+        )
         if balance:
-            await self.ok("POST", "/v3/simulations/account_funding", json={"account_id": account["id"], "amount": balance})
+            await self.ok(
+                "POST",
+                "/v3/simulations/account_funding",
+                json={"account_id": account["id"], "amount": balance},
+            )
             account["balance"] = balance
         return account
 
-    async def card(self, individual_id: str, account_id: str, *, kind: str = "physical") -> dict[str, Any]:
-        body = {"individual_id": individual_id, "account_id": account_id, "display_name": "Ada Lovelace",
-                "exp_month": 2, "exp_year": 2029, "type": kind}
+    async def card(
+        self, individual_id: str, account_id: str, *, kind: str = "physical"
+    ) -> dict[str, Any]:
+        body = {
+            "individual_id": individual_id,
+            "account_id": account_id,
+            "display_name": "Ada Lovelace",
+            "exp_month": 2,
+            "exp_year": 2029,
+            "type": kind,
+        }
         card: dict[str, Any] = await self.ok("POST", "/v3/cards", 201, json=body)
         return card
 
@@ -156,9 +180,13 @@ class HostedFlow:
     async def step(self, step: str, **fields: str) -> httpx.Response:
         """POST a step and, when it redirects back into the flow, load the next page."""
         response = await self.post(step, **fields)
-        if response.status_code == 303 and response.headers["location"].startswith("/sca/"):
-            if not response.headers["location"].startswith("/sca/done"):
-                await self.open()
+        location = response.headers.get("location", "")
+        if (
+            response.status_code == 303
+            and location.startswith("/sca/")
+            and not location.startswith("/sca/done")
+        ):
+            await self.open()
         return response
 
     async def approve(self, passcode: str = PASSCODE) -> httpx.Response:
@@ -178,7 +206,10 @@ def payment_body(account_id: str, amount: int = 1234, **overrides: Any) -> dict[
     return {
         "request_id": str(uuid.uuid4()),
         "account_id": account_id,
-        "counterparty": {"name": "Grace Hopper", "account": {"iban": "SE4550000000058398257466", "bic": "ESSESESS"}},
+        "counterparty": {
+            "name": "Grace Hopper",
+            "account": {"iban": "SE4550000000058398257466", "bic": "ESSESESS"},
+        },
         "amount": amount,
         "reference": "Invoice 7",
         **overrides,

@@ -4,7 +4,6 @@ worker), a fresh login session per test, and a headless Chromium."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -47,7 +46,9 @@ async def chromium() -> AsyncIterator[Browser]:
 
 
 async def _answer_return(route: Route) -> None:
-    await route.fulfill(status=200, content_type="text/html", body="<main><h1>Back at the client</h1></main>")
+    await route.fulfill(
+        status=200, content_type="text/html", body="<main><h1>Back at the client</h1></main>"
+    )
 
 
 @pytest_asyncio.fixture

@@ -32,7 +32,9 @@ async def test_login_with_an_unknown_key_answers_401(alpha: SandboxClient) -> No
     "authorization",
     [None, "", "Bearer", "Basic abc", "Bearer not.a.jwt", "Bearer " + "x" * 5000],
 )
-async def test_missing_or_malformed_tokens_answer_401(alpha: SandboxClient, authorization: str | None) -> None:
+async def test_missing_or_malformed_tokens_answer_401(
+    alpha: SandboxClient, authorization: str | None
+) -> None:
     headers = {"Authorization": authorization} if authorization is not None else {}
 
     response = await alpha.http.get(PROBE, headers=headers)
@@ -43,7 +45,11 @@ async def test_missing_or_malformed_tokens_answer_401(alpha: SandboxClient, auth
 
 async def test_a_tampered_token_answers_401(alpha: SandboxClient) -> None:
     claims = jwt.decode(alpha.access_token, options={"verify_signature": False})
-    forged = jwt.encode({**claims, "exp": claims["exp"] + 3600}, "a-guessed-secret-that-is-long-enough-for-hs256", algorithm="HS256")
+    forged = jwt.encode(
+        {**claims, "exp": claims["exp"] + 3600},
+        "a-guessed-secret-that-is-long-enough-for-hs256",
+        algorithm="HS256",
+    )
     header, payload, signature = alpha.access_token.split(".")
     flipped = f"{header}.{payload}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
 
@@ -52,7 +58,9 @@ async def test_a_tampered_token_answers_401(alpha: SandboxClient) -> None:
         assert response.status_code == 401
 
 
-async def test_the_token_expires_on_the_sandbox_clock_and_refresh_rotates(alpha: SandboxClient) -> None:
+async def test_the_token_expires_on_the_sandbox_clock_and_refresh_rotates(
+    alpha: SandboxClient,
+) -> None:
     early = await alpha.refresh()
     assert early.status_code == 400, "refreshing while the access token is valid must be refused"
 

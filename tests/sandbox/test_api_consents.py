@@ -26,7 +26,9 @@ async def activation_consent(client: SandboxClient) -> dict[str, Any]:
     return await client.consent("POST", f"/v3/cards/{card['id']}/activate")
 
 
-async def test_initiation_answers_a_method_for_the_hosted_pages(alpha: SandboxClient, sandbox: RunningSandbox) -> None:
+async def test_initiation_answers_a_method_for_the_hosted_pages(
+    alpha: SandboxClient, sandbox: RunningSandbox
+) -> None:
     consent = await activation_consent(alpha)
 
     method = await alpha.initiate(consent["id"], RETURN_URL)
@@ -47,9 +49,20 @@ async def test_the_body_may_be_omitted(alpha: SandboxClient, body: dict[str, Any
 
 @pytest.mark.parametrize(
     "return_url",
-    [None, "", "javascript:alert(1)", "data:text/html,hi", "/relative", "http://client.example/back",
-     "https://", "ftp://client.example/", "https://user:pw@client.example/", "https://client.example:99999/",
-     "https://client .example/", 42],
+    [
+        None,
+        "",
+        "javascript:alert(1)",
+        "data:text/html,hi",
+        "/relative",
+        "http://client.example/back",
+        "https://",
+        "ftp://client.example/",
+        "https://user:pw@client.example/",
+        "https://client.example:99999/",
+        "https://client .example/",
+        42,
+    ],
 )
 async def test_unsafe_return_urls_answer_400(alpha: SandboxClient, return_url: Any) -> None:
     consent = await activation_consent(alpha)
@@ -60,14 +73,20 @@ async def test_unsafe_return_urls_answer_400(alpha: SandboxClient, return_url: A
     assert response.json()["errors"][0]["field"] == "return_url"
 
 
-@pytest.mark.parametrize("return_url", ["http://localhost:3000/cb", "http://127.0.0.1/cb?a=1", "http://[::1]:8/x"])
+@pytest.mark.parametrize(
+    "return_url", ["http://localhost:3000/cb", "http://127.0.0.1/cb?a=1", "http://[::1]:8/x"]
+)
 async def test_http_is_allowed_on_loopback(alpha: SandboxClient, return_url: str) -> None:
     consent = await activation_consent(alpha)
 
-    assert (await alpha.post(f"/v3/consents/{consent['id']}", json={"return_url": return_url})).status_code == 200
+    assert (
+        await alpha.post(f"/v3/consents/{consent['id']}", json={"return_url": return_url})
+    ).status_code == 200
 
 
-async def test_unknown_and_foreign_consents_answer_404(alpha: SandboxClient, beta: SandboxClient) -> None:
+async def test_unknown_and_foreign_consents_answer_404(
+    alpha: SandboxClient, beta: SandboxClient
+) -> None:
     consent = await activation_consent(alpha)
 
     assert (await alpha.post(f"/v3/consents/{uuid.uuid4()}")).status_code == 404
@@ -110,7 +129,9 @@ async def test_approved_payment_runs_exactly_once(alpha: SandboxClient) -> None:
     first = await alpha.ok("POST", "/v3/transactions/pay", json=body)
     again = await alpha.ok("POST", "/v3/transactions/pay", json=body)
     assert first == again
-    assert first["amount"] == 2_500 and first["status"] == "completed" and first["type"] == "payment"
+    assert (
+        first["amount"] == 2_500 and first["status"] == "completed" and first["type"] == "payment"
+    )
     assert (await alpha.ok("GET", f"/v3/accounts/{account['id']}"))["balance"] == 7_500
 
 
@@ -121,16 +142,21 @@ async def test_an_approval_covers_only_its_own_request(alpha: SandboxClient) -> 
     consent = await alpha.consent("POST", "/v3/transactions/pay", json=body)
     await HostedFlow(alpha.http, (await alpha.initiate(consent["id"]))["redirect_url"]).approve()
 
-    other_amount = await alpha.consent("POST", "/v3/transactions/pay", json={**body, "amount": 9_000})
+    other_amount = await alpha.consent(
+        "POST", "/v3/transactions/pay", json={**body, "amount": 9_000}
+    )
     other_payee = await alpha.consent(
-        "POST", "/v3/transactions/pay", json={**body, "counterparty": {**body["counterparty"], "name": "Mallory"}}
+        "POST",
+        "/v3/transactions/pay",
+        json={**body, "counterparty": {**body["counterparty"], "name": "Mallory"}},
     )
 
     assert len({consent["id"], other_amount["id"], other_payee["id"]}) == 3
 
 
-async def test_concurrent_repeats_of_one_request_make_one_transaction(sandbox: RunningSandbox,
-                                                                       alpha: SandboxClient) -> None:
+async def test_concurrent_repeats_of_one_request_make_one_transaction(
+    sandbox: RunningSandbox, alpha: SandboxClient
+) -> None:
     person = await alpha.individual()
     account = await alpha.account(person["id"], balance=10_000)
     body = payment(account["id"], 100)
@@ -172,13 +198,17 @@ async def test_insufficient_funds_at_execution_answer_409(alpha: SandboxClient) 
 
 
 @pytest.mark.lifecycle
-async def test_decline_ends_the_consent_and_the_next_request_gets_a_new_one(alpha: SandboxClient) -> None:
+async def test_decline_ends_the_consent_and_the_next_request_gets_a_new_one(
+    alpha: SandboxClient,
+) -> None:
     person = await alpha.individual()
     account = await alpha.account(person["id"], balance=10_000)
     body = payment(account["id"])
     consent = await alpha.consent("POST", "/v3/transactions/pay", json=body)
 
-    landing = await HostedFlow(alpha.http, (await alpha.initiate(consent["id"], RETURN_URL))["redirect_url"]).decline()
+    landing = await HostedFlow(
+        alpha.http, (await alpha.initiate(consent["id"], RETURN_URL))["redirect_url"]
+    ).decline()
 
     assert parse_qs(urlsplit(landing.headers["location"]).query)["status"] == ["declined"]
     assert await alpha.status(consent["id"]) == "declined"

@@ -10,8 +10,13 @@ from sca_sandbox.testing import SandboxClient, payment_body
 
 pytestmark = pytest.mark.api
 
-PERSON = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com",
-          "phone_number": "+46701234567", "date_of_birth": "1990-12-10"}
+PERSON = {
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "email": "ada@example.com",
+    "phone_number": "+46701234567",
+    "date_of_birth": "1990-12-10",
+}
 
 
 @pytest.mark.parametrize(
@@ -27,12 +32,23 @@ PERSON = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.co
         ({"date_of_birth": "1990-02-30"}, "date_of_birth"),
         ({"date_of_birth": "2999-01-01"}, "date_of_birth"),
         ({"address": None}, "address"),
-        ({"address": {"line1": "Street 1", "city": "Lund", "postal_code": "22100", "country": "sweden"}},
-         "address.country"),
+        (
+            {
+                "address": {
+                    "line1": "Street 1",
+                    "city": "Lund",
+                    "postal_code": "22100",
+                    "country": "sweden",
+                }
+            },
+            "address.country",
+        ),
         ({"nickname": "Ada"}, "nickname"),
     ],
 )
-async def test_invalid_individuals_name_the_field(alpha: SandboxClient, change: dict[str, Any], field: str) -> None:
+async def test_invalid_individuals_name_the_field(
+    alpha: SandboxClient, change: dict[str, Any], field: str
+) -> None:
     response = await alpha.post("/v3/individuals", json={**PERSON, **change})
 
     assert response.status_code == 400
@@ -59,15 +75,31 @@ async def test_missing_fields_are_each_named(alpha: SandboxClient) -> None:
         ({"amount": "100"}, "amount"),
         ({"reference": ""}, "reference"),
         ({"request_id": None}, "request_id"),
-        ({"counterparty": {"name": "X", "account": {"iban": "SE4550000000058398257467", "bic": "ESSESESS"}}},
-         "counterparty.account.iban"),
-        ({"counterparty": {"name": "X", "account": {"iban": "SE4550000000058398257466", "bic": "bad"}}},
-         "counterparty.account.bic"),
+        (
+            {
+                "counterparty": {
+                    "name": "X",
+                    "account": {"iban": "SE4550000000058398257467", "bic": "ESSESESS"},
+                }
+            },
+            "counterparty.account.iban",
+        ),
+        (
+            {
+                "counterparty": {
+                    "name": "X",
+                    "account": {"iban": "SE4550000000058398257466", "bic": "bad"},
+                }
+            },
+            "counterparty.account.bic",
+        ),
         ({"counterparty": {"name": "X"}}, "counterparty"),
         ({"counterparty": {"name": "X", "account_id": None}}, "counterparty.account_id"),
     ],
 )
-async def test_invalid_payments_name_the_field(alpha: SandboxClient, change: dict[str, Any], field: str) -> None:
+async def test_invalid_payments_name_the_field(
+    alpha: SandboxClient, change: dict[str, Any], field: str
+) -> None:
     response = await alpha.post("/v3/transactions/pay", json=payment_body("any-account", **change))
 
     assert response.status_code == 400
@@ -79,7 +111,9 @@ async def test_invalid_payments_name_the_field(alpha: SandboxClient, change: dic
     [b"{", b"", b"null", b"[]", b'"text"', b"\xff\xfe", b'{"first_name": "\\ud800"}', b"{" * 5000],
 )
 async def test_malformed_bodies_answer_400(alpha: SandboxClient, content: bytes) -> None:
-    response = await alpha.post("/v3/individuals", content=content, headers={"Content-Type": "application/json"})
+    response = await alpha.post(
+        "/v3/individuals", content=content, headers={"Content-Type": "application/json"}
+    )
 
     assert response.status_code == 400
     assert response.json()["errors"]

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from sca_sandbox.testing import SandboxClient, payment_body as payment
+from sca_sandbox.testing import SandboxClient
+from sca_sandbox.testing import payment_body as payment
 
 pytestmark = pytest.mark.api
 
@@ -31,7 +32,9 @@ async def protected_requests(client: SandboxClient) -> dict[str, tuple[str, str,
     }
 
 
-async def test_every_protected_action_answers_412_with_a_pending_consent(alpha: SandboxClient) -> None:
+async def test_every_protected_action_answers_412_with_a_pending_consent(
+    alpha: SandboxClient,
+) -> None:
     requests = await protected_requests(alpha)
 
     for scope, (method, path, kwargs) in requests.items():
@@ -44,7 +47,9 @@ async def test_every_protected_action_answers_412_with_a_pending_consent(alpha: 
         assert consent["status"] == "pending"
         assert consent["scope"] == [scope]
         assert ISO_UTC.match(consent["expires_at"])
-        expires = datetime.strptime(consent["expires_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        expires = datetime.strptime(consent["expires_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+            tzinfo=UTC
+        )
         assert expires > datetime.now(UTC)
 
 
@@ -97,8 +102,13 @@ async def test_unprotected_actions_never_answer_412(alpha: SandboxClient) -> Non
     person = await alpha.individual()
     current = await alpha.account(person["id"], balance=3_000)
     savings = await alpha.account(person["id"])
-    move = {"source_account_id": current["id"], "target_account_id": savings["id"], "amount": 1_000,
-            "reference": "Savings", "request_id": str(uuid.uuid4())}
+    move = {
+        "source_account_id": current["id"],
+        "target_account_id": savings["id"],
+        "amount": 1_000,
+        "reference": "Savings",
+        "request_id": str(uuid.uuid4()),
+    }
 
     moved = await alpha.post("/v3/transactions/move", json=move)
     again = await alpha.post("/v3/transactions/move", json=move)
@@ -115,8 +125,13 @@ async def test_moves_between_different_individuals_answer_409(alpha: SandboxClie
     one, two = await alpha.individual(), await alpha.individual()
     source = await alpha.account(one["id"], balance=1_000)
     target = await alpha.account(two["id"])
-    move = {"source_account_id": source["id"], "target_account_id": target["id"], "amount": 100,
-            "reference": "x", "request_id": str(uuid.uuid4())}
+    move = {
+        "source_account_id": source["id"],
+        "target_account_id": target["id"],
+        "amount": 100,
+        "reference": "x",
+        "request_id": str(uuid.uuid4()),
+    }
 
     assert (await alpha.post("/v3/transactions/move", json=move)).status_code == 409
 
@@ -129,5 +144,15 @@ async def test_cards_never_show_their_number_in_the_api(alpha: SandboxClient) ->
     read = await alpha.ok("GET", f"/v3/cards/{card['id']}")
 
     assert card["status"] == "active"
-    assert set(read) == {"id", "individual_id", "account_id", "display_name", "exp_month", "exp_year",
-                         "type", "last4", "status", "created_at"}
+    assert set(read) == {
+        "id",
+        "individual_id",
+        "account_id",
+        "display_name",
+        "exp_month",
+        "exp_year",
+        "type",
+        "last4",
+        "status",
+        "created_at",
+    }

@@ -28,5 +28,7 @@ def bearer(sandbox: RunningSandbox) -> dict[str, str]:
 @pytest.mark.api
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-def test_no_input_makes_the_server_fail(case: Case, sandbox: RunningSandbox, bearer: dict[str, str]) -> None:
+def test_no_input_makes_the_server_fail(
+    case: Case, sandbox: RunningSandbox, bearer: dict[str, str]
+) -> None:
     case.call_and_validate(base_url=sandbox.url, headers=bearer, checks=[not_a_server_error])

@@ -23,7 +23,9 @@ def landed(page: Page) -> dict[str, list[str]]:
     return parse_qs(parts.query)
 
 
-async def payment_consent(client: SandboxClient, **overrides: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+async def payment_consent(
+    client: SandboxClient, **overrides: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
     person = await client.individual()
     account = await client.account(person["id"], balance=10_000)
     body = payment_body(account["id"], 1234, **overrides)
@@ -39,7 +41,9 @@ async def use_passcode(page: Page, passcode: str = PASSCODE) -> None:
     await page.get_by_role("button", name="Continue").click()
 
 
-async def test_payment_summary_links_the_amount_and_payee_then_approves(alpha: SandboxClient, page: Page) -> None:
+async def test_payment_summary_links_the_amount_and_payee_then_approves(
+    alpha: SandboxClient, page: Page
+) -> None:
     consent, body = await payment_consent(alpha)
     method = await alpha.initiate(consent["id"], RETURN_URL)
 
@@ -62,11 +66,18 @@ async def test_payment_summary_links_the_amount_and_payee_then_approves(alpha: S
     await page.get_by_role("button", name="Continue").click()
 
     await expect(page).to_have_url(re.compile(r"^https://client\.example/"))
-    assert landed(page) == {"order": ["42"], "lang": ["en"], "consent_id": [consent["id"]], "status": ["approved"]}
+    assert landed(page) == {
+        "order": ["42"],
+        "lang": ["en"],
+        "consent_id": [consent["id"]],
+        "status": ["approved"],
+    }
     assert await alpha.status(consent["id"]) == "approved"
 
     await page.goto(method["redirect_url"])
-    await expect(page.get_by_role("heading", level=1)).to_have_text("This consent is already completed")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "This consent is already completed"
+    )
 
 
 async def test_decline_lands_declined(alpha: SandboxClient, page: Page) -> None:
@@ -101,7 +112,9 @@ async def test_three_wrong_passcodes_lock_the_consent(alpha: SandboxClient, page
     assert await alpha.status(consent["id"]) == "failed"
 
 
-async def test_card_details_then_activation_with_pin_and_cvc2(alpha: SandboxClient, page: Page) -> None:
+async def test_card_details_then_activation_with_pin_and_cvc2(
+    alpha: SandboxClient, page: Page
+) -> None:
     person = await alpha.individual()
     account = await alpha.account(person["id"])
     card = await alpha.card(person["id"], account["id"])
@@ -114,7 +127,9 @@ async def test_card_details_then_activation_with_pin_and_cvc2(alpha: SandboxClie
     await use_passcode(page)
     await expect(page.get_by_role("heading", level=1)).to_have_text("Card details")
     await expect(page.get_by_label("Card holder")).to_have_text("Ada Lovelace")
-    await expect(page.get_by_label("Card number")).to_have_text(re.compile(rf"^\d{{4}} \d{{4}} \d{{4}} {card['last4']}$"))
+    await expect(page.get_by_label("Card number")).to_have_text(
+        re.compile(rf"^\d{{4}} \d{{4}} \d{{4}} {card['last4']}$")
+    )
     await expect(page.get_by_label("Valid thru")).to_have_text("02/29")
     cvc = await page.get_by_label("CVC", exact=True).inner_text()
     await page.get_by_role("button", name="Close").click()
@@ -122,7 +137,9 @@ async def test_card_details_then_activation_with_pin_and_cvc2(alpha: SandboxClie
 
     activation = await alpha.consent("POST", f"/v3/cards/{card['id']}/activate")
     await page.goto((await alpha.initiate(activation["id"], RETURN_URL))["redirect_url"])
-    await expect(page.get_by_role("region", name="Consent").get_by_role("heading")).to_have_text("Activate card")
+    await expect(page.get_by_role("region", name="Consent").get_by_role("heading")).to_have_text(
+        "Activate card"
+    )
     await use_passcode(page)
     await expect(page.get_by_role("heading", level=1)).to_have_text("Set PIN code")
     await expect(page.get_by_text("Please choose a 4-digit PIN")).to_be_visible()
@@ -142,13 +159,17 @@ async def test_card_details_then_activation_with_pin_and_cvc2(alpha: SandboxClie
     assert (await alpha.ok("GET", f"/v3/cards/{card['id']}"))["status"] == "active"
 
 
-async def test_onboarding_with_sms_and_a_passkey_then_a_payment_by_passkey(alpha: SandboxClient, page: Page) -> None:
+async def test_onboarding_with_sms_and_a_passkey_then_a_payment_by_passkey(
+    alpha: SandboxClient, page: Page
+) -> None:
     authenticator = await add_virtual_authenticator(page)
     person = await alpha.individual(active=False)
     onboarding = await alpha.consent("POST", f"/v3/individuals/{person['id']}/onboard")
     await page.goto((await alpha.initiate(onboarding["id"], RETURN_URL))["redirect_url"])
 
-    await expect(page.get_by_role("region", name="Consent").get_by_role("heading")).to_have_text("Complete onboarding")
+    await expect(page.get_by_role("region", name="Consent").get_by_role("heading")).to_have_text(
+        "Complete onboarding"
+    )
     await page.get_by_role("button", name="Confirm").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Create your passcode")
     await page.get_by_label("Passcode", exact=True).fill("246810")
@@ -161,7 +182,9 @@ async def test_onboarding_with_sms_and_a_passkey_then_a_payment_by_passkey(alpha
 
     await expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your phone number")
     await expect(page.get_by_text(person["phone_number"][-2:], exact=False)).to_be_visible()
-    sms = await alpha.ok("GET", "/v3/simulations/sms", params={"phone_number": person["phone_number"]})
+    sms = await alpha.ok(
+        "GET", "/v3/simulations/sms", params={"phone_number": person["phone_number"]}
+    )
     await page.get_by_label("SMS code").fill("999999" if sms["code"] != "999999" else "000000")
     await page.get_by_role("button", name="Confirm").click()
     await expect(page.get_by_role("alert")).to_have_text("Wrong code.")
@@ -199,7 +222,9 @@ async def test_onboarding_without_a_passkey(alpha: SandboxClient, page: Page) ->
     await page.get_by_label("Passcode", exact=True).fill("135790")
     await page.get_by_label("Repeat passcode").fill("135790")
     await page.get_by_role("button", name="Continue").click()
-    sms = await alpha.ok("GET", "/v3/simulations/sms", params={"phone_number": person["phone_number"]})
+    sms = await alpha.ok(
+        "GET", "/v3/simulations/sms", params={"phone_number": person["phone_number"]}
+    )
     await page.get_by_label("SMS code").fill(sms["code"])
     await page.get_by_role("button", name="Confirm").click()
     await page.get_by_role("button", name="Skip").click()

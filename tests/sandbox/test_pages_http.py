@@ -21,7 +21,11 @@ async def new_flow(client: SandboxClient) -> HostedFlow:
 
 async def test_every_page_refuses_framing_and_caching(alpha: SandboxClient) -> None:
     flow = await new_flow(alpha)
-    answers = [await flow.open(), await alpha.http.get("/sca/not-a-token"), await alpha.http.get("/sca/done")]
+    answers = [
+        await flow.open(),
+        await alpha.http.get("/sca/not-a-token"),
+        await alpha.http.get("/sca/done"),
+    ]
 
     for page in answers:
         assert page.headers["x-frame-options"] == "DENY"
@@ -32,7 +36,9 @@ async def test_every_page_refuses_framing_and_caching(alpha: SandboxClient) -> N
 
 
 @pytest.mark.parametrize("csrf", [None, "", "forged"])
-async def test_a_post_without_the_flows_csrf_value_is_refused(alpha: SandboxClient, csrf: str | None) -> None:
+async def test_a_post_without_the_flows_csrf_value_is_refused(
+    alpha: SandboxClient, csrf: str | None
+) -> None:
     flow = await new_flow(alpha)
     await flow.open()
     data = {"csrf": csrf} if csrf is not None else {}

@@ -21,8 +21,10 @@ SECTIONS_1_TO_6 = CONTRACT.split("## 7.")[0]
 
 
 def sandbox_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sca_sandbox", *args], capture_output=True, text=True,
-                          timeout=30, cwd=REPO)
+    command = [sys.executable, "-m", "sca_sandbox", *args]
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=30, cwd=REPO, check=False
+    )
 
 
 def test_list_faults_prints_one_line_per_fault() -> None:
@@ -37,7 +39,11 @@ def test_list_faults_prints_one_line_per_fault() -> None:
 
 
 def test_every_requirement_of_sections_1_to_6_has_a_fault() -> None:
-    requirements = set(re.findall(r"^\| ((?:AUTH|TRIGGER|INIT|PAGE|AFTER|ERR)-\d+) \|", SECTIONS_1_TO_6, re.M))
+    requirements = set(
+        re.findall(
+            r"^\| ((?:AUTH|TRIGGER|INIT|PAGE|AFTER|ERR)-\d+) \|", SECTIONS_1_TO_6, re.MULTILINE
+        )
+    )
     covered = {fault.requirement for fault in FAULTS.values()}
 
     assert len(requirements) == 47
@@ -45,7 +51,9 @@ def test_every_requirement_of_sections_1_to_6_has_a_fault() -> None:
 
 
 def test_every_fault_is_switched_somewhere_in_the_behaviour_code() -> None:
-    sources = "".join(p.read_text() for p in (REPO / "sca_sandbox").glob("*.py") if p.name != "faults.py")
+    sources = "".join(
+        p.read_text() for p in (REPO / "sca_sandbox").glob("*.py") if p.name != "faults.py"
+    )
 
     assert [name for name in FAULTS if f'"{name}"' not in sources] == []
 
@@ -54,13 +62,17 @@ def test_an_unknown_fault_is_one_readable_line_and_exit_2() -> None:
     result = sandbox_cli("--fault", "no-such-fault", "--port", "0")
 
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["sca-sandbox: unknown fault 'no-such-fault' (see --list-faults)"]
+    assert result.stderr.strip().splitlines() == [
+        "sca-sandbox: unknown fault 'no-such-fault' (see --list-faults)"
+    ]
 
 
 def test_a_sandbox_that_cannot_start_raises_with_its_stderr(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match="unknown fault"):
-        with run_sandbox(tmp_path / "x.db", faults=["no-such-fault"]):
-            pass
+    with (
+        pytest.raises(RuntimeError, match="unknown fault"),
+        run_sandbox(tmp_path / "x.db", faults=["nope"]),
+    ):
+        pass
 
 
 @pytest.mark.lifecycle
@@ -72,7 +84,9 @@ async def test_a_restart_keeps_data_tokens_and_clocks(tmp_path: Path) -> None:
             account = await client.account(person["id"], balance=5_000)
             body = payment_body(account["id"], 1_000)
             consent = await client.consent("POST", "/v3/transactions/pay", json=body)
-            await HostedFlow(client.http, (await client.initiate(consent["id"]))["redirect_url"]).approve()
+            await HostedFlow(
+                client.http, (await client.initiate(consent["id"]))["redirect_url"]
+            ).approve()
             await client.ok("POST", "/v3/simulations/clock", json={"advance_seconds": 60})
             token, refresh = client.access_token, client.refresh_token
     assert first.process.returncode == 0, "SIGTERM shuts down cleanly"
@@ -82,11 +96,15 @@ async def test_a_restart_keeps_data_tokens_and_clocks(tmp_path: Path) -> None:
             restored = SandboxClient(http, DEV_API_KEYS[0])
             restored.access_token, restored.refresh_token = token, refresh
 
-            assert (await restored.ok("GET", f"/v3/individuals/{person['id']}"))["status"] == "active"
+            assert (await restored.ok("GET", f"/v3/individuals/{person['id']}"))[
+                "status"
+            ] == "active"
             assert await restored.status(consent["id"]) == "approved"
             paid = await restored.ok("POST", "/v3/transactions/pay", json=body)
             assert paid["amount"] == 1_000
-            assert (await restored.refresh()).status_code == 400, "the session clock and token survived"
+            assert (await restored.refresh()).status_code == 400, (
+                "the session clock and token survived"
+            )
 
 
 @pytest.mark.slow
