@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import sqlite3
 import uuid
@@ -685,8 +686,13 @@ async def advance_clock(body: ClockBody, caller: Auth) -> dict[str, str]:
     summary="The last one-time code sent to a phone number",
 )
 async def last_sms(
-    caller: Auth, phone_number: Annotated[str, Query(max_length=16, pattern=E164_PATTERN)]
+    caller: Auth,
+    phone_number: Annotated[str, Query(max_length=16, examples=["+46701234567"])],
 ) -> dict[str, str]:
+    if phone_number.startswith(" "):  # an unencoded "+" in the query string reads as a space
+        phone_number = "+" + phone_number[1:]
+    if not re.fullmatch(E164_PATTERN, phone_number):
+        raise ApiError(400, "must be an E.164 phone number such as +46701234567", "phone_number")
     row = caller.store.one(
         "SELECT * FROM sms_codes WHERE client_id = ? AND phone_number = ? ORDER BY id DESC LIMIT 1",
         caller.client_id,

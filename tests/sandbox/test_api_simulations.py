@@ -91,3 +91,10 @@ async def test_the_clock_only_moves_forward_by_whole_seconds(
     response = await alpha.post("/v3/simulations/clock", json={"advance_seconds": seconds})
 
     assert response.status_code == 400
+
+
+async def test_an_unencoded_plus_in_the_phone_number_is_understood(alpha: SandboxClient) -> None:
+    response = await alpha.get("/v3/simulations/sms?phone_number=+46709999998")
+
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["message"] == "No code was sent to this phone number"
