@@ -38,12 +38,14 @@ class HostedFlow:
 
     @contextmanager
     def step(self, title: str) -> Iterator[None]:
-        with allure.step(title):
+        with allure.step(self.api.secrets.text(title)):
             yield
 
     async def screenshot(self, name: str, mask: list[Locator] | None = None) -> None:
-        """Evidence of the page as the individual saw it, secrets masked."""
-        image = await self.page.screenshot(mask=mask or [], mask_color="#222")
+        """Evidence of the page as the individual saw it, secrets masked: the given
+        locators and any element showing a secret this test knows."""
+        known = [self.page.get_by_text(secret, exact=True) for secret in self.api.secrets]
+        image = await self.page.screenshot(mask=[*(mask or []), *known], mask_color="#222")
         allure.attach(image, name=name, attachment_type=allure.attachment_type.PNG)
 
     # Whole flows ---------------------------------------------------------------------
