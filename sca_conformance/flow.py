@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import allure
+import allure_commons
 from playwright.async_api import Locator, Page, Response, expect
 
 from pages import (
@@ -23,6 +24,14 @@ from pages import (
 from sca_conformance.catalog import Action
 from sca_conformance.client import ApiClient
 from sca_conformance.data import Subject, digits
+
+
+def reporting() -> bool:
+    """Whether an Allure results folder is being written in this run."""
+    return any(
+        type(plugin).__name__ == "AllureFileLogger"
+        for plugin in allure_commons.plugin_manager.get_plugins()
+    )
 
 
 class HostedFlow:
@@ -44,6 +53,8 @@ class HostedFlow:
     async def screenshot(self, name: str, mask: list[Locator] | None = None) -> None:
         """Evidence of the page as the individual saw it, secrets masked: the given
         locators and any element showing a secret this test knows."""
+        if not reporting():
+            return  # no report to put it in: a plain local run spends no time on pixels
         known = [self.page.get_by_text(secret, exact=True) for secret in self.api.secrets]
         image = await self.page.screenshot(mask=[*(mask or []), *known], mask_color="#222")
         allure.attach(image, name=name, attachment_type=allure.attachment_type.PNG)
