@@ -1,0 +1,191 @@
+"""`make bench`: where the suite's time goes, measured as ratios in one run.
+
+1. The full suite's wall time, serial and with `-n 2`, and their ratio.
+2. Per-flow overhead: the suite's approve-by-passcode flow for an external payment against
+   a minimal hand-written Playwright + httpx script doing the same calls and clicks on the
+   same sandbox, interleaved, median of N flows each.
+3. The browser-flow share of the serial run's time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import httpx
+from playwright.async_api import Browser, async_playwright
+
+from sca_conformance.browser import launch_options
+from sca_conformance.catalog import CATALOG
+from sca_conformance.client import ApiClient
+from sca_conformance.consents import Consents
+from sca_conformance.data import DataFactory, digits, iban
+from sca_conformance.effects import observe, verify_performed
+from sca_conformance.landing import ReturnReceiver
+from sca_conformance.plugin import attach_exchange
+from sca_conformance.redact import SecretRegistry
+from sca_sandbox import DEV_API_KEYS
+from sca_sandbox.process import run_sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_suite(*args: str) -> tuple[float, Path]:
+    junit = Path(tempfile.mkdtemp(prefix="sca-bench-")) / "junit.xml"
+    started = time.perf_counter()
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
+         f"--junitxml={junit}", *args],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    elapsed = time.perf_counter() - started
+    if run.returncode != 0:
+        sys.exit(f"bench: the suite failed ({' '.join(args) or 'serial'}):\n{run.stdout[-2000:]}")
+    return elapsed, junit
+
+
+def browser_tests() -> set[tuple[str, str]]:
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", "suites", "-q", "--collect-only", "-m", "browser",
+         "-p", "no:cacheprovider"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout
+    keys = set()
+    for line in listed.splitlines():
+        if "::" in line:
+            path, name = line.split("::", 1)
+            keys.add((path.removesuffix(".py").replace("/", "."), name))
+    return keys
+
+
+def durations(junit: Path) -> dict[tuple[str, str], float]:
+    cases = ElementTree.parse(junit).getroot().iter("testcase")
+    return {(case.get("classname", ""), case.get("name", "")): float(case.get("time", 0))
+            for case in cases}
+
+
+# Per-flow overhead --------------------------------------------------------------------
+
+
+async def suite_flow(browser: Browser, url: str, receiver: ReturnReceiver) -> float:
+    """The suite's own code path: client with its recording hook, data factory, catalog,
+    consents helper, page objects, landing watcher, traced context, effect checks."""
+    started = time.perf_counter()
+    secrets = SecretRegistry()
+    async with ApiClient(url, DEV_API_KEYS[0], secrets=secrets,
+                         on_exchange=attach_exchange) as api:
+        consents = Consents(api, DataFactory(api), receiver)
+        action = CATALOG["external_payment"]
+        subject = await consents.subject(action)
+        before = await observe(consents, action, subject)
+        context = await browser.new_context(viewport={"width": 430, "height": 860})
+        await context.tracing.start(snapshots=True, screenshots=False, sources=False)
+        page = await context.new_page()
+        flow = await consents.start(page, action, subject)
+        await flow.flow.approve(by="passcode")
+        await flow.landing.wait()
+        await verify_performed(consents, action, subject, flow.flow, before)
+        await context.tracing.stop()
+        await context.close()
+    return time.perf_counter() - started
+
+
+async def minimal_flow(browser: Browser, url: str, receiver: ReturnReceiver) -> float:
+    """The same calls and clicks, hand-written with nothing but Playwright and httpx."""
+    started = time.perf_counter()
+    async with httpx.AsyncClient(base_url=url) as http:
+        login = await http.post("/v3/auth/login", json={"api_key": DEV_API_KEYS[0]})
+        http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        person = (await http.post("/v3/individuals", json={
+            "first_name": "Ada", "last_name": "Lovelace", "email": f"a{digits(9)}@example.com",
+            "phone_number": f"+4670{digits(8)}", "date_of_birth": "1990-05-17"})).json()
+        passcode = digits(6)
+        await http.post(f"/v3/simulations/individuals/{person['id']}/activate",
+                        json={"passcode": passcode})
+        account = (await http.post("/v3/accounts", json={"individual_id": person["id"]})).json()
+        await http.post("/v3/simulations/account_funding",
+                        json={"account_id": account["id"], "amount": 250_000})
+        await http.get(f"/v3/accounts/{account['id']}")
+        payment = {"request_id": f"r{digits(12)}", "account_id": account["id"],
+                   "counterparty": {"name": "Grace Hopper AB",
+                                    "account": {"iban": iban(), "bic": "DEUTDEFF"}},
+                   "amount": 1234, "reference": "Invoice 1"}
+        consent = (await http.post("/v3/transactions/pay", json=payment)).json()["consent"]
+        return_url = receiver.new_return_url()
+        method = (await http.post(f"/v3/consents/{consent['id']}",
+                                  json={"return_url": return_url})).json()["method"]
+        context = await browser.new_context()
+        page = await context.new_page()
+        await page.goto(method["redirect_url"])
+        await page.get_by_role("button", name="Confirm").click()
+        await page.get_by_role("button", name="Try another way").click()
+        await page.get_by_label("Passcode").fill(passcode)
+        await page.get_by_role("button", name="Continue").click()
+        await page.wait_for_url(return_url.split("?")[0] + "**")
+        await http.post("/v3/transactions/pay", json=payment)
+        await http.post("/v3/transactions/pay", json=payment)
+        await http.get(f"/v3/accounts/{account['id']}")
+        await context.close()
+    return time.perf_counter() - started
+
+
+async def flow_overhead(flows: int) -> tuple[float, float]:
+    with tempfile.TemporaryDirectory() as folder, run_sandbox(
+        Path(folder) / "bench.db"
+    ) as sandbox, ReturnReceiver() as receiver:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(**launch_options())
+            await suite_flow(browser, sandbox.url, receiver)  # warm both paths up
+            await minimal_flow(browser, sandbox.url, receiver)
+            suite_times, minimal_times = [], []
+            for _ in range(flows):
+                suite_times.append(await suite_flow(browser, sandbox.url, receiver))
+                minimal_times.append(await minimal_flow(browser, sandbox.url, receiver))
+            await browser.close()
+    return statistics.median(suite_times), statistics.median(minimal_times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--flows", type=int, default=20)
+    options = parser.parse_args()
+
+    print("bench: running the full suite serially ...", flush=True)
+    serial, junit = run_suite("-p", "no:xdist")
+    print("bench: running the full suite with -n 2 ...", flush=True)
+    parallel, _ = run_suite("-n", "2")
+    print(f"bench: {options.flows} approve-by-passcode flows each way ...", flush=True)
+    suite_median, minimal_median = asyncio.run(flow_overhead(options.flows))
+
+    times = durations(junit)
+    browser_keys = browser_tests()
+    browser_time = sum(t for key, t in times.items() if key in browser_keys)
+    api_time = sum(t for key, t in times.items() if key not in browser_keys)
+    fixed = max(serial - browser_time - api_time, 0.0)
+
+    print()
+    print("1. full suite wall time")
+    print(f"   serial {serial:6.1f} s   (target ≤ 60 s)")
+    print(f"   -n 2   {parallel:6.1f} s   speed-up {serial / parallel:.2f}x (target ≥ 1.5x)")
+    print("2. per-flow overhead: approve an external payment by passcode, "
+          f"median of {options.flows} each")
+    print(f"   suite {suite_median * 1000:6.0f} ms   minimal script {minimal_median * 1000:6.0f} ms"
+          f"   ratio {suite_median / minimal_median:.2f} (target ≤ 1.3)")
+    print("3. where the serial run's time goes")
+    for label, seconds in (
+        (f"browser tests ({len(browser_keys)})", browser_time),
+        (f"API-only tests ({len(times) - len(browser_keys)})", api_time),
+        ("start-up: collection, sandbox, browser launch", fixed),
+    ):
+        print(f"   {label:<48} {seconds:6.1f} s  {seconds / serial:5.0%}")
+
+
+if __name__ == "__main__":
+    main()
