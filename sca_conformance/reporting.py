@@ -100,7 +100,7 @@ def _allure_labels(request: pytest.FixtureRequest) -> None:
     concern = next((m for m in ("lifecycle", "security", "errors") if item.get_closest_marker(m)),
                    None)
     allure.dynamic.feature(FEATURES.get(action or concern or "", "General"))
-    story = (item.function.__doc__ or item.originalname).strip().splitlines()[0]  # type: ignore[attr-defined]
+    story = (item.function.__doc__ or item.originalname).strip().splitlines()[0]
     allure.dynamic.story(story)
     if ids:
         level = "MUST" if any(requirement(i).level == "MUST" for i in ids) else "SHOULD"
