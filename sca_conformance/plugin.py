@@ -6,20 +6,27 @@ function scope everything with state (API sessions, data, contexts, pages).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import allure
 import pytest
 import pytest_asyncio
+from allure_commons.model2 import Status, TestStepResult
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+from playwright.async_api import Error as PlaywrightError
 
+from pages import CardDetailsPage
 from sca_conformance.browser import launch_options
 from sca_conformance.client import ApiClient, Exchange, TargetError, preflight
 from sca_conformance.config import SETTINGS, ProfileError, Settings
@@ -27,7 +34,7 @@ from sca_conformance.consents import Consents
 from sca_conformance.data import DataFactory
 from sca_conformance.landing import ReturnReceiver
 from sca_conformance.passkeys import VirtualAuthenticator, add_virtual_authenticator
-from sca_conformance.redact import SecretRegistry
+from sca_conformance.redact import SECRET_FIELDS, SecretRegistry
 from sca_conformance.reporting import FAILED_CALL
 
 ARTIFACTS = Path("test-results")
@@ -136,14 +143,29 @@ def embedded_sandbox(
             yield sandbox.url
 
 
-@pytest_asyncio.fixture(scope="session")
-async def target(settings: Settings, embedded_sandbox: str | None) -> Target:
-    """The target, checked once: an unusable one stops the session with one sentence."""
-    url = embedded_sandbox or settings.target_url
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    """A named target is checked once, before any test is scheduled: an unusable one stops
+    the run with one sentence (an exit inside an xdist worker would crash the controller)."""
+    config = session.config
+    settings = config.stash[SETTINGS]
+    if hasattr(config, "workerinput") or settings.embedded or config.option.collectonly:
+        return
     try:
-        await preflight(url, settings.api_keys[0], settings.key_sources[0])
+        asyncio.run(preflight(settings.target_url, settings.api_keys[0], settings.key_sources[0]))
     except TargetError as error:
         pytest.exit(str(error), returncode=3)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def target(settings: Settings, embedded_sandbox: str | None) -> Target:
+    """The target: the one named (checked at session start) or the embedded sandbox."""
+    url = embedded_sandbox or settings.target_url
+    if embedded_sandbox:
+        try:
+            await preflight(url, settings.api_keys[0], settings.key_sources[0])
+        except TargetError as error:
+            pytest.exit(f"The embedded sandbox is not usable: {error}", returncode=3)
     return Target(url=url, api_keys=settings.api_keys, settings=settings)
 
 
@@ -234,6 +256,7 @@ async def browser(playwright: Playwright, settings: Settings) -> AsyncIterator[B
 
 
 def artifacts_folder(item: pytest.Item) -> Path:
+    """test-results/<node id as a file name>: what CI keeps of a failed test (its trace)."""
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", item.nodeid).strip("-")[:150]
     return ARTIFACTS / slug
 
@@ -248,33 +271,104 @@ async def context(
     # DOM snapshots only: screenshots in a trace would show what masking hides.
     await context.tracing.start(snapshots=True, screenshots=False, sources=False)
     yield context
-    failure = request.node.stash.get(FAILED_CALL, None)
-    if failure is not None:
-        for page in context.pages:
-            await attach_page_evidence(page, request.node.stash.get(CHAIN, []), secrets)
-        folder = artifacts_folder(request.node)
-        folder.mkdir(parents=True, exist_ok=True)
-        trace = folder / "trace.zip"
-        await context.tracing.stop(path=trace)
-        secrets.scrub_archive(trace)
-        allure.attach.file(str(trace), name="Playwright trace (secrets removed)", extension="zip")
-    else:
-        await context.tracing.stop()
-    await context.close()
+    try:
+        failure = request.node.stash.get(FAILED_CALL, None)
+        if failure is None:
+            await context.tracing.stop()
+            return
+        with _test_body_step(request.config, "Failure evidence") as test:
+            for page in context.pages:
+                await attach_page_evidence(page, request.node.stash.get(CHAIN, []), secrets)
+            folder = artifacts_folder(request.node)
+            folder.mkdir(parents=True, exist_ok=True)
+            raw, trace = folder / "trace.unscrubbed.zip", folder / "trace.zip"
+            try:
+                await context.tracing.stop(path=raw)
+                secrets.scrub_archive(raw)
+                raw.replace(trace)
+            finally:
+                raw.unlink(missing_ok=True)  # never leave an unscrubbed trace behind
+            # A zip, not application/vnd.allure.playwright-trace: Allure 2 would hand that
+            # to https://trace.playwright.dev.
+            allure.attach(
+                trace.read_bytes(),
+                name="Playwright trace (secrets removed; open with playwright show-trace)",
+                attachment_type="application/zip",
+                extension="zip",
+            )
+        # Long tracebacks print the checks' arguments (the PAN a check compared, say).
+        text = str(failure.longrepr)
+        if secrets.text(text) != text:
+            failure.longrepr = secrets.text(text)  # what the terminal summary prints
+        details = getattr(test, "statusDetails", None)
+        if details is not None:
+            details.message = details.message and secrets.text(details.message)
+            details.trace = details.trace and secrets.text(details.trace)
+    finally:
+        await context.close()
+
+
+@contextmanager
+def _test_body_step(config: pytest.Config, title: str) -> Iterator[Any]:
+    """A step in the test's own body, after the step that failed; yields Allure's result
+    for the test (None without --alluredir). Written from a fixture's teardown, evidence
+    would otherwise sit under "Tear down", out of a reader's sight."""
+    listener = config.pluginmanager.getplugin("allure_listener")
+    reporter = getattr(listener, "allure_logger", None)
+    test = reporter.get_test(None) if reporter is not None else None
+    if reporter is None or test is None:
+        with allure.step(title):
+            yield None
+        return
+    uuid = uuid4().hex
+    reporter.start_step(test.uuid, uuid, TestStepResult(name=title, start=_now_ms()))
+    try:
+        yield test
+    finally:
+        reporter.stop_step(uuid, stop=_now_ms(), status=Status.PASSED)
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 async def attach_page_evidence(page: Page, chain: list[str], secrets: SecretRegistry) -> None:
+    """What the individual's page showed when the test failed: URL, how it got there,
+    a screenshot and the HTML, with every secret the page shows learned first."""
+    details = CardDetailsPage(page)
+    # Shown on the page (or hidden in its forms) but perhaps never read by the test.
+    with suppress(PlaywrightError):
+        for locator in details.secrets:
+            secrets.add(*(text.strip() for text in await locator.all_inner_texts()))
+        hidden = await page.locator("input[type=hidden]").evaluate_all(
+            "inputs => inputs.map(input => [input.name, input.value])"
+        )
+        secrets.add(*(value for name, value in hidden if name.lower() in SECRET_FIELDS))
     allure.attach(secrets.text(page.url), name="URL at failure",
                   attachment_type=allure.attachment_type.URI_LIST)
     if chain:
-        allure.attach("\n".join(secrets.text(url) for url in chain), name="Redirect chain",
-                      attachment_type=allure.attachment_type.URI_LIST)
+        allure.attach(
+            "\n".join(secrets.text(url) for url in chain),
+            name="Redirect chain (oldest first)",
+            attachment_type=allure.attachment_type.URI_LIST,
+        )
+    try:
+        mask = [page.locator("input:not([type=hidden])"), *details.secrets,
+                *(page.get_by_text(value, exact=True) for value in secrets.on_screen())]
+        image = await page.screenshot(mask=mask, mask_color="#222")
+        allure.attach(image, name="Screenshot at failure (inputs and secrets masked)",
+                      attachment_type=allure.attachment_type.PNG)
+    except PlaywrightError as error:  # a closed or crashed page: say so in the report
+        allure.attach(f"(no screenshot: {error.message})", name="Screenshot at failure",
+                      attachment_type=allure.attachment_type.TEXT)
     try:
         html = await page.content()
-    except Exception as error:  # the page may be gone mid-navigation; say so in the report
-        html = f"(page content unavailable: {error})"
-    allure.attach(secrets.text(html), name="HTML at failure",
-                  attachment_type=allure.attachment_type.HTML)
+    except PlaywrightError as error:  # the page may be gone mid-navigation
+        html = f"(page content unavailable: {error.message})"
+    # As text: rendered, the target's own scripts, styles and images would load into the
+    # report (third parties, for a real target).
+    allure.attach(secrets.text(html), name="HTML at failure (source)",
+                  attachment_type=allure.attachment_type.TEXT)
 
 
 @pytest_asyncio.fixture
