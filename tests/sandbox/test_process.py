@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -73,6 +75,24 @@ def test_a_sandbox_that_cannot_start_raises_with_its_stderr(tmp_path: Path) -> N
         run_sandbox(tmp_path / "x.db", faults=["nope"]),
     ):
         pass
+
+
+def test_sandboxes_started_side_by_side_get_their_own_ports(tmp_path: Path) -> None:
+    with ExitStack() as stack:
+        running = [stack.enter_context(run_sandbox(tmp_path / f"{i}.db")) for i in range(3)]
+        ports = {urlsplit(sandbox.url).port for sandbox in running}
+        ready = [httpx.get(f"{sandbox.url}/openapi.json").status_code for sandbox in running]
+
+    assert len(ports) == 3
+    assert ready == [200, 200, 200]
+    assert all(sandbox.process.returncode == 0 for sandbox in running)
+
+
+def test_an_explicit_public_url_with_port_0_gets_the_real_port(tmp_path: Path) -> None:
+    with run_sandbox(tmp_path / "p.db", public_url="http://127.0.0.1:0") as sandbox:
+        login = httpx.post(f"{sandbox.url}/v3/auth/login", json={"api_key": sandbox.api_keys[0]})
+
+    assert login.status_code == 200
 
 
 @pytest.mark.lifecycle
