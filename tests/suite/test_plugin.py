@@ -99,7 +99,7 @@ async def test_needs_target_too(api):
 """
 
 
-@pytest.mark.parametrize("option", ["--target-url", "SCA_TARGET_URL"])
+@pytest.mark.parametrize("option", ["--target-url", "SCA_TARGET_URL", "--target-url -n 2"])
 def test_an_unreachable_target_stops_the_session_with_one_sentence(
     suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, option: str
 ) -> None:
@@ -108,7 +108,8 @@ def test_an_unreachable_target_stops_the_session_with_one_sentence(
         monkeypatch.setenv("SCA_TARGET_URL", "http://127.0.0.1:9")
         result = suite.runpytest_subprocess(*PLUGINS)
     else:
-        result = suite.runpytest_subprocess(*PLUGINS, "--target-url", "http://127.0.0.1:9")
+        extra = option.split()[1:]
+        result = suite.runpytest_subprocess(*PLUGINS, *extra, "--target-url", "http://127.0.0.1:9")
     assert result.ret == 3
     output = result.stdout.str() + result.stderr.str()
     assert output.count("Target unreachable: http://127.0.0.1:9") == 1, output
