@@ -55,7 +55,7 @@ class HostedFlow:
         locators and any element showing a secret this test knows."""
         if not reporting():
             return  # no report to put it in: a plain local run spends no time on pixels
-        known = [self.page.get_by_text(secret, exact=True) for secret in self.api.secrets]
+        known = [self.page.get_by_text(value, exact=True) for value in self.api.secrets.on_screen()]
         image = await self.page.screenshot(mask=[*(mask or []), *known], mask_color="#222")
         allure.attach(image, name=name, attachment_type=allure.attachment_type.PNG)
 

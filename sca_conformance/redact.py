@@ -18,9 +18,15 @@ SECRET_FIELDS = frozenset(
         "set-cookie",
     }
 )
-JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}")
-# 13-19 digits, possibly grouped by single spaces or dashes; Luhn decides.
-CARD_NUMBER = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
+# Signed, or unsigned (alg "none": header.payload. with an empty signature).
+JWT = re.compile(
+    r"eyJ[A-Za-z0-9_-]{5,}\.(?:eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"
+    r"|[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,})"
+)
+# A run of digits, possibly grouped by single spaces or dashes; Luhn decides which groups
+# form a card number (a PAN may be followed by more digits: "4111 1111 1111 1111 123").
+CARD_NUMBER = re.compile(r"(?<!\d)\d+(?:[ -]\d+)*(?!\d)")
+PAN_LENGTHS = (15, 16, 19)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -50,6 +56,11 @@ class SecretRegistry:
     def __iter__(self) -> Any:
         return iter(sorted(self._values, key=len, reverse=True))
 
+    def on_screen(self) -> list[str]:
+        """The secrets a page may show: codes, PINs, card numbers and CVCs. Keys and tokens
+        are left out of screenshot masks, whose selectors a Playwright trace records."""
+        return [value for value in self if re.fullmatch(r"[\d -]+", value)]
+
     def text(self, value: str) -> str:
         for secret in self:
             value = _replace(value, secret)
@@ -59,7 +70,7 @@ class SecretRegistry:
     def data(self, value: Any) -> Any:
         if isinstance(value, Mapping):
             return {
-                key: MASK if str(key).lower() in SECRET_FIELDS and value[key] else self.data(item)
+                key: MASK if str(key).lower() in SECRET_FIELDS and item else self.data(item)
                 for key, item in value.items()
             }
         if isinstance(value, list):
@@ -123,7 +134,24 @@ def _replace(text: str, secret: str) -> str:
 
 
 def _mask_card_number(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group(0))
-    if len(digits) in (15, 16, 19) and luhn_valid(digits):
-        return MASK
-    return match.group(0)
+    """Masks every run of whole groups that is a Luhn-valid 15, 16 or 19 digit number."""
+    run = match.group(0)
+    groups = [(m.start(), m.end()) for m in re.finditer(r"\d+", run)]
+    masked: list[tuple[int, int]] = []
+    first = 0
+    while first < len(groups):
+        found, digits = None, ""
+        for last in range(first, len(groups)):
+            digits += run[groups[last][0] : groups[last][1]]
+            if len(digits) > max(PAN_LENGTHS):
+                break
+            if len(digits) in PAN_LENGTHS and luhn_valid(digits):
+                found = last  # the longest wins: a 19-digit PAN over its 16-digit prefix
+        if found is None:
+            first += 1
+            continue
+        masked.append((groups[first][0], groups[found][1]))
+        first = found + 1
+    for start, end in reversed(masked):
+        run = run[:start] + MASK + run[end:]
+    return run
