@@ -164,6 +164,12 @@ class HostedFlow:
         self.last = await self.http.get(self.url)
         return self.last
 
+    @property
+    def text(self) -> str:
+        """The HTML of the page last loaded."""
+        assert self.last is not None, "no page loaded yet"
+        return self.last.text
+
     def csrf(self) -> str:
         assert self.last is not None
         found = _CSRF.search(self.last.text)
