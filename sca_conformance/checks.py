@@ -460,3 +460,13 @@ def is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host or "").is_loopback
     except ValueError:
         return False
+
+
+@proves("PAGE-6")
+def declined_action_not_performed(response: httpx.Response) -> None:
+    if 200 <= response.status_code < 300:
+        raise Mismatch(
+            f"repeating {response.request.method} {response.request.url.path} after Decline",
+            "no result (the declined action is not performed)",
+            f"{response.status_code} {response.text[:200]}",
+        )

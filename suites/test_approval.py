@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Page, expect
 
-from pages import SummaryPage
+from pages import IdentifyPage, SummaryPage
 from sca_conformance import checks
 from sca_conformance.catalog import CATALOG, Action
 from sca_conformance.consents import Consents, Started
@@ -70,15 +70,20 @@ async def test_approving_by_passkey_lands_on_return_url_and_performs_the_action(
     capabilities: object,
 ) -> None:
     """Approve by passkey (WebAuthn, user verification): lands on return_url, action done"""
-    if not getattr(capabilities, "passkeys"):
+    if not capabilities.passkeys:  # type: ignore[attr-defined]
         pytest.skip("the target's profile says it has no passkeys (capabilities.passkeys)")
     enrolled = await enrol_with_passkey(consents, page)
     subject = await consents.data.subject(action.subject, enrolled=enrolled)
     await consents.prepare_in_browser(page, action, subject)
     before = await observe(consents, action, subject)
     started = await consents.start(page, action, subject)
+    flow = started.flow
+    await flow.confirm()
     with checks.proving("PAGE-3"):
-        await started.flow.approve(by="passkey")
+        await expect(IdentifyPage(page).use_passkey_button).to_be_visible()
+        await flow.identify(by="passkey")
+        for step in action.steps:
+            await getattr(flow, step)()
         landing = await started.landing.wait()
     checks.landed_on_return_url(landing, started.return_url)
     await verify_performed(consents, action, subject, started.flow, before)
@@ -95,7 +100,8 @@ async def enrol_with_passkey(consents: Consents, page: Page) -> tuple[dict[str, 
     await flow.confirm_phone()
     await flow.add_passkey()
     await started.landing.wait()
-    individual = (await consents.api.get(f"/v3/individuals/{subject.values['individual_id']}")).json()
+    path = f"/v3/individuals/{subject.values['individual_id']}"
+    individual = (await consents.api.get(path)).json()
     return individual, str(subject.passcode)
 
 
@@ -113,5 +119,6 @@ async def test_declining_lands_on_return_url_and_nothing_happens(
         checks.landed_on_return_url(landing, started.return_url)
     should(checks.landing_names_outcome, landing, started.consent["id"], "declined")
     should(checks.consent_reads, await consents.read(started.consent["id"]), "declined")
+    checks.declined_action_not_performed(await consents.trigger(action, subject))
     with checks.proving("PAGE-6"):
         await verify_not_performed(consents, action, subject, before, started.consent["id"])

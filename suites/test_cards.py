@@ -35,7 +35,8 @@ async def test_activation_refuses_a_wrong_cvc2_and_accepts_the_right_one(
         await flow.enter_cvc2(wrong_code(str(subject.values["cvc2"])))
         await expect(cvc2_page.alert).to_contain_text("Wrong CVC2")
         card = (await consents.api.get(f"/v3/cards/{subject.values['card_id']}")).json()
-        assert card["status"] == "not_activated", f"card status after a wrong CVC2: {card['status']}"
+        status = card["status"]
+        assert status == "not_activated", f"card status after a wrong CVC2: {status}"
         await flow.enter_cvc2()
         await flow.close()
         await started.landing.wait()

@@ -92,7 +92,8 @@ MALFORMED = {
 @pytest.mark.requirement("ERR-3")
 @pytest.mark.parametrize("case", list(MALFORMED))
 @pytest.mark.parametrize(
-    "endpoint", ["/v3/transactions/pay", "/v3/consents/{consent_id}", "/v3/cards/{card_id}/activate"]
+    "endpoint",
+    ["/v3/transactions/pay", "/v3/consents/{consent_id}", "/v3/cards/{card_id}/activate"],
 )
 async def test_malformed_input_never_answers_5xx(
     endpoint: str, case: str, consents: Consents

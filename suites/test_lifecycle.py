@@ -31,11 +31,12 @@ async def test_a_pending_consent_past_its_expiry_can_no_longer_be_approved(
     subject = await consents.subject(action)
     started = await consents.start(page, action, subject)
     await clock(CONSENT_LIFETIME + 60)
-    with checks.proving("PAGE-8"):
-        await page.reload()
-        await expect(ErrorPage(page, ErrorPage.EXPIRED).heading).to_be_visible()
-        await expect(SummaryPage(page).button("Confirm")).to_have_count(0)
     checks.consent_expired(await consents.read(started.consent["id"]))
+    await page.reload()
+    with checks.proving("AFTER-6"):
+        await expect(SummaryPage(page).button("Confirm")).to_have_count(0)
+    with checks.proving("PAGE-8"):
+        await expect(ErrorPage(page, ErrorPage.EXPIRED).heading).to_be_visible()
     refused = await consents.initiate(started.consent["id"])
     checks.expired_consent_refused(refused)
     should(checks.initiation_refused, refused, 410)

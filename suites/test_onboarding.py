@@ -49,7 +49,8 @@ async def test_enrolment_creates_a_passcode_confirms_the_phone_and_enrols_a_pass
         credentials = await passkey.credentials()
         assert credentials, "no passkey was registered with the virtual authenticator"
     checks.landed_on_return_url(landing, started.return_url)
-    individual = (await consents.api.get(f"/v3/individuals/{subject.values['individual_id']}")).json()
+    path = f"/v3/individuals/{subject.values['individual_id']}"
+    individual = (await consents.api.get(path)).json()
     checks.status_became("individual", individual, "active")
 
 
