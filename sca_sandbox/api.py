@@ -156,7 +156,8 @@ async def create_individual(body: IndividualBody, caller: Auth) -> JSONResponse:
     store = caller.store
     store.run(
         "INSERT INTO individuals (id, client_id, first_name, last_name, email, phone_number,"
-        " date_of_birth, address, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+        " date_of_birth, address, status, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
         individual_id,
         caller.client_id,
         body.first_name,
@@ -387,8 +388,8 @@ def _insert_transaction(
     store = caller.store
     tx_id = str(uuid.uuid4())
     store.run(
-        "INSERT INTO transactions (id, client_id, request_id, request_key, account_id, amount, currency,"
-        " direction, counterparty, reference, type, status, fingerprint, created_at)"
+        "INSERT INTO transactions (id, client_id, request_id, request_key, account_id, amount,"
+        " currency, direction, counterparty, reference, type, status, fingerprint, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, 'EUR', ?, ?, ?, ?, 'completed', ?, ?)",
         tx_id,
         caller.client_id,
@@ -441,6 +442,7 @@ def _payment_fingerprint(caller: Caller, body: PayBody) -> str:  # AFTER-3
 
 def _execute_payment(
     caller: Caller,
+    *,
     body: PayBody,
     source: sqlite3.Row,
     target: sqlite3.Row | None,
@@ -504,7 +506,14 @@ async def pay(body: PayBody, caller: Auth) -> JSONResponse:
         if (
             faults.active("payment-executed-before-approval") and source["balance"] >= body.amount
         ):  # TRIGGER-7
-            _execute_payment(caller, body, source, target, fingerprint, None)
+            _execute_payment(
+                caller,
+                body=body,
+                source=source,
+                target=target,
+                fingerprint=fingerprint,
+                consent_id=None,
+            )
         payee = body.counterparty
         summary = {
             "amount": body.amount,
@@ -524,7 +533,14 @@ async def pay(body: PayBody, caller: Auth) -> JSONResponse:
             summary=summary,
         )
     _check_funds(source, body.amount)
-    tx_id = _execute_payment(caller, body, source, target, fingerprint, consent["id"])
+    tx_id = _execute_payment(
+        caller,
+        body=body,
+        source=source,
+        target=target,
+        fingerprint=fingerprint,
+        consent_id=consent["id"],
+    )
     return JSONResponse(_transaction(caller, tx_id))
 
 
@@ -615,7 +631,8 @@ async def list_transactions(
     if refused is not None:
         return refused
     rows = caller.store.all(
-        "SELECT * FROM transactions WHERE account_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 500",
+        "SELECT * FROM transactions WHERE account_id = ?"
+        " ORDER BY created_at DESC, rowid DESC LIMIT 500",
         account_id,
     )
     return JSONResponse({"transactions": [transaction_json(r) for r in rows]})

@@ -3,8 +3,8 @@
 Starts a sandbox with a fresh database, then N concurrent clients (each its own login
 session and connection pool) repeat trigger (the 412 of a card activation) + initiate
 pairs for the given time, as fast as they can or paced to ``--rate`` pairs/s in total
-(in a closed loop the latency is just clients / throughput). Prints pairs/s, p50/p99 of a pair, errors, and how many of the
-consents created can be read back afterwards.
+(in a closed loop the latency is just clients / throughput). Prints pairs/s, p50/p99 of
+a pair, errors, and how many of the consents created can be read back afterwards.
 """
 
 from __future__ import annotations
@@ -93,6 +93,7 @@ async def run(
     api_key: str,
     clients: int,
     seconds: float,
+    *,
     rate: float = 0.0,
     server_pid: int | None = None,
 ) -> int:
@@ -160,7 +161,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ):
         pid = sandbox.process.pid
         return asyncio.run(
-            run(sandbox.url, sandbox.api_keys[0], args.clients, args.seconds, args.rate, pid)
+            run(
+                sandbox.url,
+                sandbox.api_keys[0],
+                args.clients,
+                args.seconds,
+                rate=args.rate,
+                server_pid=pid,
+            )
         )
 
 

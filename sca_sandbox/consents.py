@@ -276,7 +276,8 @@ def initiate(
             store.run("UPDATE methods SET revoked = 1 WHERE consent_id = ?", row["id"])
         plain = token if faults.active("altered-token-accepted") else None
         store.run(
-            "INSERT INTO methods (token_hash, consent_id, expires_at, token_plain) VALUES (?, ?, ?, ?)",
+            "INSERT INTO methods (token_hash, consent_id, expires_at, token_plain)"
+            " VALUES (?, ?, ?, ?)",
             fast_hash(token),
             row["id"],
             expires_at,

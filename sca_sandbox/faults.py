@@ -80,17 +80,17 @@ _ALL = [
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL}
 
-_active: frozenset[str] = frozenset()
+_active: set[str] = set()
 
 
 def configure(names: Iterable[str]) -> None:
     """Set the active faults; raises KeyError naming the first unknown one."""
-    global _active
-    chosen = frozenset(names)
+    chosen = set(names)
     for name in sorted(chosen):
         if name not in FAULTS:
             raise KeyError(name)
-    _active = chosen
+    _active.clear()
+    _active.update(chosen)
 
 
 def active(name: str) -> bool:

@@ -211,7 +211,8 @@ def _restart_if_reusable(flow: Flow) -> bool:  # PAGE-9
         return False
     with flow.store.tx():
         flow.store.run(
-            "UPDATE consents SET status = 'pending', decided_at = NULL, consumed_at = NULL WHERE id = ?",
+            "UPDATE consents SET status = 'pending', decided_at = NULL, consumed_at = NULL"
+            " WHERE id = ?",
             flow.consent["id"],
         )
         flow.state = new_flow() | {"csrf": flow.state["csrf"]}
@@ -372,7 +373,7 @@ async def _begin(
     else:
         try:
             given_value = (await request.form()).get("csrf")
-        except Exception:  # noqa: BLE001 - whatever makes the form unreadable, it is refused
+        except Exception:  # whatever makes the form unreadable, it is refused
             given_value = None
         given = given_value if isinstance(given_value, str) else None
     if not _csrf_ok(flow, given):
@@ -605,7 +606,8 @@ async def create_passcode(token: str, request: Request) -> Response:
             code = f"{secrets.randbelow(10**6):06d}"
             fresh.state["sms_code_hash"] = fast_hash(fresh.consent["id"] + code)
             fresh.store.run(
-                "INSERT INTO sms_codes (client_id, phone_number, code, sent_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO sms_codes (client_id, phone_number, code, sent_at)"
+                " VALUES (?, ?, ?, ?)",
                 fresh.consent["client_id"],
                 fresh.individual()["phone_number"],
                 code,
@@ -724,11 +726,12 @@ async def register(token: str, request: Request) -> Response:
             expected_rp_id=settings.rp_id,
             require_user_verification=True,
         )
-    except Exception:  # noqa: BLE001 - the library raises many types; each is a refusal
+    except Exception:  # the library raises many types; each is a refusal
         return _json_error("The passkey could not be registered.")
     with flow.store.tx():
         flow.store.run(
-            "INSERT OR REPLACE INTO passkeys (credential_id, individual_id, public_key, sign_count, created_at)"
+            "INSERT OR REPLACE INTO passkeys"
+            " (credential_id, individual_id, public_key, sign_count, created_at)"
             " VALUES (?, ?, ?, ?, ?)",
             bytes_to_base64url(verified.credential_id),
             flow.consent["individual_id"],
@@ -789,7 +792,7 @@ async def verify(token: str, request: Request) -> Response:
             credential_current_sign_count=stored["sign_count"],
             require_user_verification=True,
         )
-    except Exception:  # noqa: BLE001 - the library raises many types; each is a refusal
+    except Exception:  # the library raises many types; each is a refusal
         return _json_error("The passkey was not accepted.")
     flow.store.run(
         "UPDATE passkeys SET sign_count = ? WHERE credential_id = ?",

@@ -143,7 +143,8 @@ def _launch(
             if remaining > 0
             else f"was not ready within {timeout:.0f}s"
         )
+        stdout = "".join(seen).strip() or "(empty)"
         raise RuntimeError(
-            f"the sandbox ({' '.join(command)}) {reason}.\nstdout: {''.join(seen).strip() or '(empty)'}"
+            f"the sandbox ({' '.join(command)}) {reason}.\nstdout: {stdout}"
             f"\nstderr: {errors or '(empty)'}"
         )
