@@ -34,11 +34,17 @@ class Tally:
 
 
 async def _worker(
-    client: SandboxClient, card_id: str, deadline: float, interval: float, tally: Tally
+    client: SandboxClient,
+    card_id: str,
+    tally: Tally,
+    *,
+    deadline: float,
+    interval: float,
+    offset: float,
 ) -> None:
     trigger = f"/v3/cards/{card_id}/activate"
     body = {"return_url": "https://client.example/back"}
-    next_start = time.perf_counter()
+    next_start = time.perf_counter() + offset  # clients spread over one interval, not in step
     while time.perf_counter() < deadline:
         if interval:
             # Paced (open loop per client): start on schedule, never to catch up in a burst.
@@ -111,7 +117,17 @@ async def run(
         try:
             interval = clients / rate if rate else 0.0
             await asyncio.gather(
-                *(_worker(c, card["id"], deadline, interval, tally) for c in opened)
+                *(
+                    _worker(
+                        c,
+                        card["id"],
+                        tally,
+                        deadline=deadline,
+                        interval=interval,
+                        offset=i * interval / clients,
+                    )
+                    for i, c in enumerate(opened)
+                )
             )
         finally:
             elapsed = time.perf_counter() - started
