@@ -101,7 +101,7 @@ def test_the_run_wrote_failure_evidence_worth_scanning(run: Run) -> None:
         assert f"test_cards.py::{failing}" in failed, summary
         assert (run.traces / f"suites-test_cards.py-{failing}" / "trace.zip").is_file()
     types = {
-        attachment["type"]
+        attachment.get("type")
         for path in run.results.glob("*-result.json")
         for attachment in _attachments(json.loads(path.read_text()))
     }
@@ -140,6 +140,19 @@ def test_no_cvc_reaches_the_results_or_the_traces(run: Run) -> None:
     assert leaks == []
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known leak: pytest's long tracebacks print the checks' arguments (PAN, CVC) and "
+    "under xdist the report reaches the terminal before any fixture can redact it; "
+    "the makereport hook should redact report.longrepr with the test's SecretRegistry",
+)
+def test_no_secret_reaches_the_terminal_output(run: Run, tmp_path: Path) -> None:
+    output = tmp_path / "output.txt"
+    output.write_text(run.outcome.stdout + run.outcome.stderr)
+    literals = [*run.api_keys, *run.handed_out["pan"], *run.handed_out["sms"]]
+    assert find_secrets(output, literals) == []
+
+
 def _attachments(node: dict[str, object]) -> Iterator[dict[str, str]]:
     yield from node.get("attachments", [])  # type: ignore[misc]
     for step in node.get("steps", []):  # type: ignore[attr-defined]
@@ -158,4 +171,5 @@ def _members(name: str, content: bytes) -> Iterator[tuple[str, bytes]]:
                 yield from _members(f"{name}!{member}", archive.read(member))
         return
     yield name, content
+
 
