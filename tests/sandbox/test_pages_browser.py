@@ -10,6 +10,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from sca_conformance.passkeys import add_virtual_authenticator
+from sca_sandbox.process import RunningSandbox
 from sca_sandbox.testing import PASSCODE, SandboxClient, payment_body
 
 pytestmark = pytest.mark.browser
@@ -244,3 +245,30 @@ async def test_an_altered_token_is_not_a_valid_link(alpha: SandboxClient, page: 
 
     assert response is not None and response.status == 404
     await expect(page.get_by_role("heading", level=1)).to_have_text("This link is not valid")
+
+
+# Chromium's local-network-access checks block a page from elsewhere framing a loopback
+# sandbox anyway, so the framing page is the sandbox's own Done page: DENY and
+# frame-ancestors 'none' refuse same-origin framing too.
+FRAME_IT = """src => new Promise(loaded => {
+    const frame = document.createElement("iframe");
+    frame.title = "sca";
+    frame.src = src;
+    frame.onload = () => loaded(null);
+    document.body.append(frame);
+})"""
+
+
+@pytest.mark.security
+async def test_the_pages_refuse_to_be_framed(
+    alpha: SandboxClient, sandbox: RunningSandbox, page: Page
+) -> None:
+    consent, _ = await payment_consent(alpha)
+    method = await alpha.initiate(consent["id"], RETURN_URL)
+    await page.goto(f"{sandbox.url}/sca/done")
+
+    await page.evaluate(FRAME_IT, method["redirect_url"])
+
+    frame = page.frame_locator('iframe[title="sca"]')
+    await expect(frame.get_by_role("button", name="Confirm")).to_have_count(0)
+    assert [f.url for f in page.frames[1:]] == ["chrome-error://chromewebdata/"]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-import subprocess
 import sys
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,15 +23,29 @@ CONTRACT = (REPO / "docs" / "consent-contract.md").read_text()
 SECTIONS_1_TO_6 = CONTRACT.split("## 7.")[0]
 
 
-def sandbox_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "sca_sandbox", *args]
-    return subprocess.run(
-        command, capture_output=True, text=True, timeout=30, cwd=REPO, check=False
+@dataclass
+class Finished:
+    returncode: int | None
+    stdout: str
+    stderr: str
+
+
+async def sandbox_cli(*args: str) -> Finished:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "sca_sandbox",
+        *args,
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    return Finished(process.returncode, stdout.decode(), stderr.decode())
 
 
-def test_list_faults_prints_one_line_per_fault() -> None:
-    result = sandbox_cli("--list-faults")
+async def test_list_faults_prints_one_line_per_fault() -> None:
+    result = await sandbox_cli("--list-faults")
 
     lines = result.stdout.strip().splitlines()
     assert result.returncode == 0
@@ -40,7 +55,7 @@ def test_list_faults_prints_one_line_per_fault() -> None:
         assert name in FAULTS and FAULTS[name].requirement == requirement and description
 
 
-def test_every_requirement_of_sections_1_to_6_has_a_fault() -> None:
+async def test_every_requirement_of_sections_1_to_6_has_a_fault() -> None:
     requirements = set(
         re.findall(
             r"^\| ((?:AUTH|TRIGGER|INIT|PAGE|AFTER|ERR)-\d+) \|", SECTIONS_1_TO_6, re.MULTILINE
@@ -52,7 +67,7 @@ def test_every_requirement_of_sections_1_to_6_has_a_fault() -> None:
     assert requirements <= covered
 
 
-def test_every_fault_is_switched_somewhere_in_the_behaviour_code() -> None:
+async def test_every_fault_is_switched_somewhere_in_the_behaviour_code() -> None:
     sources = "".join(
         p.read_text() for p in (REPO / "sca_sandbox").glob("*.py") if p.name != "faults.py"
     )
@@ -60,8 +75,8 @@ def test_every_fault_is_switched_somewhere_in_the_behaviour_code() -> None:
     assert [name for name in FAULTS if f'"{name}"' not in sources] == []
 
 
-def test_an_unknown_fault_is_one_readable_line_and_exit_2() -> None:
-    result = sandbox_cli("--fault", "no-such-fault", "--port", "0")
+async def test_an_unknown_fault_is_one_readable_line_and_exit_2() -> None:
+    result = await sandbox_cli("--fault", "no-such-fault", "--port", "0")
 
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
@@ -69,7 +84,7 @@ def test_an_unknown_fault_is_one_readable_line_and_exit_2() -> None:
     ]
 
 
-def test_a_sandbox_that_cannot_start_raises_with_its_stderr(tmp_path: Path) -> None:
+async def test_a_sandbox_that_cannot_start_raises_with_its_stderr(tmp_path: Path) -> None:
     with (
         pytest.raises(RuntimeError, match="unknown fault"),
         run_sandbox(tmp_path / "x.db", faults=["nope"]),
@@ -77,22 +92,29 @@ def test_a_sandbox_that_cannot_start_raises_with_its_stderr(tmp_path: Path) -> N
         pass
 
 
-def test_sandboxes_started_side_by_side_get_their_own_ports(tmp_path: Path) -> None:
+async def test_sandboxes_started_side_by_side_get_their_own_ports(tmp_path: Path) -> None:
     with ExitStack() as stack:
         running = [stack.enter_context(run_sandbox(tmp_path / f"{i}.db")) for i in range(3)]
         ports = {urlsplit(sandbox.url).port for sandbox in running}
-        ready = [httpx.get(f"{sandbox.url}/openapi.json").status_code for sandbox in running]
+        async with httpx.AsyncClient() as http:
+            ready = [(await http.get(f"{s.url}/openapi.json")).status_code for s in running]
 
     assert len(ports) == 3
     assert ready == [200, 200, 200]
     assert all(sandbox.process.returncode == 0 for sandbox in running)
 
 
-def test_an_explicit_public_url_with_port_0_gets_the_real_port(tmp_path: Path) -> None:
+async def test_an_explicit_public_url_with_port_0_gets_the_real_port(tmp_path: Path) -> None:
     with run_sandbox(tmp_path / "p.db", public_url="http://127.0.0.1:0") as sandbox:
-        login = httpx.post(f"{sandbox.url}/v3/auth/login", json={"api_key": sandbox.api_keys[0]})
+        async with SandboxClient.connect(sandbox.url, sandbox.api_keys[0]) as client:
+            person = await client.individual()
+            account = await client.account(person["id"])
+            card = await client.card(person["id"], account["id"])
+            consent = await client.consent("POST", f"/v3/cards/{card['id']}/activate")
+            method = await client.initiate(consent["id"])
 
-    assert login.status_code == 200
+    port = urlsplit(sandbox.url).port
+    assert method["redirect_url"].startswith(f"http://127.0.0.1:{port}/sca/")
 
 
 @pytest.mark.lifecycle
