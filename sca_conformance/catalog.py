@@ -14,7 +14,7 @@ from sca_conformance.config import Profile
 _PLACEHOLDER = re.compile(r"^\{(\w+)\}$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Action:
     name: str
     scope: str
@@ -39,6 +39,8 @@ class Action:
 
     def __str__(self) -> str:
         return self.name
+
+    __repr__ = __str__  # what a report's parameter column shows
 
 
 def render(template: Any, values: dict[str, Any]) -> Any:
