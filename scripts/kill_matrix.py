@@ -36,6 +36,9 @@ from sca_conformance.requirements import requirement
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = ROOT / "suites"
 RUN_TIMEOUT = 600  # seconds; one run is normally well under a minute
+# Installed pytest plugins the suite does not use; not loading them saves a second a run.
+UNUSED_PLUGINS = ("hypothesispytest", "schemathesis", "xdist", "xdist.looponfail",
+                  "pytest-split", "anyio")
 _FAULT_LINE = re.compile(r"^(?P<name>[a-z0-9][a-z0-9-]*)\s+(?P<id>[A-Z]+-\d+)\s+(?P<text>.*)$")
 _WARNING = re.compile(r"SHOULD warning \[(?P<ids>[^\]]*)\]")
 
@@ -137,6 +140,8 @@ def run_suite(
 
     `stop_on` ("MUST PAGE-3") ends the run at the first failure naming that violation."""
     args = [str(SUITES), "-p", "no:cacheprovider", "-q"]
+    for plugin in UNUSED_PLUGINS:
+        args += ["-p", f"no:{plugin}"]
     if stop_on:
         args += ["-p", "scripts.kill_matrix_stop"]
     for name in faults:
@@ -317,8 +322,10 @@ def _short(tests: list[str], keep: int = 1) -> str:
 def build_matrix(
     faults: Sequence[Fault] | None = None,
     jobs: int = 2,
+    *,
     clean: bool = True,
     thorough: bool = False,
+    durations_from: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Matrix:
     """Runs the clean suite and every fault on a pool of `jobs` concurrent pytest runs.
@@ -327,22 +334,32 @@ def build_matrix(
     started = time.monotonic()
     chosen = list(faults) if faults is not None else list_faults()
     say = progress or (lambda _line: None)
+    # (fault, mode) -> run arguments. A MUST fault's run, and a SHOULD fault's strict run,
+    # may end at the first catch; a SHOULD fault's default run must run its whole
+    # selection to show that it passes.
+    planned: dict[tuple[str, str], dict[str, Any]] = {}
+    if clean:
+        planned[("", "clean")] = {}
+    for f in chosen:
+        planned[(f.name, "default")] = {
+            "faults": [f.name], "requirements": [f.requirement],
+            "stop_on": "" if thorough or f.level == "SHOULD" else f"MUST {f.requirement}",
+        }
+        if f.level == "SHOULD":
+            planned[(f.name, "strict")] = {
+                "faults": [f.name], "requirements": [f.requirement], "strict": True,
+                "stop_on": "" if thorough else f"SHOULD {f.requirement}",
+            }
+    # Longest first (as the last matrix measured them), so the pool does not end on one
+    # long run while the other job slots idle.
+    last = previous_seconds(durations_from)
+    order = sorted(planned, key=lambda key: -last.get(key, 1000.0 if key[1] == "clean" else 30.0))
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        # The clean run is the longest: start it first so it overlaps the fault runs.
-        clean_run = pool.submit(run_suite) if clean else None
-        # A MUST fault's run, and a SHOULD fault's strict run, may end at the first catch;
-        # a SHOULD fault's default run must run its whole selection to show it passes.
-        default_runs = {
-            f.name: pool.submit(run_suite, [f.name], [f.requirement],
-                                stop_on="" if thorough or f.level == "SHOULD"
-                                else f"MUST {f.requirement}")
-            for f in chosen
-        }
-        strict_runs = {
-            f.name: pool.submit(run_suite, [f.name], [f.requirement], True,
-                                stop_on="" if thorough else f"SHOULD {f.requirement}")
-            for f in chosen if f.level == "SHOULD"
-        }
+        submitted = {key: pool.submit(run_suite, **planned[key]) for key in order}
+        clean_run = submitted.get(("", "clean"))
+        default_runs = {f.name: submitted[(f.name, "default")] for f in chosen}
+        strict_runs = {f.name: submitted[(f.name, "strict")] for f in chosen
+                       if (f.name, "strict") in submitted}
         verdicts = []
         for fault in chosen:
             strict = strict_runs[fault.name].result() if fault.name in strict_runs else None
@@ -355,6 +372,21 @@ def build_matrix(
             say(f"clean sandbox: exit {clean_result.exit_code}, "
                 f"{len(clean_result.outcomes)} tests, {clean_result.seconds:.0f}s")
     return Matrix(clean_result, verdicts, round(time.monotonic() - started, 1), jobs)
+
+
+def previous_seconds(report: Path | None) -> dict[tuple[str, str], float]:
+    """Each run's duration in an earlier kill-matrix JSON report (empty if none)."""
+    if report is None or not report.exists():
+        return {}
+    try:
+        data = json.loads(report.read_text(encoding="utf-8"))
+        seconds = {("", "clean"): float(data["clean"]["seconds"])} if data.get("clean") else {}
+        for fault in data["faults"]:
+            for mode, run in fault["runs"].items():
+                seconds[(fault["fault"], mode)] = float(run["seconds"])
+    except (ValueError, KeyError, TypeError):
+        return {}
+    return seconds
 
 
 def write_reports(matrix: Matrix, out: Path) -> tuple[Path, Path]:
@@ -388,7 +420,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         faults = [known[n] for n in options.fault]
     print(f"kill matrix: {len(faults)} fault(s), {options.jobs} job(s)", flush=True)
     matrix = build_matrix(faults, options.jobs, clean=not options.no_clean,
-                          thorough=options.thorough, progress=lambda line: print(line, flush=True))
+                          thorough=options.thorough,
+                          durations_from=options.out.with_suffix(".json"),
+                          progress=lambda line: print(line, flush=True))
     print()
     print("\n".join(matrix.table()))
     md, js = write_reports(matrix, options.out)

@@ -28,8 +28,9 @@ class MatrixSummary:
 @pytest.fixture(scope="module")
 def matrix(pytestconfig: pytest.Config) -> Matrix:
     jobs = int(os.environ.get("KILL_MATRIX_JOBS", "2"))
-    built = build_matrix(jobs=jobs)
-    write_reports(built, ROOT / "reports" / "kill-matrix")
+    out = ROOT / "reports" / "kill-matrix"
+    built = build_matrix(jobs=jobs, durations_from=out.with_suffix(".json"))
+    write_reports(built, out)
     lines = built.table()
     if pytestconfig.pluginmanager.get_plugin("terminalreporter") is not None:
         pytestconfig.pluginmanager.register(MatrixSummary(lines), "kill-matrix-summary")
