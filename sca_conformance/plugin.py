@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -281,13 +282,13 @@ async def context(
                 await attach_page_evidence(page, request.node.stash.get(CHAIN, []), secrets)
             folder = artifacts_folder(request.node)
             folder.mkdir(parents=True, exist_ok=True)
-            raw, trace = folder / "trace.unscrubbed.zip", folder / "trace.zip"
-            try:
+            trace = folder / "trace.zip"
+            # Outside test-results/ (which CI uploads) until it is scrubbed.
+            with tempfile.TemporaryDirectory(prefix="sca-trace-") as scratch:
+                raw = Path(scratch) / "trace.zip"
                 await context.tracing.stop(path=raw)
                 secrets.scrub_archive(raw)
-                raw.replace(trace)
-            finally:
-                raw.unlink(missing_ok=True)  # never leave an unscrubbed trace behind
+                shutil.move(raw, trace)
             # A zip, not application/vnd.allure.playwright-trace: Allure 2 would hand that
             # to https://trace.playwright.dev.
             allure.attach(

@@ -111,25 +111,54 @@ class SecretRegistry:
                     content = nested.read_bytes()
                     nested.unlink()
                 else:
-                    content = self._scrub_bytes(content)
+                    content = self._scrub_bytes(content, member.filename)
                 target.writestr(member, content)
         path.write_bytes(buffer.getvalue())
 
-    def _scrub_bytes(self, content: bytes) -> bytes:
+    def _scrub_bytes(self, content: bytes, name: str = "") -> bytes:
         text = content.decode("utf-8", errors="surrogateescape")
+        if name.endswith((".trace", ".network")):
+            # JSON lines: masked value by value, so that every line still parses (a mask
+            # in place of a bare number would leave the trace viewer a line it rejects).
+            text = "\n".join(self._scrub_json_line(line) for line in text.split("\n"))
+        else:
+            text = self._scrub_text(text)
+        return text.encode("utf-8", errors="surrogateescape")
+
+    def _scrub_text(self, text: str) -> str:
         for secret in self:
             text = _replace(text, secret)
             text = _replace(text, json.dumps(secret)[1:-1])
         text = JWT.sub(MASK, text)
-        text = CARD_NUMBER.sub(_mask_card_number, text)
-        return text.encode("utf-8", errors="surrogateescape")
+        return CARD_NUMBER.sub(_mask_card_number, text)
+
+    def _scrub_json_line(self, line: str) -> str:
+        if not line.strip():
+            return line
+        try:
+            value = json.loads(line)
+        except ValueError:
+            return self._scrub_text(line)
+        return json.dumps(self._scrub_json(value), ensure_ascii=False, separators=(",", ":"))
+
+    def _scrub_json(self, value: Any) -> Any:
+        if isinstance(value, str):
+            worth_a_look = "eyJ" in value or any(char.isdigit() for char in value) or any(
+                secret in value for secret in self._values
+            )
+            return self.text(value) if worth_a_look else value
+        if isinstance(value, dict):
+            return {self._scrub_json(key): self._scrub_json(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._scrub_json(item) for item in value]
+        return value  # numbers, booleans, null: nothing typed or shown is stored as these
 
 
 def _replace(text: str, secret: str) -> str:
-    # A numeric secret (passcode, PIN) is masked only where it stands alone, not inside
-    # a longer number such as a timestamp.
+    # A numeric secret (passcode, PIN, CVC) is masked only where it stands alone, not
+    # inside a longer number such as a timestamp or a decimal ("11.342").
     if secret.isdigit():
-        return re.sub(rf"(?<!\d){secret}(?!\d)", MASK, text)
+        return re.sub(rf"(?<!\d)(?<!\d\.){secret}(?!\.?\d)", MASK, text)
     return text.replace(secret, MASK)
 
 

@@ -25,9 +25,8 @@ from pathlib import Path
 import pytest
 
 from reports.scan import find_secrets
+from sca_conformance.redact import MASK, SecretRegistry
 from sca_sandbox.process import run_sandbox
-
-pytestmark = pytest.mark.slow
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,6 +90,7 @@ def _handed_out(db: Path) -> dict[str, list[str]]:
     }
 
 
+@pytest.mark.slow
 def test_the_run_wrote_failure_evidence_worth_scanning(run: Run) -> None:
     """Guards the scan below: a run that wrote no traces would prove nothing."""
     failed = re.findall(r"^FAILED \S*?(test_\w+\.py::\w+)", run.outcome.stdout, re.MULTILINE)
@@ -109,6 +109,7 @@ def test_the_run_wrote_failure_evidence_worth_scanning(run: Run) -> None:
     assert run.handed_out["pan"] and run.handed_out["sms"], run.handed_out
 
 
+@pytest.mark.slow
 def test_no_secret_reaches_the_results_or_the_traces(run: Run) -> None:
     literals = [
         *run.api_keys,
@@ -125,6 +126,7 @@ def test_no_secret_reaches_the_results_or_the_traces(run: Run) -> None:
     assert findings == []
 
 
+@pytest.mark.slow
 def test_no_cvc_reaches_the_results_or_the_traces(run: Run) -> None:
     """A CVC is three digits, too short to look for alone: look for it near its label."""
     near_label = [
@@ -140,6 +142,7 @@ def test_no_cvc_reaches_the_results_or_the_traces(run: Run) -> None:
     assert leaks == []
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
     reason="known leak: pytest's long tracebacks print the checks' arguments (PAN, CVC) and "
@@ -151,6 +154,27 @@ def test_no_secret_reaches_the_terminal_output(run: Run, tmp_path: Path) -> None
     output.write_text(run.outcome.stdout + run.outcome.stderr)
     literals = [*run.api_keys, *run.handed_out["pan"], *run.handed_out["sms"]]
     assert find_secrets(output, literals) == []
+
+
+def test_a_scrubbed_trace_still_parses_and_keeps_its_numbers(tmp_path: Path) -> None:
+    trace = tmp_path / "trace.zip"
+    lines = [
+        {"type": "input", "box": {"x": 44, "width": 342}, "time": 11.342},
+        {"type": "action", "params": {"value": "342"}, "log": ["fill(\"4111 1111 1111 1111\")"]},
+    ]
+    with zipfile.ZipFile(trace, "w") as archive:
+        archive.writestr("trace.trace", "\n".join(json.dumps(line) for line in lines) + "\n")
+        archive.writestr("resources/page.html", "<dd>342</dd><dd>4111 1111 1111 1111 342</dd>")
+    secrets = SecretRegistry()
+    secrets.add("342")
+    secrets.scrub_archive(trace)
+    with zipfile.ZipFile(trace) as archive:
+        events = [json.loads(line) for line in archive.read("trace.trace").decode().splitlines()]
+        page = archive.read("resources/page.html").decode()
+    assert events[0] == lines[0]  # bare numbers and decimals are layout, not secrets
+    assert events[1]["params"]["value"] == MASK
+    assert "4111" not in events[1]["log"][0]
+    assert page == f"<dd>{MASK}</dd><dd>{MASK} {MASK}</dd>"
 
 
 def _attachments(node: dict[str, object]) -> Iterator[dict[str, str]]:
