@@ -38,7 +38,7 @@ SUITES = ROOT / "suites"
 RUN_TIMEOUT = 600  # seconds; one run is normally well under a minute
 # Installed pytest plugins the suite does not use; not loading them saves a second a run.
 UNUSED_PLUGINS = ("hypothesispytest", "schemathesis", "xdist", "xdist.looponfail",
-                  "pytest-split", "anyio")
+                  "pytest-split", "anyio", "random_order")
 _FAULT_LINE = re.compile(r"^(?P<name>[a-z0-9][a-z0-9-]*)\s+(?P<id>[A-Z]+-\d+)\s+(?P<text>.*)$")
 _WARNING = re.compile(r"SHOULD warning \[(?P<ids>[^\]]*)\]")
 
