@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import httpx
 import pytest
 import schemathesis
@@ -15,6 +17,8 @@ from sca_sandbox.process import RunningSandbox
 # Loaded from the application itself (it needs no database): schemathesis' lazy
 # from_fixture loader does not work with pytest 9, and the live URL is only known later.
 schema = schemathesis.openapi.from_dict(openapi_document())
+# Modest by default (under a minute); SCA_FUZZ_EXAMPLES=500 for a deeper run.
+EXAMPLES = int(os.environ.get("SCA_FUZZ_EXAMPLES", "25"))
 
 
 @pytest.fixture
@@ -27,7 +31,7 @@ def bearer(sandbox: RunningSandbox) -> dict[str, str]:
 @pytest.mark.slow
 @pytest.mark.api
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_input_makes_the_server_fail(
     case: Case, sandbox: RunningSandbox, bearer: dict[str, str]
 ) -> None:
