@@ -85,6 +85,7 @@ class Verdict:
     caught_by: list[str]
     reason: str
     runs: dict[str, Run]
+    widened: bool = False  # caught only by the whole suite, not by its requirement's tests
 
 
 def list_faults(python: str = sys.executable) -> list[Fault]:
@@ -263,8 +264,7 @@ class Matrix:
         rows = [("fault", "requirement", "level", "result", "caught by")]
         for v in self.verdicts:
             caught = _short(v.caught_by) if v.killed else v.reason
-            rows.append((v.fault, v.requirement, v.level, "killed" if v.killed else "SURVIVED",
-                         caught))
+            rows.append((v.fault, v.requirement, v.level, _result(v), caught))
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
                  for r in rows]
@@ -281,7 +281,7 @@ class Matrix:
         for v in self.verdicts:
             caught = "<br>".join(f"`{t}`" for t in v.caught_by) if v.killed else v.reason
             lines.append(f"| `{v.fault}` | {v.requirement} | {v.level} | "
-                         f"{'killed' if v.killed else '**SURVIVED**'} | {caught} |")
+                         f"{_result(v) if v.killed else '**SURVIVED**'} | {caught} |")
         if self.clean_problems():
             lines += ["", "## Clean sandbox problems", ""]
             lines += [f"- {p}" for p in self.clean_problems()]
@@ -304,13 +304,19 @@ class Matrix:
             "faults": [
                 {"fault": v.fault, "requirement": v.requirement, "level": v.level,
                  "description": v.description, "killed": v.killed, "caught_by": v.caught_by,
-                 "reason": v.reason,
+                 "reason": v.reason, "widened": v.widened,
                  "runs": {mode: run(r, not v.killed) for mode, r in v.runs.items()}}
                 for v in self.verdicts
             ],
             "killed": len(self.verdicts) - len(self.survivors),
             "survived": [v.fault for v in self.survivors],
         }
+
+
+def _result(verdict: Verdict) -> str:
+    if not verdict.killed:
+        return "SURVIVED"
+    return "killed (widened)" if verdict.widened else "killed"
 
 
 def _short(tests: list[str], keep: int = 1) -> str:
@@ -325,12 +331,15 @@ def build_matrix(
     *,
     clean: bool = True,
     thorough: bool = False,
+    widen: bool = False,
     durations_from: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Matrix:
     """Runs the clean suite and every fault on a pool of `jobs` concurrent pytest runs.
 
-    Unless `thorough`, a run stops at its first catch: "caught by" then names that test."""
+    Unless `thorough`, a run stops at its first catch: "caught by" then names that test.
+    With `widen`, a fault that survives its requirement's tests runs against the whole
+    suite; a catch there is marked as widened (a requirement marker is missing)."""
     started = time.monotonic()
     chosen = list(faults) if faults is not None else list_faults()
     say = progress or (lambda _line: None)
@@ -367,11 +376,31 @@ def build_matrix(
             say(f"{'killed  ' if verdict.killed else 'SURVIVED'} {fault.name} "
                 f"({fault.requirement}, {sum(r.seconds for r in verdict.runs.values()):.0f}s)")
             verdicts.append(verdict)
+        if widen:
+            verdicts = [widened(v, pool, say) if not v.killed else v for v in verdicts]
         clean_result = clean_run.result() if clean_run else None
         if clean_result is not None:
             say(f"clean sandbox: exit {clean_result.exit_code}, "
                 f"{len(clean_result.outcomes)} tests, {clean_result.seconds:.0f}s")
     return Matrix(clean_result, verdicts, round(time.monotonic() - started, 1), jobs)
+
+
+def widened(survivor: Verdict, pool: ThreadPoolExecutor,
+            say: Callable[[str], None]) -> Verdict:
+    fault = Fault(survivor.fault, survivor.requirement, survivor.description)
+    stop = "" if fault.level == "SHOULD" else f"MUST {fault.requirement}"
+    default = pool.submit(run_suite, [fault.name], stop_on=stop)
+    strict = (pool.submit(run_suite, [fault.name], strict=True,
+                          stop_on=f"SHOULD {fault.requirement}")
+              if fault.level == "SHOULD" else None)
+    verdict = judge(fault, default.result(), strict.result() if strict else None)
+    if not verdict.killed:
+        verdict.reason = f"{survivor.reason}; whole suite: {verdict.reason}"
+        return verdict
+    verdict.widened = True
+    verdict.reason = f"caught only by the whole suite: {verdict.reason}"
+    say(f"killed (whole suite) {fault.name} ({fault.requirement})")
+    return verdict
 
 
 def previous_seconds(report: Path | None) -> dict[tuple[str, str], float]:
@@ -408,6 +437,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--thorough", action="store_true",
                         help="run each fault's whole selection, to list every test that "
                         "catches it (slower); by default a run ends at its first catch")
+    parser.add_argument("--widen", action="store_true",
+                        help="run a fault that survives its requirement's tests against the "
+                        "whole suite too (a catch there means a requirement marker is missing)")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "kill-matrix",
                         help="report path without suffix; .md and .json are written")
     options = parser.parse_args(argv)
@@ -420,7 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         faults = [known[n] for n in options.fault]
     print(f"kill matrix: {len(faults)} fault(s), {options.jobs} job(s)", flush=True)
     matrix = build_matrix(faults, options.jobs, clean=not options.no_clean,
-                          thorough=options.thorough,
+                          thorough=options.thorough, widen=options.widen,
                           durations_from=options.out.with_suffix(".json"),
                           progress=lambda line: print(line, flush=True))
     print()

@@ -4,13 +4,23 @@ requirement it breaks, and the clean sandbox passes the whole suite (`make kill-
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from scripts.kill_matrix import ROOT, Matrix, build_matrix, warns, write_reports
-
-pytestmark = pytest.mark.slow
+from scripts.kill_matrix import (
+    ROOT,
+    Fault,
+    Matrix,
+    Outcome,
+    Run,
+    build_matrix,
+    judge,
+    parse_junit,
+    warns,
+    write_reports,
+)
 
 
 class MatrixSummary:
@@ -25,6 +35,49 @@ class MatrixSummary:
             terminalreporter.write_line(line)
 
 
+JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
+<testcase classname="suites.test_a" name="test_ok[x]" time="0.1"/>
+<testcase classname="suites.test_a" name="test_bad" time="0.1">
+  <failure message="RequirementViolation: MUST PAGE-1 violated: heading">long text</failure>
+</testcase>
+<testcase classname="suites.test_a.TestGroup" name="test_warn" time="0.1">
+  <skipped type="pytest.xfail" message="SHOULD warning [AFTER-2,PAGE-5] SHOULD PAGE-5 ..."/>
+</testcase>
+</testsuite></testsuites>"""
+
+
+def test_junit_outcomes_keep_node_ids_and_messages(tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    junit.write_text(JUNIT)
+    assert parse_junit(junit) == [
+        Outcome("suites/test_a.py::test_ok[x]", "passed"),
+        Outcome("suites/test_a.py::test_bad", "failed",
+                "RequirementViolation: MUST PAGE-1 violated: heading"),
+        Outcome("suites/test_a.py::TestGroup::test_warn", "xfailed",
+                "SHOULD warning [AFTER-2,PAGE-5] SHOULD PAGE-5 ..."),
+    ]
+
+
+def test_a_must_fault_is_killed_only_by_a_failure_naming_its_requirement() -> None:
+    fault = Fault("summary-hides-action", "PAGE-1", "")
+    named = Run([], 1, 1.0, [Outcome("t", "failed", "MUST PAGE-1 violated: x")])
+    other = Run([], 1, 1.0, [Outcome("t", "failed", "MUST PAGE-10 violated: x")])
+    assert judge(fault, named, None).killed
+    assert not judge(fault, other, None).killed
+
+
+def test_a_should_fault_must_warn_by_default_and_fail_when_strict() -> None:
+    fault = Fault("landing-without-status", "PAGE-5", "")
+    warned = Run([], 0, 1.0, [Outcome("t", "xfailed", "SHOULD warning [AFTER-2,PAGE-5] x")])
+    strict = Run([], 1, 1.0, [Outcome("t", "failed", "SHOULD PAGE-5 violated: x")])
+    silent_strict = Run([], 0, 1.0, [Outcome("t", "passed")])
+    assert warns("SHOULD warning [AFTER-2,PAGE-5] x", "PAGE-5")
+    assert not warns("SHOULD warning [PAGE-50] x", "PAGE-5")
+    assert judge(fault, warned, strict).killed
+    assert not judge(fault, warned, silent_strict).killed
+    assert not judge(fault, Run([], 1, 1.0, strict.outcomes), strict).killed
+
+
 @pytest.fixture(scope="module")
 def matrix(pytestconfig: pytest.Config) -> Matrix:
     jobs = int(os.environ.get("KILL_MATRIX_JOBS", "2"))
@@ -37,6 +90,7 @@ def matrix(pytestconfig: pytest.Config) -> Matrix:
     return built
 
 
+@pytest.mark.slow
 def test_the_clean_sandbox_passes_the_whole_suite(matrix: Matrix) -> None:
     assert matrix.clean is not None
     assert matrix.clean_passed, "the clean sandbox does not pass:\n" + "\n".join(
@@ -44,17 +98,20 @@ def test_the_clean_sandbox_passes_the_whole_suite(matrix: Matrix) -> None:
     )
 
 
+@pytest.mark.slow
 def test_every_fault_is_killed(matrix: Matrix) -> None:
     survivors = [f"{v.fault} ({v.requirement} {v.level}): {v.reason}" for v in matrix.survivors]
     assert not survivors, f"{len(survivors)} fault(s) survived:\n" + "\n".join(survivors)
 
 
+@pytest.mark.slow
 def test_must_faults_fail_the_default_run(matrix: Matrix) -> None:
     passing = [f"{v.fault} ({v.requirement})" for v in matrix.verdicts
                if v.level == "MUST" and v.runs["default"].exit_code == 0]
     assert not passing, "MUST faults the default run lets pass: " + ", ".join(passing)
 
 
+@pytest.mark.slow
 def test_should_faults_warn_by_default_and_fail_in_strict_mode(matrix: Matrix) -> None:
     wrong = []
     for v in (v for v in matrix.verdicts if v.level == "SHOULD"):
