@@ -36,7 +36,7 @@ from sca_conformance.data import DataFactory
 from sca_conformance.landing import ReturnReceiver
 from sca_conformance.passkeys import VirtualAuthenticator, add_virtual_authenticator
 from sca_conformance.redact import SECRET_FIELDS, SecretRegistry
-from sca_conformance.reporting import FAILED_CALL
+from sca_conformance.reporting import FAILED_CALL, SECRETS
 
 ARTIFACTS = Path("test-results")
 CHAIN = pytest.StashKey[list[str]]()  # the page's navigations, for failure evidence
@@ -174,9 +174,16 @@ async def target(settings: Settings, embedded_sandbox: str | None) -> Target:
 
 
 @pytest.fixture
-def secrets() -> SecretRegistry:
-    """Every secret this test has seen, so nothing it writes shows one."""
-    return SecretRegistry()
+def secrets(request: pytest.FixtureRequest) -> Iterator[SecretRegistry]:
+    """Every secret this test has seen, so nothing it writes shows one. The makereport
+    hook masks the terminal's traceback with it; this teardown masks Allure's copy."""
+    registry = SecretRegistry()
+    request.node.stash[SECRETS] = registry
+    yield registry
+    details = getattr(_allure_test(request.config), "statusDetails", None)
+    if details is not None:
+        details.message = details.message and registry.text(details.message)
+        details.trace = details.trace and registry.text(details.trace)
 
 
 def attach_exchange(exchange: Exchange) -> None:
@@ -277,7 +284,7 @@ async def context(
         if failure is None:
             await context.tracing.stop()
             return
-        with _test_body_step(request.config, "Failure evidence") as test:
+        with _test_body_step(request.config, "Failure evidence"):
             for page in context.pages:
                 await attach_page_evidence(page, request.node.stash.get(CHAIN, []), secrets)
             folder = artifacts_folder(request.node)
@@ -297,14 +304,6 @@ async def context(
                 attachment_type="application/zip",
                 extension="zip",
             )
-        # Long tracebacks print the checks' arguments (the PAN a check compared, say).
-        text = str(failure.longrepr)
-        if secrets.text(text) != text:
-            failure.longrepr = secrets.text(text)  # what the terminal summary prints
-        details = getattr(test, "statusDetails", None)
-        if details is not None:
-            details.message = details.message and secrets.text(details.message)
-            details.trace = details.trace and secrets.text(details.trace)
     finally:
         await context.close()
 
@@ -314,9 +313,8 @@ def _test_body_step(config: pytest.Config, title: str) -> Iterator[Any]:
     """A step in the test's own body, after the step that failed; yields Allure's result
     for the test (None without --alluredir). Written from a fixture's teardown, evidence
     would otherwise sit under "Tear down", out of a reader's sight."""
-    listener = config.pluginmanager.getplugin("allure_listener")
-    reporter = getattr(listener, "allure_logger", None)
-    test = reporter.get_test(None) if reporter is not None else None
+    reporter = _allure_reporter(config)
+    test = _allure_test(config)
     if reporter is None or test is None:
         with allure.step(title):
             yield None
@@ -327,6 +325,17 @@ def _test_body_step(config: pytest.Config, title: str) -> Iterator[Any]:
         yield test
     finally:
         reporter.stop_step(uuid, stop=_now_ms(), status=Status.PASSED)
+
+
+def _allure_reporter(config: pytest.Config) -> Any:
+    listener = config.pluginmanager.getplugin("allure_listener")
+    return getattr(listener, "allure_logger", None)
+
+
+def _allure_test(config: pytest.Config) -> Any:
+    """Allure's result for the running test, still open during teardown (or None)."""
+    reporter = _allure_reporter(config)
+    return reporter.get_test(None) if reporter is not None else None
 
 
 def _now_ms() -> int:

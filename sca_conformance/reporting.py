@@ -21,6 +21,7 @@ import pytest
 
 from sca_conformance.catalog import CATALOG
 from sca_conformance.config import SETTINGS
+from sca_conformance.redact import SecretRegistry
 from sca_conformance.requirements import CONTRACT_URL, RequirementViolation, registry, requirement
 
 EPIC = "Strong Customer Authentication"
@@ -36,6 +37,7 @@ FEATURES = {
 }
 SEVERITY = {"MUST": allure.severity_level.CRITICAL, "SHOULD": allure.severity_level.NORMAL}
 FAILED_CALL = pytest.StashKey[pytest.TestReport]()
+SECRETS = pytest.StashKey[SecretRegistry]()  # the test's registry, set by the secrets fixture
 REQUIREMENTS = "requirements"
 
 
@@ -160,6 +162,14 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    registry = item.stash.get(SECRETS, None)
+    if report.longrepr is not None and registry is not None:
+        # Long tracebacks print a check's arguments (the PAN it compared, say); mask them
+        # here, before an xdist worker sends the report on to the terminal.
+        text = str(report.longrepr)
+        masked = registry.text(text)
+        if masked != text:
+            report.longrepr = masked
     if report.failed and report.when in ("setup", "call"):
         item.stash[FAILED_CALL] = report
     return report

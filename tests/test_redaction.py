@@ -143,12 +143,6 @@ def test_no_cvc_reaches_the_results_or_the_traces(run: Run) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="known leak: pytest's long tracebacks print the checks' arguments (PAN, CVC) and "
-    "under xdist the report reaches the terminal before any fixture can redact it; "
-    "the makereport hook should redact report.longrepr with the test's SecretRegistry",
-)
 def test_no_secret_reaches_the_terminal_output(run: Run, tmp_path: Path) -> None:
     output = tmp_path / "output.txt"
     output.write_text(run.outcome.stdout + run.outcome.stderr)
