@@ -9,6 +9,7 @@ from playwright.async_api import Page, expect
 from pages import IdentifyPage, SummaryPage
 from sca_conformance import checks
 from sca_conformance.catalog import CATALOG, Action
+from sca_conformance.config import Capabilities
 from sca_conformance.consents import Consents, Started
 from sca_conformance.data import Subject
 from sca_conformance.effects import observe, verify_not_performed, verify_performed
@@ -67,10 +68,10 @@ async def test_approving_by_passcode_lands_on_return_url_and_performs_the_action
 @pytest.mark.actions("payment_history", "external_payment", "card_details", "card_activation")
 async def test_approving_by_passkey_lands_on_return_url_and_performs_the_action(
     action: Action, consents: Consents, page: Page, passkey: VirtualAuthenticator,
-    capabilities: object,
+    capabilities: Capabilities,
 ) -> None:
     """Approve by passkey (WebAuthn, user verification): lands on return_url, action done"""
-    if not capabilities.passkeys:  # type: ignore[attr-defined]
+    if not capabilities.passkeys:
         pytest.skip("the target's profile says it has no passkeys (capabilities.passkeys)")
     enrolled = await enrol_with_passkey(consents, page)
     subject = await consents.data.subject(action.subject, enrolled=enrolled)

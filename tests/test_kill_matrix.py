@@ -84,10 +84,18 @@ def matrix(pytestconfig: pytest.Config) -> Matrix:
     out = ROOT / "reports" / "kill-matrix"
     built = build_matrix(jobs=jobs, durations_from=out.with_suffix(".json"))
     write_reports(built, out)
-    lines = built.table()
-    if pytestconfig.pluginmanager.get_plugin("terminalreporter") is not None:
-        pytestconfig.pluginmanager.register(MatrixSummary(lines), "kill-matrix-summary")
+    # Under xdist a worker's terminal summary is never shown: there the table goes into
+    # each test's report section instead (shown on failure, or with -rA).
+    if not hasattr(pytestconfig, "workerinput"):
+        pytestconfig.pluginmanager.register(MatrixSummary(built.table()), "kill-matrix-summary")
     return built
+
+
+@pytest.fixture(autouse=True)
+def _matrix_in_report(request: pytest.FixtureRequest) -> None:
+    if "matrix" in request.fixturenames:
+        table = request.getfixturevalue("matrix").table()
+        request.node.add_report_section("call", "kill matrix", "\n".join(table))
 
 
 @pytest.mark.slow
