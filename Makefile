@@ -11,7 +11,7 @@ setup:
 	@scripts/setup.sh
 
 conformance: setup
-	@rm -rf $(RESULTS)
+	@rm -rf $(RESULTS) test-results
 	@$(PY) -m pytest suites --alluredir=$(RESULTS) $(PYTEST_ARGS); status=$$?; \
 	  $(PY) -m reports.build --results $(RESULTS) --out reports/html || exit $$?; \
 	  exit $$status

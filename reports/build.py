@@ -17,10 +17,14 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import markdown
+
 from reports import meta
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ALLURE = REPO_ROOT / ".tools" / "node_modules" / ".bin" / "allure"
+CONTRACT = REPO_ROOT / "docs" / "consent-contract.md"
+REPORT_NAME = "SCA consent conformance"
 
 TEXT_SUFFIXES = {".html", ".htm", ".js", ".mjs", ".css", ".svg", ".json", ".txt", ".csv", ".xml"}
 
@@ -162,7 +166,8 @@ def save_history(report: Path, history: Path) -> None:
 def generate(results: Path, out: Path, *, single_file: bool = False) -> None:
     if not os.access(ALLURE, os.X_OK):
         raise BuildError(f"Allure 2 generator not found at {ALLURE}: run `make setup`")
-    command = [str(ALLURE), "generate", "--clean", "-o", str(out), str(results)]
+    command = [str(ALLURE), "generate", "--clean", "--name", REPORT_NAME, "-o", str(out),
+               str(results)]
     if single_file:
         command.insert(2, "--single-file")
     env = {**os.environ, "ALLURE_NO_ANALYTICS": "true"}
@@ -171,6 +176,20 @@ def generate(results: Path, out: Path, *, single_file: bool = False) -> None:
         raise BuildError(
             f"allure generate failed (exit {done.returncode}):\n{done.stdout}{done.stderr}".rstrip()
         )
+
+
+def write_contract(folder: Path) -> None:
+    """The contract beside the report, each requirement's row anchored by its ID, so the
+    report's requirement links open that row (offline, no third party)."""
+    body = markdown.markdown(CONTRACT.read_text(encoding="utf-8"), extensions=["tables"])
+    body = re.sub(r"<tr>\s*<td>([A-Z]+-\d+)</td>", r'<tr id="\1"><td>\1</td>', body)
+    (folder / "contract.html").write_text(
+        "<!doctype html><meta charset=utf-8><title>The SCA consent contract</title>"
+        "<style>body{font:15px/1.5 sans-serif;max-width:70em;margin:2em auto;padding:0 1em}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;"
+        "vertical-align:top}tr:target{background:#fff3b0}</style>" + body,
+        encoding="utf-8",
+    )
 
 
 def build(results: Path, out: Path, single_out: Path | None, history: Path) -> list[Path]:
@@ -184,9 +203,11 @@ def build(results: Path, out: Path, single_out: Path | None, history: Path) -> l
     meta.write_executor(results)
     restore_history(history, results)
     generate(results, out)
+    write_contract(out)
     reports = [out / "index.html"]
     if single_out is not None:
         generate(results, single_out, single_file=True)
+        write_contract(single_out)
         reports.append(single_out / "index.html")
     save_history(out, history)
     offending = [

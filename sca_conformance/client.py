@@ -25,6 +25,7 @@ class Exchange:
     request: Any
     response: Any
     elapsed_ms: float
+    content_type: str = ""
 
     @property
     def title(self) -> str:
@@ -163,6 +164,7 @@ class ApiClient:
             request=self.secrets.body(request.content),
             response=self.secrets.body(response.content),
             elapsed_ms=(time.perf_counter() - started) * 1000,
+            content_type=response.headers.get("content-type", ""),
         )
         self.exchanges.append(exchange)
         if self._on_exchange:

@@ -101,6 +101,7 @@ class HostedFlow:
         page = PasscodePage(self.page)
         with self.step("Enter the passcode"):
             await expect(page.heading).to_be_visible()
+            await self.screenshot("Enter your passcode")
             await page.enter(passcode)
 
     # Steps named in the catalog --------------------------------------------------------
@@ -164,6 +165,7 @@ class HostedFlow:
         page = PinPage(self.page)
         with self.step("Set PIN code"):
             await expect(page.heading).to_be_visible()
+            await self.screenshot("Set PIN code")
             await page.set_pin(self.pin)
 
     async def enter_cvc2(self, cvc2: str | None = None) -> None:

@@ -187,8 +187,12 @@ def secrets(request: pytest.FixtureRequest) -> Iterator[SecretRegistry]:
 
 
 def attach_exchange(exchange: Exchange) -> None:
+    """One report step per API exchange, bodies attached, already redacted by the client."""
     with allure.step(exchange.title):
-        for name, body in (("request", exchange.request), ("response", exchange.response)):
+        response_name = f"response {exchange.content_type or '(no content type)'}, " + (
+            f"{exchange.elapsed_ms:.0f} ms"
+        )
+        for name, body in (("request", exchange.request), (response_name, exchange.response)):
             if body is None:
                 continue
             if isinstance(body, str):

@@ -49,14 +49,13 @@ def requirement_ids(item: pytest.Item) -> list[str]:
 
 
 def action_of(item: pytest.Item) -> str | None:
+    """The action a test is about: its parameter, or an action marker."""
     callspec = getattr(item, "callspec", None)
-    if callspec is None:
-        return None
-    for value in callspec.params.values():
+    for value in (callspec.params.values() if callspec else ()):
         name = getattr(value, "name", value)
         if isinstance(name, str) and name in CATALOG:
             return name
-    return None
+    return next((name for name in CATALOG if item.get_closest_marker(name)), None)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -104,10 +103,10 @@ def _allure_labels(request: pytest.FixtureRequest) -> None:
     allure.dynamic.feature(FEATURES.get(action or concern or "", "General"))
     story = (item.function.__doc__ or item.originalname).strip().splitlines()[0]
     allure.dynamic.story(story)
+    allure.dynamic.title(f"{story} [{action}]" if action else story)
     if ids:
         level = "MUST" if any(requirement(i).level == "MUST" for i in ids) else "SHOULD"
         allure.dynamic.severity(SEVERITY[level])
-        allure.dynamic.tag(level, *ids)
         for requirement_id in ids:
             allure.dynamic.label("requirement", requirement_id)
             allure.dynamic.link(requirement(requirement_id).anchor, name=requirement_id)
@@ -334,7 +333,8 @@ def write_allure_extras(config: pytest.Config, results: Path, rows: list[dict[st
         "historyId": "requirement-coverage-matrix",
         "name": "Requirement coverage matrix",
         "fullName": "sca.coverage.matrix",
-        "status": "failed" if failed else "passed",
+        # Informational: the failing tests are already counted; this entry is not one more.
+        "status": "unknown" if failed else "passed",
         "statusDetails": {
             "message": f"failed: {', '.join(failed) or 'none'}; "
             f"uncovered: {', '.join(uncovered) or 'none'}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -9,7 +10,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 CONTRACT = Path(__file__).resolve().parent.parent / "docs" / "consent-contract.md"
-CONTRACT_URL = "https://github.com/sca-conformance/sca-conformance/blob/main/docs/consent-contract.md"
+# The report ships the contract as contract.html beside index.html (reports.build); set
+# SCA_CONTRACT_URL to link somewhere else.
+CONTRACT_URL = os.environ.get("SCA_CONTRACT_URL", "contract.html")
 
 Level = Literal["MUST", "SHOULD"]
 _ROW = re.compile(r"^\|\s*(?P<id>[A-Z]+-\d+)\s*\|\s*(?P<level>MUST|SHOULD)\s*\|\s*(?P<text>.+?)\s*\|\s*$")
@@ -24,9 +27,8 @@ class Requirement:
 
     @property
     def anchor(self) -> str:
-        """Link to the requirement's section in the contract."""
-        slug = re.sub(r"[^a-z0-9 -]", "", self.section.lower()).strip().replace(" ", "-")
-        return f"{CONTRACT_URL}#{slug}"
+        """Link to the requirement's own row in the contract."""
+        return f"{CONTRACT_URL}#{self.id}"
 
 
 @cache
@@ -67,7 +69,11 @@ class RequirementViolation(AssertionError):
     def __init__(self, requirement_id: str, cause: AssertionError) -> None:
         self.requirement = requirement(requirement_id)
         self.cause = cause
-        detail = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        # Playwright's messages continue with "Actual value: ..." and a call log: keep the
+        # former, which says what the target did, and drop the log.
+        lines = str(cause).strip().split("\nCall log:")[0].strip().splitlines()
+        detail = "; ".join(line.strip() for line in lines if line.strip())[:500]
+        detail = detail or type(cause).__name__
         super().__init__(f"{self.requirement.level} {requirement_id} violated: {detail}")
 
     @property
