@@ -1,4 +1,5 @@
-"""Build the Allure 2 HTML report (folder and single file), carry history, prove it is self-contained.
+"""Build the Allure 2 HTML report (folder and single file), carry history, and prove it is
+self-contained.
 
 python -m reports.build [--results reports/allure-results] [--out reports/html]
                         [--single-file-out reports/single] [--history reports/history]
@@ -28,7 +29,8 @@ REPORT_NAME = "SCA consent conformance"
 
 TEXT_SUFFIXES = {".html", ".htm", ".js", ".mjs", ".css", ".svg", ".json", ".txt", ".csv", ".xml"}
 
-# Absolute (or protocol-relative) URL; loopback is the machine opening the report, not a third party.
+# Absolute (or protocol-relative) URL; loopback is the machine opening the report, not a
+# third party.
 _URL = r"""(?P<url>(?:https?:)?//(?P<host>[^/\s"'`<>)\\]+)[^\s"'`<>)]*)"""
 _Q = r"""["'`]?"""
 _LOADS: list[tuple[str, re.Pattern[str]]] = [
@@ -109,7 +111,8 @@ def _findings(label: str, text: str) -> Iterator[str]:
             if not _LOOPBACK.match(match["host"]):
                 yield f"{label}: {kind}: {_excerpt(text, match.start(), match.end())}"
     for match in _TRACKERS.finditer(text):
-        yield f"{label}: third-party host: {_excerpt(text, max(0, match.start() - 40), match.end() + 40)}"
+        excerpt = _excerpt(text, max(0, match.start() - 40), match.end() + 40)
+        yield f"{label}: third-party host: {excerpt}"
     if "/data/" in f"/{label.replace('#', '/')}" or label.endswith(".json"):
         for match in _TRACE_VIEWER.finditer(text):
             yield (

@@ -111,20 +111,21 @@ class ApiClient:
         """Sends one request; on a 401 with an expired session, refreshes and retries once."""
         if authenticated and self.access_token is None:
             await self.login()
-        response = await self._send(method, path, json, content, params, headers, authenticated)
+        send = {"json": json, "content": content, "params": params, "headers": headers,
+                "authenticated": authenticated}
+        response = await self._send(method, path, **send)
         if authenticated and response.status_code == 401:
             refreshed = await self.refresh()
             if refreshed.status_code != 200:
                 await self.login()
-            response = await self._send(
-                method, path, json, content, params, headers, authenticated
-            )
+            response = await self._send(method, path, **send)
         return response
 
     async def _send(
         self,
         method: str,
         path: str,
+        *,
         json: Any,
         content: bytes | str | None,
         params: dict[str, Any] | None,

@@ -48,7 +48,7 @@ async def verify_performed(
         _card_details_shown(flow.card_details, subject)
         return
     if action.effect == "active":
-        path, field = action.observes or ("", "status")
+        path = action.observes[0] if action.observes else ""
         body = (await consents.api.get(path.format(**subject.values))).json()
         checks.status_became(path.split("/")[2].rstrip("s"), body, "active")
         return

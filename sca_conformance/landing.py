@@ -23,7 +23,7 @@ class ReturnReceiver:
         self.arrivals: list[str] = []
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 receiver.arrivals.append(self.path)
                 body = b"<!doctype html><title>Client</title><h1>Back at the client</h1>"
                 try:
@@ -47,7 +47,10 @@ class ReturnReceiver:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self._server.shutdown()
         self._server.server_close()

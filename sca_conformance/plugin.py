@@ -137,11 +137,10 @@ def embedded_sandbox(
         return
     from sca_sandbox.process import run_sandbox
 
-    with tempfile.TemporaryDirectory(prefix="sca-sandbox-") as folder:
-        with run_sandbox(
-            Path(folder) / "sandbox.db", faults=pytestconfig.getoption("--sandbox-fault")
-        ) as sandbox:
-            yield sandbox.url
+    with tempfile.TemporaryDirectory(prefix="sca-sandbox-") as folder, run_sandbox(
+        Path(folder) / "sandbox.db", faults=pytestconfig.getoption("--sandbox-fault")
+    ) as sandbox:
+        yield sandbox.url
 
 
 @pytest.hookimpl(tryfirst=True)

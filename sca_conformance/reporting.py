@@ -100,7 +100,7 @@ def _allure_labels(request: pytest.FixtureRequest) -> None:
     action = action_of(item)
     concern = next((m for m in ("lifecycle", "security", "errors") if item.get_closest_marker(m)),
                    None)
-    allure.dynamic.feature(FEATURES.get(action or concern or "", "General"))
+    allure.dynamic.feature(FEATURES.get(action or concern or "", "Consent API (any action)"))
     story = (item.function.__doc__ or item.originalname).strip().splitlines()[0]
     allure.dynamic.story(story)
     allure.dynamic.title(f"{story} [{action}]" if action else story)
@@ -362,7 +362,9 @@ def environment(config: pytest.Config, settings: Any) -> dict[str, str]:
     if config.getoption("--browser-ws-endpoint", ""):
         browser = f"remote: {config.getoption('--browser-ws-endpoint')}"
     elif executable and shutil.which(executable):
-        version = subprocess.run([executable, "--version"], capture_output=True, text=True)
+        version = subprocess.run(
+            [executable, "--version"], capture_output=True, text=True, check=False
+        )
         browser = version.stdout.strip() or executable
     faults = config.getoption("--sandbox-fault", [])
     return {

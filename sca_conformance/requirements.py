@@ -15,7 +15,9 @@ CONTRACT = Path(__file__).resolve().parent.parent / "docs" / "consent-contract.m
 CONTRACT_URL = os.environ.get("SCA_CONTRACT_URL", "contract.html")
 
 Level = Literal["MUST", "SHOULD"]
-_ROW = re.compile(r"^\|\s*(?P<id>[A-Z]+-\d+)\s*\|\s*(?P<level>MUST|SHOULD)\s*\|\s*(?P<text>.+?)\s*\|\s*$")
+_ROW = re.compile(
+    r"^\|\s*(?P<id>[A-Z]+-\d+)\s*\|\s*(?P<level>MUST|SHOULD)\s*\|\s*(?P<text>.+?)\s*\|\s*$"
+)
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ async def test_every_exchange_is_recorded_with_secrets_masked() -> None:
     [
         (lambda r: httpx.Response(200, text="<html>hello</html>",
                                   headers={"content-type": "text/html"}), "not JSON"),
-        (lambda r: httpx.Response(401, json={"errors": []}), "rejected the API key from SCA_API_KEY"),
+        (lambda r: httpx.Response(401, json={"errors": []}), "rejected the API key from SCA_API"),
         (lambda r: httpx.Response(404, json={"detail": "nope"}), "does not speak the consent"),
     ],
     ids=["html", "wrong-key", "not-the-contract"],
@@ -95,7 +95,7 @@ async def test_preflight_explains_an_unusable_target_in_one_sentence(
 
 @pytest.mark.api
 async def test_preflight_names_an_unreachable_target_and_a_bad_url() -> None:
-    with pytest.raises(TargetError, match="Target unreachable: http://127.0.0.1:9"):
+    with pytest.raises(TargetError, match=r"Target unreachable: http://127\.0\.0\.1:9"):
         await preflight("http://127.0.0.1:9", "key", "SCA_API_KEY")
     with pytest.raises(TargetError, match="not an absolute http"):
         await preflight("localhost:8000", "key", "SCA_API_KEY")

@@ -60,7 +60,7 @@ def test_a_check_names_its_requirement_with_expected_and_actual() -> None:
         checks.answers_412_json(response(403, {"error": "consent needed"}))
     assert caught.value.requirement.id == "TRIGGER-1"
     assert "expected 412" in str(caught.value) and "403" in str(caught.value)
-    with pytest.raises(RequirementViolation, match="TRIGGER-4 violated.*Pending"):
+    with pytest.raises(RequirementViolation, match=r"TRIGGER-4 violated.*Pending"):
         checks.consent_is_pending({"status": "Pending"})
     with pytest.raises(RequirementViolation, match="TRIGGER-6"):
         checks.consent_expires_in_future({"expires_at": "2031-05-11T09:55:17"})
@@ -68,9 +68,11 @@ def test_a_check_names_its_requirement_with_expected_and_actual() -> None:
 
 
 def test_proving_turns_any_assertion_into_a_violation_of_that_requirement() -> None:
-    with pytest.raises(RequirementViolation, match="SHOULD PAGE-5 violated: nope"):
-        with checks.proving("PAGE-5"):
-            raise AssertionError("nope")
+    with (
+        pytest.raises(RequirementViolation, match="SHOULD PAGE-5 violated: nope"),
+        checks.proving("PAGE-5"),
+    ):
+        raise AssertionError("nope")
     with pytest.raises(KeyError, match="NOPE-1"):
         checks.proves("NOPE-1")
 

@@ -25,7 +25,7 @@ SAMPLE = "TRIGGER-1,PAGE-3,PAGE-6,PAGE-15"  # API checks, passcode and passkey f
 def run_suite(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", "-q", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, env=env,
+        cwd=ROOT, capture_output=True, text=True, timeout=600, env=env, check=False,
     )
 
 
@@ -44,7 +44,7 @@ def test_two_workers_run_the_suite_and_merge_one_report(tmp_path: Path) -> None:
     tests = [r["historyId"] for r in written if r["fullName"] != "sca.coverage.matrix"]
     passed = int(run.stdout.rsplit(" passed", 1)[0].split()[-1])
     assert len(tests) == len(set(tests)) == passed  # one result per test, none lost
-    assert "Requirement coverage matrix" in "".join(p.read_text() for p in results.glob("*-result.json"))
+    assert any(r["name"] == "Requirement coverage matrix" for r in written)
     assert (results / "environment.properties").exists()
 
 
@@ -64,7 +64,9 @@ def browser_server() -> Iterator[str]:
 
 
 def test_browser_tests_run_on_a_remote_playwright_browser_server(browser_server: str) -> None:
-    run = run_suite("-v", "--requirement", "PAGE-3,PAGE-13", "--browser-ws-endpoint", browser_server)
+    run = run_suite(
+        "-v", "--requirement", "PAGE-3,PAGE-13", "--browser-ws-endpoint", browser_server
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert f"sca browser: remote {browser_server}" in run.stdout
     assert " passed" in run.stdout and "failed" not in run.stdout
