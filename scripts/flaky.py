@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scripts.kill_matrix import ROOT, SUITES, Outcome, parse_junit
+from scripts.kill_matrix import ROOT, SUITES, Outcome, parse_probe
 
 RUN_TIMEOUT = 900  # seconds for one whole-suite run
 
@@ -33,11 +33,12 @@ class SuiteRun:
     exit_code: int
     seconds: float
     outcomes: list[Outcome] = field(default_factory=list)
-    kept: str = ""  # the run's folder (traces, junit), kept when something did not pass
+    kept: str = ""  # the run's folder (traces, outcomes), kept when something did not pass
 
 
 def run_once(seed: int, workers: int, bucket: str) -> SuiteRun:
     args = [sys.executable, "-m", "pytest", str(SUITES), "-p", "no:cacheprovider", "-q",
+            "-p", "scripts.kill_matrix_probe",
             f"--random-order-bucket={bucket}", f"--random-order-seed={seed}"]
     if workers > 1:
         args += ["-n", str(workers)]
@@ -45,16 +46,17 @@ def run_once(seed: int, workers: int, bucket: str) -> SuiteRun:
            if k not in ("SCA_STRICT", "SCA_SANDBOX_FAULTS", "PYTEST_ADDOPTS", "SCA_TARGET_URL")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     folder = Path(tempfile.mkdtemp(prefix="flaky-"))
-    junit = folder / "junit.xml"
+    probe = folder / "outcomes.jsonl"
+    env["KILL_MATRIX_PROBE_OUT"] = str(probe)
     started = time.monotonic()
     try:
-        done = subprocess.run([*args, f"--junitxml={junit}"], cwd=folder, env=env,
+        done = subprocess.run(args, cwd=folder, env=env,
                               capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
         code, output = done.returncode, done.stdout + done.stderr
     except subprocess.TimeoutExpired:
         code, output = -1, f"timed out after {RUN_TIMEOUT}s"
     (folder / "output.txt").write_text(output, encoding="utf-8")
-    run = SuiteRun(seed, code, round(time.monotonic() - started, 1), parse_junit(junit))
+    run = SuiteRun(seed, code, round(time.monotonic() - started, 1), parse_probe(probe))
     if code != 0 or any(o.outcome != "passed" for o in run.outcomes):
         run.kept = str(folder)
     else:

@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -103,31 +102,21 @@ def list_faults(python: str = sys.executable) -> list[Fault]:
     return faults
 
 
-def _nodeid(case: ET.Element) -> str:
-    # junit's classname is the dotted module path, then the test class if there is one.
-    parts = case.get("classname", "").split(".")
-    path = "/".join(p for p in parts if not p[:1].isupper())
-    classes = [p for p in parts if p[:1].isupper()]
-    return "::".join([f"{path}.py", *classes, case.get("name", "")])
+_WORST = {"failed": 4, "error": 3, "xfailed": 2, "skipped": 1, "passed": 0}
 
 
-def parse_junit(path: Path) -> list[Outcome]:
+def parse_probe(path: Path) -> list[Outcome]:
+    """One outcome per test from the probe's lines (one per phase): the worst phase wins."""
     if not path.exists():
         return []
-    outcomes = []
-    for case in ET.parse(path).getroot().iter("testcase"):
-        nodeid = _nodeid(case)
-        result = Outcome(nodeid, "passed")
-        for child in case:
-            if child.tag == "failure":
-                result = Outcome(nodeid, "failed", child.get("message", ""))
-            elif child.tag == "error":
-                result = Outcome(nodeid, "error", child.get("message", ""))
-            elif child.tag == "skipped" and result.outcome == "passed":
-                kind = "xfailed" if child.get("type") == "pytest.xfail" else "skipped"
-                result = Outcome(nodeid, kind, child.get("message", ""))
-        outcomes.append(result)
-    return outcomes
+    tests: dict[str, Outcome] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        seen = json.loads(line)
+        now = Outcome(seen["nodeid"], seen["outcome"], seen["message"])
+        before = tests.get(now.nodeid)
+        if before is None or _WORST[now.outcome] > _WORST[before.outcome]:
+            tests[now.nodeid] = now
+    return list(tests.values())
 
 
 def run_suite(
@@ -140,11 +129,9 @@ def run_suite(
     """One pytest run of the suite in a scratch folder (its traces and reports stay there).
 
     `stop_on` ("MUST PAGE-3") ends the run at the first failure naming that violation."""
-    args = [str(SUITES), "-p", "no:cacheprovider", "-q"]
+    args = [str(SUITES), "-p", "no:cacheprovider", "-q", "-p", "scripts.kill_matrix_probe"]
     for plugin in UNUSED_PLUGINS:
         args += ["-p", f"no:{plugin}"]
-    if stop_on:
-        args += ["-p", "scripts.kill_matrix_stop"]
     for name in faults:
         args += ["--sandbox-fault", name]
     if requirements:
@@ -156,11 +143,12 @@ def run_suite(
     env["KILL_MATRIX_STOP_ON"] = stop_on
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     with tempfile.TemporaryDirectory(prefix="kill-matrix-") as folder:
-        junit = Path(folder) / "junit.xml"
+        probe = Path(folder) / "outcomes.jsonl"
+        env["KILL_MATRIX_PROBE_OUT"] = str(probe)
         started = time.monotonic()
         try:
             done = subprocess.run(
-                [python, "-m", "pytest", *args, f"--junitxml={junit}"],
+                [python, "-m", "pytest", *args],
                 cwd=folder, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT,
                 check=False,
             )
@@ -171,7 +159,7 @@ def run_suite(
             code, output = -1, f"timed out after {RUN_TIMEOUT}s\n{text}"
         return Run(
             args=args, exit_code=code, seconds=round(time.monotonic() - started, 1),
-            outcomes=parse_junit(junit), output_tail=str(output)[-3000:],
+            outcomes=parse_probe(probe), output_tail=str(output)[-3000:],
         )
 
 

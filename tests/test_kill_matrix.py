@@ -3,6 +3,7 @@ requirement it breaks, and the clean sandbox passes the whole suite (`make kill-
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from scripts.kill_matrix import (
     Run,
     build_matrix,
     judge,
-    parse_junit,
+    parse_probe,
     warns,
     write_reports,
 )
@@ -35,26 +36,19 @@ class MatrixSummary:
             terminalreporter.write_line(line)
 
 
-JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
-<testcase classname="suites.test_a" name="test_ok[x]" time="0.1"/>
-<testcase classname="suites.test_a" name="test_bad" time="0.1">
-  <failure message="RequirementViolation: MUST PAGE-1 violated: heading">long text</failure>
-</testcase>
-<testcase classname="suites.test_a.TestGroup" name="test_warn" time="0.1">
-  <skipped type="pytest.xfail" message="SHOULD warning [AFTER-2,PAGE-5] SHOULD PAGE-5 ..."/>
-</testcase>
-</testsuite></testsuites>"""
-
-
-def test_junit_outcomes_keep_node_ids_and_messages(tmp_path: Path) -> None:
-    junit = tmp_path / "junit.xml"
-    junit.write_text(JUNIT)
-    assert parse_junit(junit) == [
-        Outcome("suites/test_a.py::test_ok[x]", "passed"),
-        Outcome("suites/test_a.py::test_bad", "failed",
-                "RequirementViolation: MUST PAGE-1 violated: heading"),
-        Outcome("suites/test_a.py::TestGroup::test_warn", "xfailed",
-                "SHOULD warning [AFTER-2,PAGE-5] SHOULD PAGE-5 ..."),
+def test_the_worst_phase_of_a_test_is_its_outcome(tmp_path: Path) -> None:
+    probe = tmp_path / "outcomes.jsonl"
+    lines = [
+        {"nodeid": "a::ok", "when": "call", "outcome": "passed", "message": ""},
+        {"nodeid": "a::bad", "when": "call", "outcome": "failed", "message": "MUST PAGE-1 x"},
+        {"nodeid": "a::bad", "when": "teardown", "outcome": "error", "message": "boom"},
+        {"nodeid": "a::warn", "when": "call", "outcome": "xfailed", "message": "SHOULD x"},
+    ]
+    probe.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert parse_probe(probe) == [
+        Outcome("a::ok", "passed"),
+        Outcome("a::bad", "failed", "MUST PAGE-1 x"),
+        Outcome("a::warn", "xfailed", "SHOULD x"),
     ]
 
 
