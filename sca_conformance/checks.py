@@ -18,6 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from sca_conformance.requirements import Mismatch, RequirementViolation, requirement
 
@@ -45,13 +46,17 @@ def proves(requirement_id: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
 @contextmanager
 def proving(requirement_id: str) -> Iterator[None]:
-    """Any assertion failing inside the block is a violation of `requirement_id`."""
+    """Any assertion failing inside the block is a violation of `requirement_id`, and so is
+    a page element the requirement needs that never appears (a Playwright timeout)."""
     try:
         yield
     except RequirementViolation:
         raise
     except AssertionError as failure:
         raise RequirementViolation(requirement_id, failure) from failure
+    except PlaywrightTimeoutError as timeout:
+        missing = AssertionError(f"the page never got there: {timeout.message}")
+        raise RequirementViolation(requirement_id, missing) from timeout
 
 
 def _json(response: httpx.Response) -> Any:

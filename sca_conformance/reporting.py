@@ -3,6 +3,7 @@ the evidence collectors read, and the requirement coverage matrix."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import platform
@@ -164,14 +165,34 @@ def pytest_runtest_makereport(
     registry = item.stash.get(SECRETS, None)
     if report.longrepr is not None and registry is not None:
         # Long tracebacks print a check's arguments (the PAN it compared, say); mask them
-        # here, before an xdist worker sends the report on to the terminal.
-        text = str(report.longrepr)
-        masked = registry.text(text)
-        if masked != text:
-            report.longrepr = masked
+        # here, before an xdist worker sends the report on to the terminal, keeping the
+        # traceback's structure (its one-line message is what junit and Allure show).
+        if isinstance(report.longrepr, str):
+            report.longrepr = registry.text(report.longrepr)
+        else:
+            mask_in_place(report.longrepr, registry)
     if report.failed and report.when in ("setup", "call"):
         item.stash[FAILED_CALL] = report
     return report
+
+
+def mask_in_place(node: Any, registry: SecretRegistry, depth: int = 0) -> Any:
+    """Masks every string inside pytest's traceback representation (dataclasses, lists and
+    tuples of them), returning the masked value for immutable ones."""
+    if isinstance(node, str):
+        return registry.text(node)
+    if depth > 8:
+        return node
+    if isinstance(node, list):
+        node[:] = [mask_in_place(item, registry, depth + 1) for item in node]
+        return node
+    if isinstance(node, tuple):
+        return tuple(mask_in_place(item, registry, depth + 1) for item in node)
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        for field in dataclasses.fields(node):
+            value = getattr(node, field.name)
+            object.__setattr__(node, field.name, mask_in_place(value, registry, depth + 1))
+    return node
 
 
 # The coverage matrix, built where every report arrives (the controller under xdist) --------

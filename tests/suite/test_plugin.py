@@ -142,3 +142,24 @@ def test_the_header_names_the_target(suite: pytest.Pytester) -> None:
     suite.makepyfile("def test_x():\n    pass\n")
     result = suite.runpytest_subprocess(*PLUGINS, "--target-url", "https://api.example.test")
     result.stdout.fnmatch_lines(["sca target: https://api.example.test (profile sandbox)*"])
+
+
+def test_a_secret_in_a_traceback_is_masked_and_the_failure_message_kept(
+    suite: pytest.Pytester,
+) -> None:
+    suite.makepyfile("""
+        import pytest
+        from sca_conformance import checks
+
+        @pytest.mark.requirement("PAGE-14")
+        def test_leaky(secrets):
+            pan = "4111 1111 1111 1111"
+            secrets.add(pan)
+            checks.no_card_secrets({"number": pan}, pan, "123")
+    """)
+    result = suite.runpytest_subprocess(*PLUGINS, "--junitxml=junit.xml", "-n", "2")
+    result.assert_outcomes(failed=1)
+    assert "4111 1111 1111 1111" not in result.stdout.str()
+    junit = (suite.path / "junit.xml").read_text()
+    assert "4111 1111 1111 1111" not in junit
+    assert 'message="sca_conformance.requirements.RequirementViolation: MUST PAGE-14 violated' in junit
