@@ -16,12 +16,18 @@ CHROMIUM_ARGS = [
 ]
 
 
-def chromium_executable() -> str | None:
-    """Debian's Chromium (or SCA_BROWSER_PATH); None means Playwright's own download."""
+def chromium_executable(headless: bool = True) -> str | None:
+    """SCA_BROWSER_PATH, else Debian's Chromium; None means Playwright's own download.
+
+    Headless runs prefer the old headless shell (Debian's chromium-headless-shell, what
+    Playwright itself uses headless): the full browser in new-headless mode costs about
+    half again as much CPU per test, which on a small CI machine is the suite's bound.
+    """
     explicit = os.environ.get("SCA_BROWSER_PATH")
     if explicit:
         return explicit
-    return shutil.which("chromium") or shutil.which("chromium-browser")
+    shell = shutil.which("chromium-headless-shell") if headless else None
+    return shell or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def launch_options(headless: bool = True) -> dict[str, Any]:
@@ -29,7 +35,7 @@ def launch_options(headless: bool = True) -> dict[str, Any]:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--no-sandbox")
     options: dict[str, Any] = {"headless": headless, "args": args}
-    executable = chromium_executable()
+    executable = chromium_executable(headless)
     if executable:
         options["executable_path"] = executable
     return options

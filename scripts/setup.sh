@@ -15,11 +15,14 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-# A browser: Debian's Chromium where it is (or can be) installed, else Playwright's own.
-if [ -z "${SCA_BROWSER_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+# A browser: Debian's Chromium (the headless shell for headless runs, the full browser for
+# --headed) where it is or can be installed, else Playwright's own download.
+if [ -z "${SCA_BROWSER_PATH:-}" ] && { ! command -v chromium >/dev/null 2>&1 \
+    || ! command -v chromium-headless-shell >/dev/null 2>&1; }; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    echo "setup: installing Debian's chromium" >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >&2 \
+    echo "setup: installing Debian's chromium and chromium-headless-shell" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq chromium chromium-headless-shell) >&2 \
       || echo "setup: apt-get could not install chromium; trying Playwright's browser" >&2
   fi
   if ! command -v chromium >/dev/null 2>&1; then
