@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
+from sca_conformance.redact import luhn_valid
+
 MIN_LITERAL = 4
 MAX_DEPTH = 6
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
@@ -52,16 +54,6 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.kind}: {self.excerpt}"
-
-
-def luhn_valid(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
 
 
 def mask(secret: str) -> str:
