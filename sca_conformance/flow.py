@@ -69,6 +69,10 @@ class HostedFlow:
         await self.confirm()
         if self.action.identifies:
             await self.identify(by)
+        await self.finish()
+
+    async def finish(self) -> None:
+        """The action's own steps after identification (or enrolment), as catalogued."""
         for name in self.action.steps:
             await getattr(self, name)()
 

@@ -83,8 +83,7 @@ async def test_approving_by_passkey_lands_on_return_url_and_performs_the_action(
     with checks.proving("PAGE-3"):
         await expect(IdentifyPage(page).use_passkey_button).to_be_visible()
         await flow.identify(by="passkey")
-        for step in action.steps:
-            await getattr(flow, step)()
+        await flow.finish()
         landing = await started.landing.wait()
     checks.landed_on_return_url(landing, started.return_url)
     await verify_performed(consents, action, subject, started.flow, before)
