@@ -7,7 +7,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 from sca_conformance.client import ApiClient
+from sca_conformance.config import Capabilities
 from sca_conformance.requirements import Mismatch
 
 FIRST_NAMES = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Tony")
@@ -38,8 +41,14 @@ class Subject:
 
 
 class DataFactory:
-    def __init__(self, api: ApiClient) -> None:
+    def __init__(self, api: ApiClient, capabilities: Capabilities | None = None) -> None:
         self.api = api
+        self.capabilities = capabilities or Capabilities()
+
+    def _needs(self, capability: str) -> None:
+        if not getattr(self.capabilities, capability):
+            pytest.skip(f"needs the target's {capability.replace('_', ' ')} "
+                        f"(profile: capabilities.{capability} = false)")
 
     async def _create(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = await self.api.post(path, json=body)
@@ -63,6 +72,7 @@ class DataFactory:
         )
         if not active:
             return individual, None
+        self._needs("activation_simulation")
         passcode = digits(6)
         self.api.secrets.add(passcode)
         individual = await self._create(
@@ -73,6 +83,7 @@ class DataFactory:
     async def account(self, individual_id: str, *, funds: int = 0) -> dict[str, Any]:
         account = await self._create("/v3/accounts", {"individual_id": individual_id})
         if funds:
+            self._needs("funding_simulation")
             await self._create(
                 "/v3/simulations/account_funding", {"account_id": account["id"], "amount": funds}
             )

@@ -128,6 +128,7 @@ class HostedFlow:
             await page.confirm(await self.sms_code())
 
     async def sms_code(self) -> str:
+        """The one-time code the target texted, read through its SMS simulation."""
         response = await self.api.get(
             "/v3/simulations/sms",
             params={"phone_number": self.subject.individual["phone_number"]},

@@ -223,8 +223,8 @@ async def other_api(target: Target, secrets: SecretRegistry) -> AsyncIterator[Ap
 
 
 @pytest.fixture
-def data(api: ApiClient) -> DataFactory:
-    return DataFactory(api)
+def data(api: ApiClient, settings: Settings) -> DataFactory:
+    return DataFactory(api, settings.profile.capabilities)
 
 
 @pytest.fixture(scope="session")

@@ -3,10 +3,13 @@ profile has it; the action's name is the test id's parameter and a marker."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 
 from sca_conformance.catalog import actions_for
-from sca_conformance.config import SETTINGS
+from sca_conformance.client import ApiClient
+from sca_conformance.config import SETTINGS, Capabilities, Settings
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -26,12 +29,25 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture
-def capabilities(settings):  # type: ignore[no-untyped-def]
+def capabilities(settings: Settings) -> Capabilities:
     return settings.profile.capabilities
 
 
+@pytest.fixture(autouse=True)
+def _onboarding_style(request: pytest.FixtureRequest, settings: Settings) -> None:
+    if not request.node.get_closest_marker("onboarding"):
+        return
+    if settings.profile.onboarding == "redirect":
+        pytest.skip(
+            "the target onboards by a direct redirect_url (profile onboarding.style = redirect);"
+            " this suite drives only consent-style onboarding so far"
+        )
+    if not settings.profile.capabilities.sms_simulation:
+        pytest.skip("enrolment needs the target's SMS simulation (capabilities.sms_simulation)")
+
+
 @pytest.fixture
-def clock(capabilities, api):  # type: ignore[no-untyped-def]
+def clock(capabilities: Capabilities, api: ApiClient) -> Callable[[int], Awaitable[None]]:
     """Moves the target's clock forward (the sandbox scopes it to this test's session)."""
     if not capabilities.clock_simulation:
         pytest.skip("the target has no clock simulation (profile: clock_simulation = false)")

@@ -73,6 +73,8 @@ async def test_approving_by_passkey_lands_on_return_url_and_performs_the_action(
     """Approve by passkey (WebAuthn, user verification): lands on return_url, action done"""
     if not capabilities.passkeys:
         pytest.skip("the target's profile says it has no passkeys (capabilities.passkeys)")
+    if not capabilities.sms_simulation:
+        pytest.skip("enrolling a passkey needs the SMS simulation (capabilities.sms_simulation)")
     enrolled = await enrol_with_passkey(consents, page)
     subject = await consents.data.subject(action.subject, enrolled=enrolled)
     await consents.prepare_in_browser(page, action, subject)
