@@ -7,12 +7,18 @@ does not answer; a loopback receiver gives the default return_url a real page to
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import uuid
+import weakref
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import ClassVar, TypeVar
 
 from playwright.async_api import Frame, Page, Request
+
+T = TypeVar("T")
 
 
 class ReturnReceiver:
@@ -60,40 +66,80 @@ class ReturnReceiver:
         return f"{self.base_url}/sca/return/{uuid.uuid4().hex[:12]}?order={uuid.uuid4().hex[:8]}"
 
 
+class NavigationLog:
+    """Every navigation a page starts, in order, whether or not its host answers, and
+    waits for the next one that matches. (A redirect to an unreachable host leaves
+    `page.url` on Chromium's error page, so the page's URL cannot tell where it went.)"""
+
+    _logs: ClassVar[weakref.WeakKeyDictionary[Page, NavigationLog]] = weakref.WeakKeyDictionary()
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.urls: list[str] = []
+        self.committed: list[str] = []
+        self._cursors: dict[str, int] = {}  # per pattern: where its next wait starts
+        self._changed = asyncio.Event()
+        page.on("request", self._requested)
+        page.on("framenavigated", self._navigated)
+        NavigationLog._logs[page] = self
+
+    @classmethod
+    def of(cls, page: Page) -> NavigationLog:
+        return cls._logs.get(page) or cls(page)
+
+    def _requested(self, request: Request) -> None:
+        if request.is_navigation_request():
+            self.urls.append(request.url)
+            self._changed.set()
+
+    def _navigated(self, frame: Frame) -> None:
+        if frame == self.page.main_frame:
+            self.committed.append(frame.url)
+            self._changed.set()
+
+    async def wait_for(self, pattern: str, timeout: float = 10.0) -> str:
+        """The next navigation (after the last one returned for it) matching `pattern`,
+        once the page has committed it, or Chromium's error page for it, so that the next
+        navigation cannot collide with it."""
+        async with asyncio.timeout(timeout):
+            url = await self._until(lambda: self._next_match(pattern))
+            await self._until(lambda: self._settled(url))
+            return url
+
+    def _next_match(self, pattern: str) -> str | None:
+        for index in range(self._cursors.get(pattern, 0), len(self.urls)):
+            if re.search(pattern, self.urls[index]):
+                self._cursors[pattern] = index + 1
+                return self.urls[index]
+        return None
+
+    def _settled(self, url: str) -> bool:
+        last = self.committed[-1] if self.committed else ""
+        return last == url or last.startswith("chrome-error://")
+
+    async def _until(self, condition: Callable[[], T | None]) -> T:
+        while True:
+            result = condition()
+            if result:
+                return result
+            self._changed.clear()
+            await self._changed.wait()
+
+
 class LandingWatcher:
-    """Resolves with the first navigation of `page` to a URL under `return_url`, once the
-    page has committed it (or Chromium's error page, when the host does not answer), so
-    the next navigation cannot collide with it."""
+    """Waits for the page to reach `return_url` (its path; the provider adds to the query)."""
 
     def __init__(self, page: Page, return_url: str) -> None:
         self.prefix = return_url.split("?", 1)[0]
-        self.page = page
-        loop = asyncio.get_running_loop()
-        self._landed: asyncio.Future[str] = loop.create_future()
-        self._settled: asyncio.Future[None] = loop.create_future()
-        page.on("request", self._on_request)
-        page.on("framenavigated", self._on_navigated)
-
-    def _on_request(self, request: Request) -> None:
-        if (
-            request.is_navigation_request()
-            and request.url.startswith(self.prefix)
-            and not self._landed.done()
-        ):
-            self._landed.set_result(request.url)
-
-    def _on_navigated(self, frame: Frame) -> None:
-        if frame != self.page.main_frame or self._settled.done() or not self._landed.done():
-            return
-        if frame.url.startswith(self.prefix) or frame.url.startswith("chrome-error://"):
-            self._settled.set_result(None)
+        self.log = NavigationLog.of(page)
+        self._landing: str | None = None
 
     @property
     def landed(self) -> bool:
-        return self._landed.done()
+        return any(url.startswith(self.prefix) for url in self.log.urls)
 
     async def wait(self, timeout: float = 10.0) -> str:
         """The landing URL; raises TimeoutError if the browser never went there."""
-        url = await asyncio.wait_for(asyncio.shield(self._landed), timeout)
-        await asyncio.wait_for(asyncio.shield(self._settled), timeout)
-        return url
+        if self._landing is None:
+            self._landing = await self.log.wait_for(f"^{re.escape(self.prefix)}", timeout)
+        return self._landing

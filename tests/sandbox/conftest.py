@@ -10,10 +10,12 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page, Route, async_playwright
 
 from sca_conformance.browser import launch_options
+from sca_conformance.landing import NavigationLog
 from sca_sandbox.process import RunningSandbox, run_sandbox
 from sca_sandbox.testing import SandboxClient
 
-# The browser lands here at the end of a flow; the route below answers for it.
+# The browser lands here at the end of a flow. The host does not exist: the route below
+# answers direct visits, and each page's NavigationLog tells where the browser went.
 RETURN_URL = "https://client.example/sca/return?order=42&lang=en"
 
 
@@ -56,5 +58,7 @@ async def page(chromium: Browser) -> AsyncIterator[Page]:
     context = await chromium.new_context(viewport={"width": 390, "height": 844})
     await context.route("https://client.example/**", _answer_return)
     tab = await context.new_page()
+    NavigationLog(tab)
     yield tab
     await context.close()
+

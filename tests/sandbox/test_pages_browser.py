@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.async_api import Page, expect
 
+from sca_conformance.landing import NavigationLog
 from sca_conformance.passkeys import add_virtual_authenticator
 from sca_sandbox.process import RunningSandbox
 from sca_sandbox.testing import PASSCODE, SandboxClient, payment_body
@@ -18,8 +19,9 @@ pytestmark = pytest.mark.browser
 RETURN_URL = "https://client.example/sca/return?order=42&lang=en"
 
 
-def landed(page: Page) -> dict[str, list[str]]:
-    parts = urlsplit(page.url)
+async def landed(page: Page, pattern: str = r"^https://client\.example/") -> dict[str, list[str]]:
+    """The query the browser arrived at RETURN_URL with (its first arrival matching)."""
+    parts = urlsplit(await NavigationLog.of(page).wait_for(pattern))
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == "https://client.example/sca/return"
     return parse_qs(parts.query)
 
@@ -66,8 +68,7 @@ async def test_payment_summary_links_the_amount_and_payee_then_approves(
     await page.get_by_label("Passcode").fill(PASSCODE)
     await page.get_by_role("button", name="Continue").click()
 
-    await expect(page).to_have_url(re.compile(r"^https://client\.example/"))
-    assert landed(page) == {
+    assert await landed(page) == {
         "order": ["42"],
         "lang": ["en"],
         "consent_id": [consent["id"]],
@@ -88,8 +89,7 @@ async def test_decline_lands_declined(alpha: SandboxClient, page: Page) -> None:
     await page.goto(method["redirect_url"])
     await page.get_by_role("button", name="Decline").click()
 
-    await expect(page).to_have_url(re.compile(r"status=declined"))
-    assert landed(page)["status"] == ["declined"]
+    assert (await landed(page, r"status=declined"))["status"] == ["declined"]
     assert await alpha.status(consent["id"]) == "declined"
 
 
@@ -109,7 +109,7 @@ async def test_three_wrong_passcodes_lock_the_consent(alpha: SandboxClient, page
 
     await expect(page.get_by_role("heading", level=1)).to_have_text("Too many wrong attempts")
     await page.get_by_role("button", name="Close").click()
-    await expect(page).to_have_url(re.compile(r"status=failed"))
+    await landed(page, r"status=failed")
     assert await alpha.status(consent["id"]) == "failed"
 
 
@@ -134,7 +134,7 @@ async def test_card_details_then_activation_with_pin_and_cvc2(
     await expect(page.get_by_label("Valid thru")).to_have_text("02/29")
     cvc = await page.get_by_label("CVC", exact=True).inner_text()
     await page.get_by_role("button", name="Close").click()
-    await expect(page).to_have_url(re.compile(r"status=approved"))
+    await landed(page, r"status=approved")
 
     activation = await alpha.consent("POST", f"/v3/cards/{card['id']}/activate")
     await page.goto((await alpha.initiate(activation["id"], RETURN_URL))["redirect_url"])
@@ -156,7 +156,7 @@ async def test_card_details_then_activation_with_pin_and_cvc2(
     await expect(page.get_by_role("heading", level=1)).to_have_text("Your card is now active")
     await page.get_by_role("button", name="Close").click()
 
-    await expect(page).to_have_url(re.compile(r"status=approved"))
+    await landed(page, r"status=approved")
     assert (await alpha.ok("GET", f"/v3/cards/{card['id']}"))["status"] == "active"
 
 
@@ -194,7 +194,7 @@ async def test_onboarding_with_sms_and_a_passkey_then_a_payment_by_passkey(
 
     await expect(page.get_by_role("heading", level=1)).to_have_text("Add a passkey")
     await page.get_by_role("button", name="Add passkey").click()
-    await expect(page).to_have_url(re.compile(r"status=approved"))
+    await landed(page, r"status=approved")
     assert len(await authenticator.credentials()) == 1
     assert (await alpha.ok("GET", f"/v3/individuals/{person['id']}"))["status"] == "active"
 
@@ -205,8 +205,7 @@ async def test_onboarding_with_sms_and_a_passkey_then_a_payment_by_passkey(
     await page.get_by_role("button", name="Confirm").click()
     await page.get_by_role("button", name="Use passkey").click()
 
-    await expect(page).to_have_url(re.compile(r"status=approved"))
-    assert landed(page)["consent_id"] == [consent["id"]]
+    assert (await landed(page, r"status=approved"))["consent_id"] == [consent["id"]]
     assert (await alpha.ok("POST", "/v3/transactions/pay", json=body))["amount"] == 700
 
 
