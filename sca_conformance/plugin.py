@@ -33,13 +33,12 @@ from sca_conformance.client import ApiClient, Exchange, TargetError, preflight
 from sca_conformance.config import SETTINGS, ProfileError, Settings
 from sca_conformance.consents import Consents
 from sca_conformance.data import DataFactory
-from sca_conformance.landing import ReturnReceiver
+from sca_conformance.landing import NavigationLog, ReturnReceiver
 from sca_conformance.passkeys import VirtualAuthenticator, add_virtual_authenticator
 from sca_conformance.redact import SECRET_FIELDS, SecretRegistry
 from sca_conformance.reporting import FAILED_CALL, SECRETS
 
 ARTIFACTS = Path("test-results")
-CHAIN = pytest.StashKey[list[str]]()  # the page's navigations, for failure evidence
 
 
 def _env_flag(name: str) -> bool:
@@ -289,7 +288,7 @@ async def context(
             return
         with _test_body_step(request.config, "Failure evidence"):
             for page in context.pages:
-                await attach_page_evidence(page, request.node.stash.get(CHAIN, []), secrets)
+                await attach_page_evidence(page, NavigationLog.of(page).urls, secrets)
             folder = artifacts_folder(request.node)
             folder.mkdir(parents=True, exist_ok=True)
             trace = folder / "trace.zip"
@@ -385,13 +384,9 @@ async def attach_page_evidence(page: Page, chain: list[str], secrets: SecretRegi
 
 
 @pytest_asyncio.fixture
-async def page(context: BrowserContext, request: pytest.FixtureRequest) -> Page:
+async def page(context: BrowserContext) -> Page:
     page = await context.new_page()
-    chain = request.node.stash.setdefault(CHAIN, [])
-    page.on(
-        "request",
-        lambda sent: chain.append(sent.url) if sent.is_navigation_request() else None,
-    )
+    NavigationLog(page)  # where it went: the landing watchers and the failure evidence
     return page
 
 
