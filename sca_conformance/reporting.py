@@ -59,6 +59,13 @@ def action_of(item: pytest.Item) -> str | None:
     return next((name for name in CATALOG if item.get_closest_marker(name)), None)
 
 
+def scenario(item: pytest.Item) -> str:
+    """The test's docstring's first line: what a reader of the report sees."""
+    function = getattr(item, "function", None)
+    doc = getattr(function, "__doc__", None) or getattr(item, "originalname", item.name)
+    return str(doc).strip().splitlines()[0]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     wanted = {
         part.strip()
@@ -78,6 +85,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             config.hook.pytest_deselected(items=deselected)
             items[:] = selected
     for item in items:
+        function = getattr(item, "function", None)
+        if function is not None and not hasattr(function, "__allure_display_name__"):
+            # allure-pytest names each result from this, filling in {param_id}.
+            parametrized = getattr(item, "callspec", None) is not None
+            title = scenario(item).replace("{", "{{").replace("}", "}}")
+            function.__allure_display_name__ = f"{title} [{{param_id}}]" if parametrized else title
         ids = requirement_ids(item)
         for requirement_id in ids:
             try:
@@ -102,9 +115,7 @@ def _allure_labels(request: pytest.FixtureRequest) -> None:
     concern = next((m for m in ("lifecycle", "security", "errors") if item.get_closest_marker(m)),
                    None)
     allure.dynamic.feature(FEATURES.get(action or concern or "", "Consent API (any action)"))
-    story = (item.function.__doc__ or item.originalname).strip().splitlines()[0]
-    allure.dynamic.story(story)
-    allure.dynamic.title(f"{story} [{action}]" if action else story)
+    allure.dynamic.story(scenario(item))
     if ids:
         level = "MUST" if any(requirement(i).level == "MUST" for i in ids) else "SHOULD"
         allure.dynamic.severity(SEVERITY[level])
