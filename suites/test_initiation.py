@@ -10,6 +10,7 @@ from sca_conformance import checks
 from sca_conformance.catalog import CATALOG, Action
 from sca_conformance.client import ApiClient
 from sca_conformance.consents import Consents
+from sca_conformance.flow import HostedFlow
 
 pytestmark = pytest.mark.api
 
@@ -48,8 +49,6 @@ async def test_without_return_url_the_flow_ends_on_the_providers_done_page(
     with checks.proving("INIT-2"):
         await page.goto(method["redirect_url"])
         await expect(SummaryPage(page).heading).to_be_visible()
-    from sca_conformance.flow import HostedFlow
-
     await HostedFlow(page, action, subject, consents.api).approve()
     with checks.proving("INIT-1"):
         await expect(DonePage(page).heading).to_be_visible()
