@@ -351,7 +351,7 @@ def same_transaction(first: Mapping[str, Any], again: Mapping[str, Any]) -> None
 @proves("AFTER-1")
 def status_became(resource: str, body: Mapping[str, Any], status: str) -> None:
     if body.get("status") != status:
-        raise Mismatch(f"{resource}.status after the hosted flow", status, body.get("status"))
+        raise Mismatch(f"status of {resource} after the hosted flow", status, body.get("status"))
 
 
 @proves("AFTER-1")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -80,8 +80,7 @@ class Consents:
 
     async def reveal_cvc2(self, page: Page, subject: Subject) -> None:
         """Reads a physical card's CVC2 from the card-details pages, as its holder would."""
-        details = replace(CATALOG["card_details"])
-        started = await self.start(page, details, subject)
+        started = await self.start(page, CATALOG["card_details"], subject)
         await started.flow.approve()
         await started.landing.wait()
         subject.values["cvc2"] = started.flow.card_details["cvc"]

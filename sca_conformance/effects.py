@@ -48,9 +48,8 @@ async def verify_performed(
         _card_details_shown(flow.card_details, subject)
         return
     if action.effect == "active":
-        path = action.observes[0] if action.observes else ""
-        body = (await consents.api.get(path.format(**subject.values))).json()
-        checks.status_became(path.split("/")[2].rstrip("s"), body, "active")
+        path = (action.observes[0] if action.observes else "").format(**subject.values)
+        checks.status_became(path, (await consents.api.get(path)).json(), "active")
         return
     result = checks.action_performed(await consents.trigger(action, subject))
     if action.name == "external_payment":

@@ -134,10 +134,6 @@ class LandingWatcher:
         self.log = NavigationLog.of(page)
         self._landing: str | None = None
 
-    @property
-    def landed(self) -> bool:
-        return any(url.startswith(self.prefix) for url in self.log.urls)
-
     async def wait(self, timeout: float = 10.0) -> str:
         """The landing URL; raises TimeoutError if the browser never went there."""
         if self._landing is None:

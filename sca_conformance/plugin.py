@@ -118,7 +118,6 @@ class Target:
     url: str
     api_keys: tuple[str, str]
     settings: Settings
-    version: str = ""
 
 
 @pytest.fixture(scope="session")
@@ -206,19 +205,22 @@ def attach_exchange(exchange: Exchange) -> None:
 @pytest_asyncio.fixture
 async def api(target: Target, secrets: SecretRegistry) -> AsyncIterator[ApiClient]:
     """The first client's API session, new for this test."""
-    async with ApiClient(
-        target.url, target.api_keys[0], secrets=secrets, on_exchange=attach_exchange
-    ) as client:
+    async with client_session(target, 0, secrets) as client:
         yield client
 
 
 @pytest_asyncio.fixture
 async def other_api(target: Target, secrets: SecretRegistry) -> AsyncIterator[ApiClient]:
     """A second, unrelated client (another API key), for the isolation checks."""
-    async with ApiClient(
-        target.url, target.api_keys[1], secrets=secrets, on_exchange=attach_exchange
-    ) as client:
+    async with client_session(target, 1, secrets) as client:
         yield client
+
+
+def client_session(target: Target, which: int, secrets: SecretRegistry) -> ApiClient:
+    """A client with the target's first (0) or second (1) key, recorded into the report."""
+    return ApiClient(
+        target.url, target.api_keys[which], secrets=secrets, on_exchange=attach_exchange
+    )
 
 
 @pytest.fixture

@@ -182,6 +182,8 @@ def pytest_runtest_makereport(
             report.longrepr = registry.text(report.longrepr)
         else:
             mask_in_place(report.longrepr, registry)
+    if registry is not None and hasattr(report, "wasxfail"):
+        report.wasxfail = registry.text(report.wasxfail)  # a SHOULD warning's message
     if report.failed and report.when in ("setup", "call"):
         item.stash[FAILED_CALL] = report
     return report

@@ -163,3 +163,20 @@ def test_a_secret_in_a_traceback_is_masked_and_the_failure_message_kept(
     junit = (suite.path / "junit.xml").read_text()
     assert "4111 1111 1111 1111" not in junit
     assert 'message="sca_conformance.requirements.RequirementViolation: MUST PAGE-14 violated' in junit
+
+
+def test_a_secret_in_a_should_warning_is_masked(suite: pytest.Pytester) -> None:
+    suite.makepyfile("""
+        import pytest
+        from sca_conformance import checks
+
+        @pytest.mark.requirement("PAGE-5")
+        def test_leaky_warning(secrets):
+            secrets.add("sk_live_0123456789")
+            with checks.proving("PAGE-5"):
+                raise AssertionError("landed with key sk_live_0123456789")
+    """)
+    result = suite.runpytest_subprocess(*PLUGINS, "-rx", "-n", "2")
+    result.assert_outcomes(xfailed=1)
+    result.stdout.fnmatch_lines(["*SHOULD warning [[]PAGE-5[]]*landed with key «redacted»*"])
+    assert "sk_live_0123456789" not in result.stdout.str()
