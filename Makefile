@@ -5,16 +5,14 @@ PY := .venv/bin/python
 PYTEST_ARGS ?=
 RESULTS := reports/allure-results
 
-.PHONY: setup conformance report test bench flaky sandbox kill-matrix lint clean
+.PHONY: setup conformance report test bench flaky sandbox kill-matrix lint lock clean
 
 setup:
 	@scripts/setup.sh
 
+# The suite, then the report: what the `sca-conformance` command does (sca_conformance/cli.py).
 conformance: setup
-	@rm -rf $(RESULTS) test-results
-	@$(PY) -m pytest suites --alluredir=$(RESULTS) $(PYTEST_ARGS); status=$$?; \
-	  $(PY) -m reports.build --results $(RESULTS) --out reports/html || exit $$?; \
-	  exit $$status
+	@$(PY) -m sca_conformance.cli --results $(RESULTS) $(PYTEST_ARGS)
 
 report: setup
 	@$(PY) -m reports.build --results $(RESULTS) --out reports/html
@@ -26,7 +24,7 @@ kill-matrix: setup
 	@$(PY) -m pytest tests/test_kill_matrix.py $(PYTEST_ARGS)
 
 bench: setup
-	@$(PY) -m scripts.bench
+	@$(PY) -m scripts.bench $(BENCH_ARGS)
 
 flaky: setup
 	@$(PY) -m scripts.flaky --runs 10
@@ -36,6 +34,14 @@ sandbox: setup
 
 lint: setup
 	@$(PY) -m ruff check . && $(PY) -m mypy
+
+# Renew requirements/dev.txt (exact versions and hashes, for development and CI) from the
+# ranges in pyproject.toml; `uv` is fetched into the virtual environment for this.
+lock: setup
+	@$(PY) -m pip install --quiet uv
+	@$(PY) -m uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
+	  --python-version 3.11 --no-emit-package sca-conformance \
+	  --custom-compile-command "make lock" -o requirements/dev.txt
 
 clean:
 	rm -rf reports/allure-results reports/html reports/allure-report reports/history test-results

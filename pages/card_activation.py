@@ -6,37 +6,37 @@ from pages.base import HostedPage
 
 
 class PinPage(HostedPage):
-    title = "Set PIN code"
+    table = "pin"
 
     @property
     def pin(self) -> Locator:
-        return self.page.get_by_label("PIN", exact=True)
+        return self.field("pin")
 
     async def set_pin(self, pin: str) -> None:
         await self.pin.fill(pin)
-        await self.button("Continue").click()
+        await self.control("continue").click()
 
     async def cancel(self) -> None:
-        await self.button("Cancel").click()
+        await self.control("cancel").click()
 
 
 class Cvc2Page(HostedPage):
-    title = "Card activation"
+    table = "cvc2"
 
     @property
     def cvc2(self) -> Locator:
-        return self.page.get_by_label("CVC2", exact=True)
+        return self.field("cvc2")
 
     async def activate(self, cvc2: str) -> None:
         await self.cvc2.fill(cvc2)
-        await self.button("Activate").click()
+        await self.control("activate").click()
 
     async def cancel(self) -> None:
-        await self.button("Cancel").click()
+        await self.control("cancel").click()
 
 
 class ActivatedPage(HostedPage):
-    title = "Your card is now active"
+    table = "activated"
 
     async def close(self) -> None:
-        await self.button("Close").click()
+        await self.control("close").click()

@@ -6,23 +6,26 @@ from pages.base import HostedPage
 
 
 class CardDetailsPage(HostedPage):
-    title = "Card details"
+    table = "card_details"
+
+    def _value(self, key: str) -> Locator:
+        return self.field(key)
 
     @property
     def holder(self) -> Locator:
-        return self.page.get_by_label("Card holder", exact=True)
+        return self._value("holder")
 
     @property
     def number(self) -> Locator:
-        return self.page.get_by_label("Card number", exact=True)
+        return self._value("number")
 
     @property
     def valid_thru(self) -> Locator:
-        return self.page.get_by_label("Valid thru", exact=True)
+        return self._value("valid_thru")
 
     @property
     def cvc(self) -> Locator:
-        return self.page.get_by_label("CVC", exact=True)
+        return self._value("cvc")
 
     @property
     def secrets(self) -> list[Locator]:
@@ -30,4 +33,4 @@ class CardDetailsPage(HostedPage):
         return [self.number, self.cvc]
 
     async def close(self) -> None:
-        await self.button("Close").click()
+        await self.control("close").click()

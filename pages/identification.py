@@ -8,26 +8,30 @@ from pages.base import HostedPage
 class IdentifyPage(HostedPage):
     """'Identify yourself': a passkey, or 'Try another way' for the passcode."""
 
-    title = "Identify yourself"
+    table = "identify"
 
     @property
     def use_passkey_button(self) -> Locator:
-        return self.button("Use passkey")
+        return self.control("use_passkey")
+
+    @property
+    def another_way_button(self) -> Locator:
+        return self.control("another_way")
 
     async def use_passkey(self) -> None:
         await self.use_passkey_button.click()
 
     async def try_another_way(self) -> None:
-        await self.button("Try another way").click()
+        await self.another_way_button.click()
 
 
 class PasscodePage(HostedPage):
-    title = "Enter your passcode"
+    table = "passcode"
 
     @property
     def passcode(self) -> Locator:
-        return self.page.get_by_label("Passcode", exact=True)
+        return self.field("passcode")
 
     async def enter(self, passcode: str) -> None:
         await self.passcode.fill(passcode)
-        await self.button("Continue").click()
+        await self.control("continue").click()

@@ -6,39 +6,39 @@ from pages.base import HostedPage
 
 
 class CreatePasscodePage(HostedPage):
-    title = "Create your passcode"
+    table = "create_passcode"
 
     @property
     def passcode(self) -> Locator:
-        return self.page.get_by_label("Passcode", exact=True)
+        return self.field("passcode")
 
     @property
     def repeat(self) -> Locator:
-        return self.page.get_by_label("Repeat passcode", exact=True)
+        return self.field("repeat")
 
     async def create(self, passcode: str, repeated: str | None = None) -> None:
         await self.passcode.fill(passcode)
         await self.repeat.fill(passcode if repeated is None else repeated)
-        await self.button("Continue").click()
+        await self.control("continue").click()
 
 
 class PhoneCodePage(HostedPage):
-    title = "Confirm your phone number"
+    table = "phone"
 
     @property
     def code(self) -> Locator:
-        return self.page.get_by_label("SMS code", exact=True)
+        return self.field("code")
 
     async def confirm(self, code: str) -> None:
         await self.code.fill(code)
-        await self.button("Confirm").click()
+        await self.control("confirm").click()
 
 
 class AddPasskeyPage(HostedPage):
-    title = "Add a passkey"
+    table = "add_passkey"
 
     async def add_passkey(self) -> None:
-        await self.button("Add passkey").click()
+        await self.control("add").click()
 
     async def skip(self) -> None:
-        await self.button("Skip").click()
+        await self.control("skip").click()

@@ -8,26 +8,40 @@ from pages.base import HostedPage
 class SummaryPage(HostedPage):
     """'Authentication': what the individual consents to, Confirm or Decline."""
 
-    title = "Authentication"
+    table = "summary"
 
     @property
     def intro(self) -> Locator:
-        return self.page.get_by_text("I identify myself to")
+        return self.page.get_by_text(self.texts["intro"])
 
     @property
     def consent(self) -> Locator:
-        return self.page.get_by_role("region", name="Consent")
+        return self.page.get_by_role("region", name=self.texts["consent_region"], exact=True)
+
+    def action_title(self, action: str) -> Locator:
+        """The action named in the consent region, in any element."""
+        return self.consent.get_by_text(self.texts[action], exact=True)
+
+    def detail(self, key: str) -> Locator:
+        """A dynamically linked value (amount, payee, iban, account, card, reference): the
+        element labelled with it, or the definition or cell that follows the term."""
+        label = self.texts[key]
+        literal = "'" + label + "'" if "'" not in label else '"' + label + '"'
+        return self.consent.get_by_label(label, exact=True).or_(self.consent.locator(
+            f"xpath=.//dt[normalize-space(.)={literal}]/following-sibling::dd[1]"
+            f" | .//th[normalize-space(.)={literal}]/following-sibling::td[1]"
+        )).first
 
     @property
-    def action_heading(self) -> Locator:
-        return self.consent.get_by_role("heading", level=2)
+    def confirm_button(self) -> Locator:
+        return self.control("confirm")
 
-    def detail(self, label: str) -> Locator:
-        """A dynamically linked value (Amount, Payee, IBAN, Account, Card, Reference)."""
-        return self.consent.get_by_label(label, exact=True)
+    @property
+    def decline_button(self) -> Locator:
+        return self.control("decline")
 
     async def confirm(self) -> None:
-        await self.button("Confirm").click()
+        await self.confirm_button.click()
 
     async def decline(self) -> None:
-        await self.button("Decline").click()
+        await self.decline_button.click()

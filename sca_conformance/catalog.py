@@ -18,14 +18,14 @@ _PLACEHOLDER = re.compile(r"^\{(\w+)\}$")
 class Action:
     name: str
     scope: str
-    summary: str  # the summary page's heading for this action
     method: str
     path: str
     subject: str  # what the data factory prepares: see data.DataFactory.subject
     body: dict[str, Any] | None = None
     identifies: bool = True  # onboarding enrols instead of identifying
     steps: tuple[str, ...] = ()  # hosted steps after identification (or enrolment)
-    dynamic_linking: tuple[str, ...] = ()  # summary labels whose values must match the request
+    # What the summary must show exactly as requested (keys of the summary's text table).
+    dynamic_linking: tuple[str, ...] = ()
     # Knowledge the individual has but the API never gives (a physical card's CVC2), gained
     # through the hosted pages before the flow under test.
     browser_preparation: tuple[str, ...] = ()
@@ -72,7 +72,6 @@ CATALOG: dict[str, Action] = {
         Action(
             name="onboarding",
             scope="onboarding",
-            summary="Complete onboarding",
             method="POST",
             path="/v3/individuals/{individual_id}/onboard",
             subject="pending_individual",
@@ -84,7 +83,6 @@ CATALOG: dict[str, Action] = {
         Action(
             name="payment_history",
             scope="read_transactions",
-            summary="Read payment history",
             method="GET",
             path="/v3/transactions?account_id={account_id}",
             subject="funded_account",
@@ -92,34 +90,31 @@ CATALOG: dict[str, Action] = {
         Action(
             name="external_payment",
             scope="make_payment",
-            summary="Make a payment",
             method="POST",
             path="/v3/transactions/pay",
             subject="payment",
             body=PAYMENT_BODY,
-            dynamic_linking=("Amount", "Payee", "IBAN"),
+            dynamic_linking=("amount", "payee", "iban"),
             observes=("/v3/accounts/{account_id}", "balance"),
         ),
         Action(
             name="card_details",
             scope="view_card_details",
-            summary="View card details",
             method="POST",
             path="/v3/cards/{card_id}/details",
             subject="virtual_card",
             steps=("read_card_details", "close"),
-            dynamic_linking=("Card",),
+            dynamic_linking=("card",),
             effect="page",
         ),
         Action(
             name="card_activation",
             scope="activate_card",
-            summary="Activate card",
             method="POST",
             path="/v3/cards/{card_id}/activate",
             subject="physical_card",
             steps=("set_pin", "enter_cvc2", "close"),
-            dynamic_linking=("Card",),
+            dynamic_linking=("card",),
             browser_preparation=("reveal_cvc2",),
             effect="active",
             observes=("/v3/cards/{card_id}", "status"),
@@ -129,7 +124,8 @@ CATALOG: dict[str, Action] = {
 
 
 def actions_for(profile: Profile) -> list[Action]:
-    """The catalog as this target has it: switched-off actions left out, overrides applied."""
+    """The catalog as this target has it: switched-off actions left out, its scope names
+    and request overrides applied."""
     chosen = []
     for action in CATALOG.values():
         settings = profile.action(action.name)
@@ -140,6 +136,8 @@ def actions_for(profile: Profile) -> list[Action]:
                 action,
                 method=settings.method or action.method,
                 path=settings.path or action.path,
+                scope=settings.scope or action.scope,
+                body=action.body if settings.body is None else settings.body,
             )
         )
     return chosen

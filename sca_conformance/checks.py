@@ -13,9 +13,10 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, quote, unquote, urlsplit
 
 import httpx
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
@@ -25,7 +26,11 @@ from sca_conformance.requirements import Mismatch, RequirementViolation, require
 P = ParamSpec("P")
 R = TypeVar("R")
 CLOCK_SKEW = timedelta(seconds=30)
-ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|\+00:00)$")
+# ISO 8601 in UTC: any fraction of a second, "Z" or a zero offset (+00:00, +0000, +00).
+ISO_UTC = re.compile(
+    r"^(?P<base>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d+))?"
+    r"(?:[Zz]|\+00(?::?00)?)$"
+)
 
 
 def proves(requirement_id: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -42,6 +47,28 @@ def proves(requirement_id: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         return run
 
     return decorate
+
+
+class TargetNotPrepared(Exception):
+    """Something a test needs but does not prove (test data, a simulation) could not be
+    had from the target: the test cannot give a verdict. Names the call that failed."""
+
+    def __init__(self, call: str, detail: str) -> None:
+        super().__init__(f"Target could not be prepared: {call}: {detail}")
+        self.call = call
+
+
+@contextmanager
+def preparing(call: str) -> Iterator[None]:
+    """Any failure inside the block (a refused call, a body without the expected key)
+    means the target could not be prepared for the test, naming `call`."""
+    try:
+        yield
+    except TargetNotPrepared:
+        raise
+    except (AssertionError, KeyError, TypeError, ValueError) as error:
+        detail = f"{type(error).__name__} {error}" if isinstance(error, KeyError) else str(error)
+        raise TargetNotPrepared(call, detail[:300]) from error
 
 
 @contextmanager
@@ -80,9 +107,11 @@ def _status(response: httpx.Response, expected: int | set[int]) -> None:
 
 
 def parse_timestamp(value: Any, what: str) -> datetime:
-    if not isinstance(value, str) or not ISO_UTC.match(value):
+    match = ISO_UTC.match(value) if isinstance(value, str) else None
+    if match is None:
         raise Mismatch(what, "an ISO 8601 UTC timestamp like 2021-05-11T09:55:17.000Z", value)
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    fraction = (match["fraction"] or "0")[:6].ljust(6, "0")
+    return datetime.fromisoformat(f"{match['base']}.{fraction}+00:00")
 
 
 def _future(value: Any, what: str, now: datetime | None) -> datetime:
@@ -144,7 +173,7 @@ def used_refresh_token_refused(response: httpx.Response) -> None:
 def answers_412_json(response: httpx.Response) -> None:
     _status(response, 412)
     content_type = response.headers.get("content-type", "")
-    if not content_type.startswith("application/json"):
+    if content_type.split(";")[0].strip().lower() != "application/json":
         raise Mismatch("Content-Type of the 412", "application/json", content_type)
     _json(response)
 
@@ -194,6 +223,30 @@ def nothing_happened(what: str, before: Any, after: Any) -> None:
         raise Mismatch(f"{what} before approval", before, after)
 
 
+# What a protected action returns once approved: none of it may come with the 412.
+PROTECTED_KEYS = {"transactions", "transaction", "items", "pan", "card_number", "cvc", "cvc2",
+                  "cvv", "balance", "holder"}
+
+
+@proves("TRIGGER-7")
+def no_protected_data(body: Any) -> None:
+    """The 412 may carry keys the contract does not name (`_links`, a trace id); it must
+    not carry the action's result."""
+    found = sorted(_keys(body) & PROTECTED_KEYS)
+    if found:
+        raise Mismatch("the 412 body", "no protected data", f"keys {found}")
+    if re.search(r"(?<!\d)\d{12,19}(?!\d)", re.sub(r"[ -]", "", str(body))):
+        raise Mismatch("the 412 body", "no card number", "a 12-19 digit number")
+
+
+def _keys(body: Any) -> set[str]:
+    if isinstance(body, dict):
+        return {str(k) for k in body} | {k for v in body.values() for k in _keys(v)}
+    if isinstance(body, list):
+        return {k for v in body for k in _keys(v)}
+    return set()
+
+
 @proves("TRIGGER-8")
 def consent_ids_distinct(first: Mapping[str, Any], second: Mapping[str, Any]) -> None:
     if first["id"] == second["id"]:
@@ -204,7 +257,9 @@ def consent_ids_distinct(first: Mapping[str, Any], second: Mapping[str, Any]) ->
 def not_protected(response: httpx.Response, what: str) -> None:
     if response.status_code == 412:
         raise Mismatch(f"{what} (not a protected action)", "no 412", response.status_code)
-    _status(response, {200, 201})
+    if not 200 <= response.status_code < 300:
+        raise Mismatch(f"{what} (not a protected action)", "a 2xx answer",
+                       f"{response.status_code} {response.text[:200]}")
 
 
 # INIT -------------------------------------------------------------------------------
@@ -230,7 +285,9 @@ def redirect_url_carries_token(method: Mapping[str, Any]) -> None:
         raise Mismatch("method.redirect_url", "an absolute URL", method["redirect_url"])
     if url.scheme != "https" and not (url.scheme == "http" and is_loopback(url.hostname)):
         raise Mismatch("method.redirect_url scheme", "https (http only on loopback)", url.scheme)
-    if method["token"] not in method["redirect_url"]:
+    token, redirect_url = str(method["token"]), str(method["redirect_url"])
+    if not any(form in url for url in (redirect_url, unquote(redirect_url))
+               for form in (token, quote(token, safe=""))):
         raise Mismatch("method.redirect_url", "to carry method.token", "no token in the URL")
 
 
@@ -281,12 +338,19 @@ def initiation_needs_token(response: httpx.Response) -> None:
 @proves("PAGE-4")
 def landed_on_return_url(landing: str, return_url: str) -> None:
     got, want = urlsplit(landing), urlsplit(return_url)
-    if (got.scheme, got.netloc, got.path) != (want.scheme, want.netloc, want.path):
+    if _place(got) != _place(want):
         raise Mismatch("landing URL", return_url, landing)
     landed_query = parse_qs(got.query)
     for key, values in parse_qs(want.query).items():
         if landed_query.get(key) != values:
             raise Mismatch(f"landing query {key!r}", values, landed_query.get(key))
+
+
+def _place(url: SplitResult) -> tuple[str, str, int | None, str]:
+    """Scheme, host, port and path as a browser compares them (case, default ports)."""
+    default = {"http": 80, "https": 443}.get(url.scheme.lower())
+    return (url.scheme.lower(), (url.hostname or "").lower(), url.port or default,
+            unquote(url.path or "/"))
 
 
 @proves("PAGE-5")
@@ -303,7 +367,10 @@ def framing_refused(headers: Mapping[str, str]) -> None:
     lowered = {name.lower(): value for name, value in headers.items()}
     frame_options = lowered.get("x-frame-options", "").strip().upper()
     csp = lowered.get("content-security-policy", "")
-    if frame_options != "DENY" and "frame-ancestors 'none'" not in csp:
+    directives = {part.strip().split(None, 1)[0].lower(): part.strip().lower()
+                  for part in csp.split(";") if part.strip()}
+    ancestors = directives.get("frame-ancestors", "").split()[1:]
+    if frame_options != "DENY" and ancestors != ["'none'"]:
         raise Mismatch(
             "anti-framing headers",
             "X-Frame-Options: DENY or CSP frame-ancestors 'none'",
@@ -314,9 +381,12 @@ def framing_refused(headers: Mapping[str, str]) -> None:
 @proves("PAGE-11")
 def not_cached_not_referred(headers: Mapping[str, str]) -> None:
     lowered = {name.lower(): value for name, value in headers.items()}
-    if "no-store" not in lowered.get("cache-control", ""):
+    cache = [part.strip().lower() for part in lowered.get("cache-control", "").split(",")]
+    if "no-store" not in cache:
         raise Mismatch("Cache-Control", "no-store", lowered.get("cache-control"))
-    if lowered.get("referrer-policy", "").strip() != "no-referrer":
+    # A list names fallbacks: the last policy the browser knows is the one in force.
+    policies = [p.strip().lower() for p in lowered.get("referrer-policy", "").split(",")]
+    if not policies or policies[-1] != "no-referrer":
         raise Mismatch("Referrer-Policy", "no-referrer", lowered.get("referrer-policy"))
 
 
@@ -326,9 +396,10 @@ def no_card_secrets(body: Any, pan: str, cvc: str) -> None:
     digits = re.sub(r"\D", "", pan)
     if digits and digits in re.sub(r"[ -]", "", text):
         raise Mismatch("API answer", "no card number", "the card number")
-    for key in ("cvc", "cvc2", "cvv", "pan", "card_number", "number"):
-        if isinstance(body, dict) and key in body:
-            raise Mismatch(f"API answer field {key!r}", "absent", "present")
+    for key in ("cvc", "cvc2", "cvv", "pan", "card_number"):
+        value = body.get(key) if isinstance(body, dict) else None
+        if value is not None and re.fullmatch(r"\d{3,4}|\d{12,19}", str(value)):
+            raise Mismatch(f"API answer field {key!r}", "absent", "a card secret")
     if isinstance(body, dict) and cvc in {str(v) for v in body.values()}:
         raise Mismatch("API answer", "no CVC", "a value equal to the CVC")
 
@@ -425,23 +496,59 @@ def already_active(response: httpx.Response) -> None:
 # ERR --------------------------------------------------------------------------------
 
 
+_FIELD_KEYS = ("field", "path", "pointer", "loc", "location", "property", "param", "name")
+
+
+def _error_entries(body: Any) -> list[Any] | None:
+    """The list of errors: the body itself, or the first list of objects inside it."""
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict):
+        for value in body.values():
+            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                return value
+            found = _error_entries(value) if isinstance(value, dict) else None
+            if found:
+                return found
+    return None
+
+
 def error_list(response: httpx.Response) -> list[dict[str, Any]]:
+    """A list of errors, each an object saying what is wrong (any key names it: the
+    contract asks for a list, not for these names)."""
     body = _json(response)
-    errors = body.get("errors") if isinstance(body, dict) else None
-    if not isinstance(errors, list) or not errors:
-        raise Mismatch("error body", '{"errors": [{"field", "message"}, ...]}', body)
+    errors = _error_entries(body)
+    if not errors:
+        raise Mismatch("error body", "a list of errors, e.g. {\"errors\": [{field, message}]}",
+                       body)
     for error in errors:
-        if not isinstance(error, dict) or not error.get("message"):
-            raise Mismatch("error entry", "an object with a message", error)
+        texts = [v for k, v in error.items() if k not in _FIELD_KEYS and isinstance(v, str)
+                 and v.strip()] if isinstance(error, dict) else []
+        if not texts:
+            raise Mismatch("error entry", "an object saying what is wrong", error)
     return errors
+
+
+def error_fields(errors: list[dict[str, Any]]) -> list[str]:
+    named = []
+    for error in errors:
+        for key in _FIELD_KEYS:
+            value = error.get(key)
+            if isinstance(value, list):
+                value = ".".join(str(part) for part in value)
+            if value:
+                named.append(str(value))
+                break
+    return named
 
 
 @proves("ERR-1")
 def invalid_input_named(response: httpx.Response, field: str) -> None:
     _status(response, 400)
-    fields = [str(error.get("field") or "") for error in error_list(response)]
-    if not any(name == field or name.endswith(f".{field}") or name.startswith(f"{field}.")
-               for name in fields):
+    fields = error_fields(error_list(response))
+    # "amount", "body.amount", "/amount", "counterparty[account][iban]": the field's name
+    # is one part of the path the target gives.
+    if not any(field in re.split(r"[^A-Za-z0-9_]+", name) for name in fields):
         raise Mismatch("fields named by the errors", f"to include {field!r}", fields)
 
 
@@ -475,3 +582,106 @@ def declined_action_not_performed(response: httpx.Response) -> None:
             "no result (the declined action is not performed)",
             f"{response.status_code} {response.text[:200]}",
         )
+
+
+@proves("AFTER-2")
+def consent_status(response: httpx.Response) -> Any:
+    """The status GET /v3/consents/{id} reports, its shape checked."""
+    _status(response, 200)
+    body = _json(response)
+    consent = body.get("consent") if isinstance(body, dict) else None
+    if not isinstance(consent, dict) or "status" not in consent:
+        raise Mismatch("GET consent body", '{"consent": {"status": ...}}', body)
+    return consent["status"]
+
+
+@proves("PAGE-15")
+def onboarding_redirect(response: httpx.Response) -> dict[str, Any]:
+    """Redirect-style onboarding: 200 with an absolute redirect_url to the enrolment."""
+    _status(response, {200, 201})
+    body = _json(response)
+    found = _find_key(body, "redirect_url")
+    if not isinstance(found, str) or not urlsplit(found).scheme:
+        raise Mismatch("onboarding answer's redirect_url", "an absolute URL", found)
+    return {"redirect_url": found, "token": "", "expires_at": ""}
+
+
+def _find_key(body: Any, key: str) -> Any:
+    if isinstance(body, dict):
+        if key in body:
+            return body[key]
+        for value in body.values():
+            found = _find_key(value, key)
+            if found is not None:
+                return found
+    return None
+
+
+# Dynamic linking (PAGE-2): what the page displays against what was requested -------------
+
+
+def normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+def electronic_iban(text: str) -> str:
+    """An IBAN in electronic form: print-form spaces and case do not matter."""
+    return re.sub(r"\s+", "", text).upper()
+
+
+CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "kr": "SEK", "¥": "JPY", "zł": "PLN",
+                    "Fr.": "CHF", "CHF": "CHF"}
+
+
+def parse_amount(displayed: str, decimal_separator: str = ".") -> tuple[int, str]:
+    """(minor units, currency code) from a displayed amount such as `12.34 EUR`,
+    `€12.34`, `12,34 €` or `1 234,56 EUR`."""
+    text = normalised(displayed.replace("\u00a0", " ").replace("\u202f", " "))
+    currency = next((code for symbol, code in CURRENCY_SYMBOLS.items() if symbol in text), "")
+    code = re.search(r"\b[A-Z]{3}\b", text)
+    if code:
+        currency = code[0]
+    number = re.search(r"-?\d[\d\s.,'’]*", text)
+    if number is None:
+        raise ValueError(f"no number in {displayed!r}")
+    grouping = {".", ",", " ", "'", "’"} - {decimal_separator}
+    digits = "".join(c for c in number[0].strip() if c not in grouping)
+    try:
+        value = Decimal(digits.replace(decimal_separator, "."))
+    except InvalidOperation:
+        raise ValueError(f"not an amount: {displayed!r}") from None
+    return int(value * 100), currency
+
+
+@proves("PAGE-2")
+def amount_shown(displayed: str, amount: int, currency: str, decimal_separator: str) -> None:
+    try:
+        shown = parse_amount(displayed, decimal_separator)
+    except ValueError:
+        shown = (None, None)  # type: ignore[assignment]
+    if shown != (amount, currency):
+        raise Mismatch("the amount on the summary", f"{amount / 100:.2f} {currency}",
+                       normalised(displayed))
+
+
+@proves("PAGE-2")
+def text_shown(label: str, displayed: str, requested: str) -> None:
+    if normalised(displayed) != normalised(requested):
+        raise Mismatch(f"the {label} on the summary", requested, normalised(displayed))
+
+
+@proves("PAGE-2")
+def iban_shown(displayed: str, requested: str) -> None:
+    if electronic_iban(displayed) != electronic_iban(requested):
+        raise Mismatch("the payee's IBAN on the summary (electronic form)", requested,
+                       normalised(displayed))
+
+
+@proves("PAGE-2")
+def card_shown(displayed: str, last4: str) -> None:
+    compact = re.sub(r"[\s-]", "", displayed)
+    if not re.search(rf"(?<!\d){re.escape(last4)}(?!\d)", displayed) or re.search(
+        r"\d{12,}", compact
+    ):
+        raise Mismatch("the card on the summary", f"its last four digits {last4}",
+                       normalised(displayed))

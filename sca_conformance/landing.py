@@ -11,12 +11,16 @@ import re
 import threading
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 from playwright.async_api import Frame, Page, Request
+
+from sca_conformance.requirements import Mismatch, RequirementViolation
 
 T = TypeVar("T")
 
@@ -102,8 +106,8 @@ class NavigationLog:
         once the page has committed it, or Chromium's error page for it, so that the next
         navigation cannot collide with it."""
         async with asyncio.timeout(timeout):
-            url = await self._until(lambda: self._next_match(pattern))
-            await self._until(lambda: self._settled(url))
+            url = await self.until(lambda: self._next_match(pattern))
+            await self.until(lambda: self._settled(url))
             return url
 
     def _next_match(self, pattern: str) -> str | None:
@@ -117,7 +121,7 @@ class NavigationLog:
         last = self.committed[-1] if self.committed else ""
         return last == url or last.startswith("chrome-error://")
 
-    async def _until(self, condition: Callable[[], T | None]) -> T:
+    async def until(self, condition: Callable[[], T | None]) -> T:
         while True:
             result = condition()
             if result:
@@ -126,16 +130,129 @@ class NavigationLog:
             await self._changed.wait()
 
 
-class LandingWatcher:
-    """Waits for the page to reach `return_url` (its path; the provider adds to the query)."""
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
-    def __init__(self, page: Page, return_url: str) -> None:
+
+class Guard:
+    """Where one hosted flow may take the browser: the hosted pages' origins (redirect_url's
+    and any the profile names) and return_url. Anything else is a departure, known from the
+    navigation log the moment the browser starts for it."""
+
+    def __init__(
+        self, page: Page, redirect_url: str, return_url: str | None,
+        hosted_origins: tuple[str, ...] = (),
+    ) -> None:
+        self.log = NavigationLog.of(page)
+        self.start = len(self.log.urls)
+        self.return_url = return_url
+        self.return_prefix = return_url.split("?", 1)[0] if return_url else None
+        self.origins = {origin(redirect_url), *(origin(o) for o in hosted_origins)}
+
+    def _outside(self, url: str) -> bool:
+        if not url.startswith(("http://", "https://")):
+            return False
+        if self.return_prefix and url.split("?", 1)[0] == self.return_prefix:
+            return False
+        return origin(url) not in self.origins
+
+    def departure(self) -> str | None:
+        """The first URL of this flow that is neither a hosted page nor return_url."""
+        return next((url for url in self.log.urls[self.start:] if self._outside(url)), None)
+
+    async def departed(self) -> str:
+        return await self.log.until(self.departure)
+
+    def chain(self) -> str:
+        return " -> ".join(self.log.urls[self.start:]) or "(no navigation)"
+
+    def violation(self, requirement_id: str = "PAGE-4") -> RequirementViolation:
+        return RequirementViolation(requirement_id, Mismatch(
+            "where the browser went", f"return_url {self.return_url}",
+            f"{self.departure()} (redirect chain: {self.chain()})",
+        ))
+
+
+async def first_of(primary: Awaitable[T], guard: Guard | None, requirement_id: str) -> T:
+    """`primary`'s result, unless the browser leaves the hosted flow first: then the
+    departure is the verdict, at once (PAGE-4, or the requirement the caller names)."""
+    waiting = asyncio.ensure_future(primary)
+    if guard is None:
+        return await waiting
+    leaving = asyncio.ensure_future(guard.departed())
+    try:
+        await asyncio.wait({waiting, leaving}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (waiting, leaving):
+            if not task.done():
+                task.cancel()
+                with suppress(asyncio.CancelledError, Exception):
+                    await task
+    if not waiting.done() or waiting.cancelled():
+        raise guard.violation(requirement_id)
+    return waiting.result()
+
+
+class LandingWatcher:
+    """Waits for the page to reach `return_url` (its path; the provider adds to the query),
+    and says at once when the browser went elsewhere or the page showed an end state."""
+
+    def __init__(
+        self, page: Page, return_url: str, guard: Guard | None = None, timeout: float = 10.0
+    ) -> None:
+        self.page = page
+        self.return_url = return_url
         self.prefix = return_url.split("?", 1)[0]
         self.log = NavigationLog.of(page)
+        self.guard = guard
+        self.timeout = timeout
         self._landing: str | None = None
 
-    async def wait(self, timeout: float = 10.0) -> str:
-        """The landing URL; raises TimeoutError if the browser never went there."""
-        if self._landing is None:
-            self._landing = await self.log.wait_for(f"^{re.escape(self.prefix)}", timeout)
+    async def wait(self, requirement_id: str = "PAGE-4") -> str:
+        """The landing URL; a violation of `requirement_id` if the browser did not get
+        there: it went elsewhere, the page showed an end state, or nothing happened."""
+        if self._landing is not None:
+            return self._landing
+        from pages import EndStates  # pages import this package's texts
+
+        ends = EndStates(self.page).any.first
+        # An end state already shown is the page the individual is leaving (its Close).
+        watch_ends = not await ends.is_visible()
+        landing = asyncio.ensure_future(
+            self.log.wait_for(f"^{re.escape(self.prefix)}", self.timeout))
+        ended = asyncio.ensure_future(
+            ends.wait_for(state="visible", timeout=self.timeout * 1000)
+        ) if watch_ends else None
+        try:
+            self._landing = await first_of(self._first(landing, ended), self.guard,
+                                           requirement_id)
+        except Mismatch as mismatch:
+            raise RequirementViolation(requirement_id, mismatch) from None
+        except TimeoutError:
+            raise RequirementViolation(requirement_id, Mismatch(
+                "the browser's landing", f"return_url {self.return_url} within {self.timeout:g} s",
+                f"still at {self.page.url} (navigations: {' -> '.join(self.log.urls) or 'none'})",
+            )) from None
         return self._landing
+
+    async def _first(self, landing: asyncio.Future[str], ended: asyncio.Future[None] | None) -> str:
+        try:
+            futures = {landing, ended} if ended else {landing}
+            await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
+            if landing.done():
+                return landing.result()
+            assert ended is not None
+            if ended.exception() is not None:  # no end state within the time: wait on
+                return await landing
+            from pages import EndStates
+
+            shown = await EndStates(self.page).any.first.inner_text()
+            raise Mismatch("the page instead of return_url", f"return_url {self.return_url}",
+                           f"the end state {shown.strip()!r} at {self.page.url}")
+        finally:
+            for future in (landing, ended):
+                if future is not None and not future.done():
+                    future.cancel()
+                    with suppress(asyncio.CancelledError, Exception):
+                        await future

@@ -1,5 +1,10 @@
 """The suite's pytest plugin: options, the target, API clients, test data and browsers.
 
+Loaded through its ``pytest11`` entry point (``sca_conformance.plugin``; the checkout's
+conftest.py names the same), it loads pytest-playwright-asyncio first and then its own
+browser fixtures (sca_conformance.browser_fixtures), which override that plugin's where the
+suite needs more (masked evidence, scrubbed traces, this machine's Chromium).
+
 Session scope holds what is expensive and immutable (settings, the target, the browser);
 function scope everything with state (API sessions, data, contexts, pages).
 """
@@ -7,59 +12,62 @@ function scope everything with state (API sessions, data, contexts, pages).
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
-import re
-import shutil
 import tempfile
-import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import allure
 import pytest
 import pytest_asyncio
-from allure_commons.model2 import Status, TestStepResult
-from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
-from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page
 
-from pages import CardDetailsPage
-from sca_conformance.browser import launch_options
 from sca_conformance.client import ApiClient, Exchange, TargetError, preflight
 from sca_conformance.config import SETTINGS, ProfileError, Settings
 from sca_conformance.consents import Consents
 from sca_conformance.data import DataFactory
-from sca_conformance.landing import NavigationLog, ReturnReceiver
+from sca_conformance.landing import ReturnReceiver
 from sca_conformance.passkeys import VirtualAuthenticator, add_virtual_authenticator
-from sca_conformance.redact import SECRET_FIELDS, SecretRegistry
-from sca_conformance.reporting import FAILED_CALL, SECRETS
+from sca_conformance.redact import SecretRegistry
+from sca_conformance.reporting import SECRETS
 
-ARTIFACTS = Path("test-results")
+PLAYWRIGHT_ASYNCIO = "playwright-asyncio"  # pytest-playwright-asyncio's entry point name
+PLAYWRIGHT_SYNC = "playwright"  # pytest-playwright's (sync): cannot share a run with it
+BROWSER_FIXTURES = "sca_conformance.browser_fixtures"
+# pytest-playwright-asyncio's artifacts are not masked: a video or a screenshot would show
+# passcodes and card numbers, its trace has screenshots. The suite keeps a scrubbed trace
+# and a masked screenshot of every failed test itself.
+UNMASKED = {"--tracing": "off", "--video": "off", "--screenshot": "off"}
 
 
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").lower() in ("1", "true", "yes", "on")
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    _load_playwright_asyncio(pluginmanager)
     group = parser.getgroup("sca", "SCA consent conformance")
     group.addoption(
         "--target-url",
-        default=os.environ.get("SCA_TARGET_URL", ""),
-        help="base URL of a running target (env SCA_TARGET_URL); none: the embedded sandbox",
+        default=None,
+        help="base URL of a running target (env SCA_TARGET_URL, ini sca_target_url); "
+        "none: the embedded sandbox",
     )
     group.addoption(
         "--target",
-        default=os.environ.get("SCA_TARGET", ""),
-        help="target profile, a TOML file (env SCA_TARGET); see profiles/",
+        default=None,
+        help="target profile, a TOML file (env SCA_TARGET, ini sca_target); see profiles/",
     )
     group.addoption(
-        "--headed", action="store_true", default=_env_flag("SCA_HEADED"),
-        help="show the browser (env SCA_HEADED=1)",
+        "--sca-strict",
+        action="store_true",
+        default=False,
+        help="SHOULD violations fail the run instead of warning (env SCA_STRICT=true, "
+        "ini sca_strict)",
     )
     group.addoption(
         "--browser-ws-endpoint",
@@ -81,17 +89,101 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="start the embedded sandbox with this named fault (repeatable; env "
         "SCA_SANDBOX_FAULTS=a,b); used to prove the suite catches it",
     )
+    parser.addini("sca_target_url", "base URL of a running target (after --target-url and "
+                  "SCA_TARGET_URL)", default="")
+    parser.addini("sca_target", "target profile, a TOML file, relative to the ini file "
+                  "(after --target and SCA_TARGET)", default="")
+    parser.addini("sca_strict", "SHOULD violations fail the run (as --sca-strict)",
+                  type="bool", default=False)
+    pluginmanager.import_plugin("sca_conformance.reporting")
+    # After pytest-playwright-asyncio: of two plugins' fixtures with one name, the one
+    # registered last is used.
+    pluginmanager.import_plugin(BROWSER_FIXTURES)
+
+
+def _load_playwright_asyncio(pluginmanager: pytest.PytestPluginManager) -> None:
+    """pytest-playwright-asyncio, registered before the suite's browser fixtures; the sync
+    pytest-playwright kept out (the two plugins define the same options)."""
+    if pluginmanager.has_plugin(PLAYWRIGHT_SYNC) or pluginmanager.has_plugin(
+        "pytest_playwright.pytest_playwright"
+    ):
+        raise pytest.UsageError(
+            "pytest-playwright (sync) is loaded, and the suite runs on pytest-playwright-asyncio: "
+            "the two cannot share a run. Add `-p no:playwright` (the checkout's pyproject.toml "
+            "has it in addopts) or uninstall pytest-playwright."
+        )
+    pluginmanager.set_blocked(PLAYWRIGHT_SYNC)  # should its entry point come later
+    if pluginmanager.has_plugin(PLAYWRIGHT_ASYNCIO) or pluginmanager.has_plugin(
+        "pytest_playwright_asyncio.pytest_playwright"
+    ):
+        return
+    if pluginmanager.is_blocked(PLAYWRIGHT_ASYNCIO):
+        raise pytest.UsageError(
+            "The suite needs pytest-playwright-asyncio, and it is disabled "
+            "(-p no:playwright-asyncio)."
+        )
+    if importlib.util.find_spec("pytest_playwright_asyncio") is None:
+        raise pytest.UsageError(
+            "The suite needs pytest-playwright-asyncio: pip install pytest-playwright-asyncio"
+        )
+    pluginmanager.import_plugin(PLAYWRIGHT_ASYNCIO, consider_entry_points=True)
+    if not pluginmanager.has_plugin(PLAYWRIGHT_ASYNCIO):  # importable, but no entry point
+        pluginmanager.import_plugin("pytest_playwright_asyncio.pytest_playwright")
+
+
+def _setting(config: pytest.Config, option: str, env: str, ini: str) -> str | None:
+    """Option, else environment variable, else ini key (pytest-base-url's order)."""
+    value = config.getoption(option) or os.environ.get(env) or None
+    if value:
+        return str(value)
+    from_ini = str(config.getini(ini) or "").strip()
+    if not from_ini:
+        return None
+    if ini == "sca_target" and config.inipath is not None:
+        return str(config.inipath.parent / from_ini)  # a path in the ini: relative to it
+    return from_ini
+
+
+def _check_browser_options(config: pytest.Config) -> None:
+    for option, allowed in UNMASKED.items():
+        value = config.getoption(option)
+        if value != allowed:
+            raise pytest.UsageError(
+                f"{option} {value}: pytest-playwright's {option.lstrip('-')} is not masked "
+                "and would show the passcodes, PINs and card numbers the suite types and reads. "
+                "The suite keeps a scrubbed trace (in --output) and a masked screenshot (in "
+                "the report) of every failed test itself; leave the option off."
+            )
+    browsers = set(config.getoption("--browser") or ["chromium"])
+    if browsers != {"chromium"}:
+        raise pytest.UsageError(
+            f"--browser {', '.join(sorted(browsers - {'chromium'}))}: the suite drives Chromium "
+            "only (its passkeys are the Chrome DevTools Protocol's virtual authenticator)."
+        )
+    names = [name for name, _ in config.pluginmanager.list_name_plugin()]
+    ours = names.index(BROWSER_FIXTURES) if BROWSER_FIXTURES in names else -1
+    theirs = next((i for i, n in enumerate(names) if n in (
+        PLAYWRIGHT_ASYNCIO, "pytest_playwright_asyncio.pytest_playwright")), -1)
+    if not 0 <= theirs < ours:
+        raise pytest.UsageError(
+            f"{BROWSER_FIXTURES} must be registered after pytest-playwright-asyncio: load the "
+            "suite with `-p sca_conformance.plugin` (or its entry point), not its parts."
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    _check_browser_options(config)
     try:
         config.stash[SETTINGS] = Settings.resolve(
-            target_url=config.getoption("--target-url"),
-            profile_path=config.getoption("--target") or None,
-            # pytest's own --strict ("enable all strictness") is the suite's strict mode too:
-            # SHOULD violations then fail the run instead of warning.
-            strict=bool(config.getoption("strict")) or _env_flag("SCA_STRICT"),
-            headed=config.getoption("--headed"),
+            target_url=_setting(config, "--target-url", "SCA_TARGET_URL", "sca_target_url"),
+            profile_path=_setting(config, "--target", "SCA_TARGET", "sca_target"),
+            # SHOULD violations fail the run instead of warning.
+            strict=bool(
+                config.getoption("--sca-strict")
+                or _env_flag("SCA_STRICT")
+                or config.getini("sca_strict")
+            ),
+            headed=bool(config.getoption("--headed")) or _env_flag("SCA_HEADED"),
             browser_ws_endpoint=config.getoption("--browser-ws-endpoint"),
         )
     except ProfileError as error:
@@ -100,7 +192,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = config.stash[SETTINGS]
-    target = settings.target_url or "embedded sandbox (started for the session)"
+    target = settings.target_url or (
+        f"embedded sandbox, {settings.profile.sandbox_dialect} dialect (started for the session)"
+    )
     faults = config.getoption("--sandbox-fault")
     lines = [
         f"sca target: {target} (profile {settings.profile.name}), "
@@ -136,7 +230,9 @@ def embedded_sandbox(
     from sca_sandbox.process import run_sandbox
 
     with tempfile.TemporaryDirectory(prefix="sca-sandbox-") as folder, run_sandbox(
-        Path(folder) / "sandbox.db", faults=pytestconfig.getoption("--sandbox-fault")
+        Path(folder) / "sandbox.db",
+        faults=pytestconfig.getoption("--sandbox-fault"),
+        dialect=settings.profile.sandbox_dialect,
     ) as sandbox:
         yield sandbox.url
 
@@ -155,7 +251,7 @@ def pytest_collection(session: pytest.Session) -> None:
         pytest.exit(str(error), returncode=3)
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def target(settings: Settings, embedded_sandbox: str | None) -> Target:
     """The target: the one named (checked at session start) or the embedded sandbox."""
     url = embedded_sandbox or settings.target_url
@@ -202,14 +298,14 @@ def attach_exchange(exchange: Exchange) -> None:
                 )
 
 
-@pytest_asyncio.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def api(target: Target, secrets: SecretRegistry) -> AsyncIterator[ApiClient]:
     """The first client's API session, new for this test."""
     async with client_session(target, 0, secrets) as client:
         yield client
 
 
-@pytest_asyncio.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def other_api(target: Target, secrets: SecretRegistry) -> AsyncIterator[ApiClient]:
     """A second, unrelated client (another API key), for the isolation checks."""
     async with client_session(target, 1, secrets) as client:
@@ -240,95 +336,7 @@ def consents(api: ApiClient, data: DataFactory, receiver: ReturnReceiver) -> Con
 
 
 # Browser -------------------------------------------------------------------------------
-
-
-@pytest_asyncio.fixture(scope="session")
-async def playwright() -> AsyncIterator[Playwright]:
-    async with async_playwright() as running:
-        yield running
-
-
-@pytest_asyncio.fixture(scope="session")
-async def browser(playwright: Playwright, settings: Settings) -> AsyncIterator[Browser]:
-    """One browser per worker: launched here, or on a remote Playwright browser server."""
-    options = launch_options(headless=not settings.headed)
-    if settings.browser_ws_endpoint:
-        # The server launches the browser; tell it where Chromium is and how to start it.
-        launch = {"args": options["args"], "headless": options["headless"]}
-        if "executable_path" in options:
-            launch["executablePath"] = options["executable_path"]
-        browser = await playwright.chromium.connect(
-            settings.browser_ws_endpoint,
-            headers={"x-playwright-launch-options": json.dumps(launch)},
-        )
-    else:
-        browser = await playwright.chromium.launch(**options)
-    yield browser
-    await browser.close()
-
-
-def artifacts_folder(item: pytest.Item) -> Path:
-    """test-results/<node id as a file name>: what CI keeps of a failed test (its trace)."""
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", item.nodeid).strip("-")[:150]
-    return ARTIFACTS / slug
-
-
-@pytest_asyncio.fixture
-async def context(
-    browser: Browser, request: pytest.FixtureRequest, secrets: SecretRegistry
-) -> AsyncIterator[BrowserContext]:
-    """A fresh context per test, traced; its evidence is kept only when the test failed."""
-    context = await browser.new_context(viewport={"width": 430, "height": 860})
-    context.set_default_timeout(10_000)
-    # DOM snapshots only: screenshots in a trace would show what masking hides.
-    await context.tracing.start(snapshots=True, screenshots=False, sources=False)
-    yield context
-    try:
-        failure = request.node.stash.get(FAILED_CALL, None)
-        if failure is None:
-            await context.tracing.stop()
-            return
-        with _test_body_step(request.config, "Failure evidence"):
-            for page in context.pages:
-                await attach_page_evidence(page, NavigationLog.of(page).urls, secrets)
-            folder = artifacts_folder(request.node)
-            folder.mkdir(parents=True, exist_ok=True)
-            trace = folder / "trace.zip"
-            # Outside test-results/ (which CI uploads) until it is scrubbed.
-            with tempfile.TemporaryDirectory(prefix="sca-trace-") as scratch:
-                raw = Path(scratch) / "trace.zip"
-                await context.tracing.stop(path=raw)
-                secrets.scrub_archive(raw)
-                shutil.move(raw, trace)
-            # A zip, not application/vnd.allure.playwright-trace: Allure 2 would hand that
-            # to https://trace.playwright.dev.
-            allure.attach(
-                trace.read_bytes(),
-                name="Playwright trace (secrets removed; open with playwright show-trace)",
-                attachment_type="application/zip",
-                extension="zip",
-            )
-    finally:
-        await context.close()
-
-
-@contextmanager
-def _test_body_step(config: pytest.Config, title: str) -> Iterator[Any]:
-    """A step in the test's own body, after the step that failed; yields Allure's result
-    for the test (None without --alluredir). Written from a fixture's teardown, evidence
-    would otherwise sit under "Tear down", out of a reader's sight."""
-    reporter = _allure_reporter(config)
-    test = _allure_test(config)
-    if reporter is None or test is None:
-        with allure.step(title):
-            yield None
-        return
-    uuid = uuid4().hex
-    reporter.start_step(test.uuid, uuid, TestStepResult(name=title, start=_now_ms()))
-    try:
-        yield test
-    finally:
-        reporter.stop_step(uuid, stop=_now_ms(), status=Status.PASSED)
+# pytest-playwright-asyncio's fixtures, with the suite's in sca_conformance.browser_fixtures.
 
 
 def _allure_reporter(config: pytest.Config) -> Any:
@@ -342,57 +350,7 @@ def _allure_test(config: pytest.Config) -> Any:
     return reporter.get_test(None) if reporter is not None else None
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-async def attach_page_evidence(page: Page, chain: list[str], secrets: SecretRegistry) -> None:
-    """What the individual's page showed when the test failed: URL, how it got there,
-    a screenshot and the HTML, with every secret the page shows learned first."""
-    details = CardDetailsPage(page)
-    # Shown on the page (or hidden in its forms) but perhaps never read by the test.
-    with suppress(PlaywrightError):
-        for locator in details.secrets:
-            secrets.add(*(text.strip() for text in await locator.all_inner_texts()))
-        hidden = await page.locator("input[type=hidden]").evaluate_all(
-            "inputs => inputs.map(input => [input.name, input.value])"
-        )
-        secrets.add(*(value for name, value in hidden if name.lower() in SECRET_FIELDS))
-    allure.attach(secrets.text(page.url), name="URL at failure",
-                  attachment_type=allure.attachment_type.URI_LIST)
-    if chain:
-        allure.attach(
-            "\n".join(secrets.text(url) for url in chain),
-            name="Redirect chain (oldest first)",
-            attachment_type=allure.attachment_type.URI_LIST,
-        )
-    try:
-        mask = [page.locator("input:not([type=hidden])"), *details.secrets,
-                *(page.get_by_text(value, exact=True) for value in secrets.on_screen())]
-        image = await page.screenshot(mask=mask, mask_color="#222")
-        allure.attach(image, name="Screenshot at failure (inputs and secrets masked)",
-                      attachment_type=allure.attachment_type.PNG)
-    except PlaywrightError as error:  # a closed or crashed page: say so in the report
-        allure.attach(f"(no screenshot: {error.message})", name="Screenshot at failure",
-                      attachment_type=allure.attachment_type.TEXT)
-    try:
-        html = await page.content()
-    except PlaywrightError as error:  # the page may be gone mid-navigation
-        html = f"(page content unavailable: {error.message})"
-    # As text: rendered, the target's own scripts, styles and images would load into the
-    # report (third parties, for a real target).
-    allure.attach(secrets.text(html), name="HTML at failure (source)",
-                  attachment_type=allure.attachment_type.TEXT)
-
-
-@pytest_asyncio.fixture
-async def page(context: BrowserContext) -> Page:
-    page = await context.new_page()
-    NavigationLog(page)  # where it went: the landing watchers and the failure evidence
-    return page
-
-
-@pytest_asyncio.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def passkey(page: Page) -> VirtualAuthenticator:
     """A platform authenticator on this test's page (CDP; per page)."""
     return await add_virtual_authenticator(page)

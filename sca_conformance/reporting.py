@@ -7,6 +7,7 @@ import dataclasses
 import html
 import json
 import platform
+import re
 import shutil
 import subprocess
 import time
@@ -66,6 +67,30 @@ def scenario(item: pytest.Item) -> str:
     return str(doc).strip().splitlines()[0]
 
 
+def _label(kind: str, *values: str) -> pytest.MarkDecorator:
+    """An Allure label as the mark allure-pytest reads at collection, so that its
+    selection options (--allure-severities, --allure-features, --allure-label) see it."""
+    return getattr(pytest.mark, f"allure_label.{kind}")(*values, label_type=kind)
+
+
+def allure_marks(item: pytest.Item) -> list[pytest.MarkDecorator]:
+    ids = requirement_ids(item)
+    action = action_of(item)
+    concern = next((m for m in ("lifecycle", "security", "errors") if item.get_closest_marker(m)),
+                   None)
+    marks = [
+        _label("epic", EPIC),
+        _label("feature", FEATURES.get(action or concern or "", "Consent API (any action)")),
+        _label("story", scenario(item)),
+    ]
+    if ids:
+        level = "MUST" if any(requirement(i).level == "MUST" for i in ids) else "SHOULD"
+        marks.append(_label("severity", SEVERITY[level].value))
+        marks.append(_label("requirement", *ids))
+    return marks
+
+
+@pytest.hookimpl(tryfirst=True)  # before allure-pytest selects by label
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     wanted = {
         part.strip()
@@ -104,24 +129,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         action = action_of(item)
         if action:
             item.add_marker(getattr(pytest.mark, action))
+        for mark in allure_marks(item):
+            item.add_marker(mark)
 
 
 @pytest.fixture(autouse=True)
-def _allure_labels(request: pytest.FixtureRequest) -> None:
-    item = request.node
-    ids = requirement_ids(item)
-    allure.dynamic.epic(EPIC)
-    action = action_of(item)
-    concern = next((m for m in ("lifecycle", "security", "errors") if item.get_closest_marker(m)),
-                   None)
-    allure.dynamic.feature(FEATURES.get(action or concern or "", "Consent API (any action)"))
-    allure.dynamic.story(scenario(item))
-    if ids:
-        level = "MUST" if any(requirement(i).level == "MUST" for i in ids) else "SHOULD"
-        allure.dynamic.severity(SEVERITY[level])
-        for requirement_id in ids:
-            allure.dynamic.label("requirement", requirement_id)
-            allure.dynamic.link(requirement(requirement_id).anchor, name=requirement_id)
+def _allure_links(request: pytest.FixtureRequest) -> None:
+    """Each requirement links to its row in the contract (labels are marks, above)."""
+    for requirement_id in requirement_ids(request.node):
+        allure.dynamic.link(requirement(requirement_id).anchor, name=requirement_id)
 
 
 SOFT = pytest.StashKey[list[RequirementViolation]]()
@@ -211,18 +227,46 @@ def mask_in_place(node: Any, registry: SecretRegistry, depth: int = 0) -> Any:
 # The coverage matrix, built where every report arrives (the controller under xdist) --------
 
 
+ATTRIBUTED = re.compile(r"\b(MUST|SHOULD) (?P<id>[A-Z]+-\d+) violated\b")
+NOT_PREPARED = "Target could not be prepared"
+
+
+def failure_message(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    message = getattr(crash, "message", None)
+    return str(message if message is not None else report.longreprtext)
+
+
+def failure_kind(report: pytest.TestReport) -> str:
+    """What a failure is: a requirement violated (named), the target not prepared (a call
+    the test needed), or a suite error: a failure nobody can act on without a trace."""
+    message = failure_message(report)
+    if ATTRIBUTED.search(message):
+        return "violation"
+    if NOT_PREPARED in message:
+        return "not prepared"
+    return "suite error"
+
+
 class CoverageMatrix:
     """Registered as a plugin object: every test report of the run passes through it."""
 
-    def __init__(self) -> None:
+    def __init__(self, selection: bool = False) -> None:
         self.results: dict[str, dict[str, str]] = defaultdict(dict)
         self.warnings: list[tuple[str, str]] = []
+        self.failures: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self.collected: dict[str, list[str]] = defaultdict(list)
+        self.selection = selection  # a -k, -m, --requirement or node-id run
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         ids = next((value for key, value in report.user_properties if key == REQUIREMENTS), "")
         outcome = self.outcome(report)
         if outcome is None:
             return
+        if outcome in ("failed", "error"):
+            self.failures[failure_kind(report)].append(
+                (report.nodeid, failure_message(report).strip().splitlines()[0][:300]
+                 if failure_message(report).strip() else ""))
         if outcome == "warning":
             self.warnings.append((report.nodeid, str(getattr(report, "wasxfail", ""))))
         for requirement_id in filter(None, str(ids).split(",")):
@@ -248,7 +292,7 @@ class CoverageMatrix:
             tests = self.results.get(requirement_id, {})
             outcomes = set(tests.values())
             if not tests:
-                verdict = "uncovered"
+                verdict = "not selected" if self.selection else "uncovered"
             elif outcomes & {"failed", "error"}:
                 verdict = "FAILED"
             elif "warning" in outcomes:
@@ -274,15 +318,45 @@ MARKERS = {
     "must": "proves a MUST requirement (added from the requirement marker)",
     "should": "proves only SHOULD requirements (added from the requirement marker)",
     "slow": "the project's own slow tests (kill matrix, fuzzer)",
+    "any_onboarding_style": "drives onboarding in either style (consent or redirect)",
+    **{f"allure_label.{kind}": f"Allure {kind} label (added at collection)"
+       for kind in ("epic", "feature", "story", "severity", "requirement")},
 }
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("sca", "SCA consent conformance").addoption(
+        "--coverage-matrix", default="", metavar="DIR",
+        help="write coverage-matrix.md/.json into DIR (default: into --alluredir, or nowhere)",
+    )
+
+
+def _is_selection(config: pytest.Config) -> bool:
+    """Whether this run chose some of the suite's tests (then requirements outside the
+    choice are "not selected", not "uncovered")."""
+    option = config.option
+    return bool(
+        getattr(option, "keyword", "") or getattr(option, "markexpr", "")
+        or config.getoption("--requirement", None) or getattr(option, "lf", False)
+        or getattr(option, "deselect", None)
+        or any("::" in arg or arg.endswith(".py") for arg in config.args)
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for marker, description in MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: {description}")
-    matrix = CoverageMatrix()
+    matrix = CoverageMatrix(selection=_is_selection(config))
     config.stash[MATRIX] = matrix
     config.pluginmanager.register(matrix, "sca-coverage-matrix")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The requirement-to-tests matrix of what was selected (printed by --collect-only)."""
+    matrix = session.config.stash[MATRIX]
+    for item in session.items:
+        for requirement_id in requirement_ids(item):
+            matrix.collected[requirement_id].append(item.nodeid)
 
 
 def _ran_requirement_tests(config: pytest.Config) -> bool:
@@ -292,12 +366,32 @@ def _ran_requirement_tests(config: pytest.Config) -> bool:
 def pytest_terminal_summary(
     terminalreporter: Any, exitstatus: int, config: pytest.Config
 ) -> None:
-    if hasattr(config, "workerinput") or not _ran_requirement_tests(config):
+    if hasattr(config, "workerinput"):
         return
     matrix = config.stash[MATRIX]
     write = terminalreporter.write_line
+    if config.option.collectonly:
+        if matrix.collected:
+            terminalreporter.section("requirement -> tests (collected, nothing run)")
+            for requirement_id, req in registry().items():
+                tests = matrix.collected.get(requirement_id, [])
+                write(f"{requirement_id:<11} {req.level:<6} "
+                      f"{len(tests) if tests else 'not selected':>3} {'test(s)' if tests else ''}")
+        return
+    if not _ran_requirement_tests(config):
+        return
+    if matrix.failures:
+        terminalreporter.section("verdicts of the failures")
+        labels = {"violation": "requirement violated (named in the message)",
+                  "not prepared": "target could not be prepared (a call the test needed)",
+                  "suite error": "SUITE ERRORS: unattributed, a defect of the suite"}
+        for kind in ("violation", "not prepared", "suite error"):
+            if matrix.failures.get(kind):
+                write(f"{len(matrix.failures[kind]):>4} {labels[kind]}")
+        for nodeid, message in matrix.failures.get("suite error", []):
+            write(f"  suite error: {nodeid}: {message}")
     if matrix.warnings:
-        terminalreporter.section("SHOULD warnings (--strict makes them fail)")
+        terminalreporter.section("SHOULD warnings (--sca-strict makes them fail)")
         for nodeid, message in matrix.warnings:
             write(f"{message.split(']')[0].removeprefix('SHOULD warning [')}: {nodeid}")
             write(f"    {message}")
@@ -307,6 +401,9 @@ def pytest_terminal_summary(
         write(f"{row['id']:<11} {row['level']:<6} {row['verdict']:<9} {len(tests):>3} test(s)")
     uncovered = [row["id"] for row in matrix.rows() if row["verdict"] == "uncovered"]
     write(f"uncovered: {', '.join(uncovered) if uncovered else 'none'}")
+    unselected = [row["id"] for row in matrix.rows() if row["verdict"] == "not selected"]
+    if unselected:
+        write(f"not selected: {', '.join(unselected)}")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -315,10 +412,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     rows = config.stash[MATRIX].rows()
     results_dir = config.getoption("--alluredir", None)
-    out = Path(results_dir).parent if results_dir else Path("reports")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "coverage-matrix.json").write_text(json.dumps(rows, indent=2))
-    (out / "coverage-matrix.md").write_text(matrix_markdown(rows))
+    chosen = config.getoption("--coverage-matrix", "") or results_dir
+    if chosen:  # only inside the results folder, or where the option says
+        out = Path(chosen)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "coverage-matrix.json").write_text(json.dumps(rows, indent=2))
+        (out / "coverage-matrix.md").write_text(matrix_markdown(rows))
     if results_dir:
         write_allure_extras(config, Path(results_dir), rows)
 
@@ -333,7 +432,7 @@ def matrix_markdown(rows: list[dict[str, Any]]) -> str:
 
 def matrix_html(rows: list[dict[str, Any]]) -> str:
     colour = {"passed": "#1a7f37", "FAILED": "#cf222e", "warning": "#9a6700",
-              "uncovered": "#6e7781", "skipped": "#6e7781"}
+              "uncovered": "#6e7781", "skipped": "#6e7781", "not selected": "#6e7781"}
     body = "".join(
         f"<tr><td><a href='{CONTRACT_URL}'>{row['id']}</a></td><td>{row['level']}</td>"
         f"<td style='color:{colour[row['verdict']]}'><b>{row['verdict']}</b></td>"
@@ -350,7 +449,7 @@ def matrix_html(rows: list[dict[str, Any]]) -> str:
 
 
 def write_allure_extras(config: pytest.Config, results: Path, rows: list[dict[str, Any]]) -> None:
-    from reports import meta
+    from sca_conformance import allure_meta as meta
 
     results.mkdir(parents=True, exist_ok=True)
     settings = config.stash.get(SETTINGS, None)
@@ -402,8 +501,7 @@ def environment(config: pytest.Config, settings: Any) -> dict[str, str]:
         browser = version.stdout.strip() or executable
     faults = config.getoption("--sandbox-fault", [])
     return {
-        "Target": (settings.target_url if settings and settings.target_url
-                   else "embedded sandbox"),
+        "Target": settings.described_target if settings else "embedded sandbox",
         "Target profile": settings.profile.name if settings else "sandbox",
         "Sandbox version": metadata.version("sca-conformance"),
         "Sandbox faults": ",".join(faults) or "none",

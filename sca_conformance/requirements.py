@@ -1,4 +1,6 @@
-"""The contract's requirements, read from docs/consent-contract.md, and how a check fails."""
+"""The contract's requirements, read from the contract shipped in the package
+(sca_conformance/contract/consent-contract.md; docs/consent-contract.md links to it), and
+how a check fails."""
 
 from __future__ import annotations
 
@@ -6,10 +8,12 @@ import os
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any, Literal
 
-CONTRACT = Path(__file__).resolve().parent.parent / "docs" / "consent-contract.md"
+# Package data, so that the plugin works from an installed wheel as from the checkout.
+CONTRACT: Traversable = resources.files("sca_conformance") / "contract" / "consent-contract.md"
 # The report ships the contract as contract.html beside index.html (reports.build); set
 # SCA_CONTRACT_URL to link somewhere else.
 CONTRACT_URL = os.environ.get("SCA_CONTRACT_URL", "contract.html")
@@ -34,7 +38,7 @@ class Requirement:
 
 
 @cache
-def registry(path: Path = CONTRACT) -> dict[str, Requirement]:
+def registry(path: Traversable = CONTRACT) -> dict[str, Requirement]:
     requirements: dict[str, Requirement] = {}
     section = ""
     for line in path.read_text(encoding="utf-8").splitlines():

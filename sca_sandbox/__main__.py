@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from . import DEV_API_KEYS, faults
+from .dialects import DIALECTS, listing
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -48,6 +49,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="inject a fault (repeatable; see --list-faults)",
     )
     parser.add_argument("--list-faults", action="store_true", help="print the faults and exit")
+    parser.add_argument(
+        "--dialect",
+        choices=sorted(DIALECTS),
+        default="default",
+        help=f"how the sandbox presents the contract ({listing()})",
+    )
     return parser.parse_args(argv)
 
 
@@ -106,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         faults=tuple(faults.active_names()),
         host=args.host,
         port=port,
+        dialect=args.dialect,
     )
     sandbox = Sandbox.open(settings)
     config = uvicorn.Config(
@@ -119,7 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = uvicorn.Server(config)
     ready = (
         f"sca-sandbox ready on http://{args.host}:{port} (public URL {public_url}, db {args.db}, "
-        f"faults: {','.join(settings.faults) or 'none'})"
+        f"faults: {','.join(settings.faults) or 'none'}"
+        + (f", dialect {args.dialect})" if args.dialect != "default" else ")")
     )
 
     async def serve() -> None:

@@ -23,6 +23,8 @@ from .consents import (
     require_consent,
 )
 from .context import Caller, sandbox_of
+from .dialects import dialect_of
+from .dialects.redirect import onboard_by_redirect
 from .errors import ApiError
 from .schemas import (
     E164_PATTERN,
@@ -183,18 +185,19 @@ async def get_individual(individual_id: str, caller: Auth) -> dict[str, Any]:
     tags=["individuals"],
     summary="Onboard (KYC): protected, scope onboarding",
 )
-async def onboard(individual_id: str, caller: Auth) -> JSONResponse:
+async def onboard(individual_id: str, caller: Auth, request: Request) -> JSONResponse:
     row = _own(caller, "individuals", individual_id, "individual")
     if row["status"] == "active":
         raise ApiError(409, "The individual is already onboarded")
-    return require_consent(
-        caller,
-        "onboarding",
-        individual_id=individual_id,
-        subject_id=individual_id,
-        fingerprint=individual_id,
-        summary={"name": f"{row['first_name']} {row['last_name']}"},
-    )
+    consent = {
+        "individual_id": individual_id,
+        "subject_id": individual_id,
+        "fingerprint": individual_id,
+        "summary": {"name": f"{row['first_name']} {row['last_name']}"},
+    }
+    if dialect_of(caller.sandbox).onboarding == "redirect":  # 200 + redirect_url at once
+        return await onboard_by_redirect(caller, request, **consent)
+    return require_consent(caller, "onboarding", **consent)
 
 
 # --- accounts ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__, api, auth, faults, hosted
 from .context import Sandbox
+from .dialects import install as install_dialect
 from .errors import (
     ApiError,
     error_response,
@@ -98,7 +99,11 @@ def create_app(sandbox: Sandbox | None) -> FastAPI:
     app.state.sandbox = sandbox
     app.include_router(auth.router)
     app.include_router(api.router)
-    app.include_router(hosted.router)
+    dialect = sandbox.settings.dialect if sandbox is not None else "default"
+    if dialect == "default":
+        app.include_router(hosted.router)
+    else:  # the dialect's own hosted pages (sca_sandbox/dialects)
+        install_dialect(app, dialect)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(ApiError, on_api_error)

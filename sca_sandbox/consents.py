@@ -8,12 +8,13 @@ import sqlite3
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlencode, urlsplit, urlunsplit
 
 from fastapi.responses import JSONResponse
 
 from . import faults
 from .context import Caller, Sandbox
+from .dialects import dialect_of
 from .errors import ApiError
 from .security import fast_hash, new_token
 from .store import dumps, iso
@@ -71,8 +72,8 @@ def _new_status() -> str:  # TRIGGER-4
     return "Pending" if faults.active("status-capitalised") else "pending"
 
 
-def _scope(action: Action) -> list[str]:  # TRIGGER-5
-    return ["default"] if faults.active("scope-missing-action") else [action.scope]
+def _scope(scope: str) -> list[str]:  # TRIGGER-5
+    return ["default"] if faults.active("scope-missing-action") else [scope]
 
 
 def _trigger_expiry(ts: float) -> str:  # TRIGGER-6
@@ -141,7 +142,7 @@ def _reusable_consent(
     return None
 
 
-def require_consent(
+def new_consent(
     caller: Caller,
     action_name: str,
     *,
@@ -149,9 +150,10 @@ def require_consent(
     subject_id: str,
     fingerprint: str,
     summary: dict[str, Any],
-) -> JSONResponse:
-    """Record a new pending consent for exactly this request and answer the 412."""
+) -> tuple[str, float]:
+    """Record a new pending consent for exactly this request: its id and expiry."""
     action = ACTIONS[action_name]
+    scope = dialect_of(caller.sandbox).scope(action.name, action.scope)
     store = caller.store
     now = caller.now
     expires_at = now + CONSENT_TTL
@@ -168,7 +170,7 @@ def require_consent(
                 caller.session.id,
                 individual_id,
                 action.name,
-                dumps([action.scope]),
+                dumps([scope]),
                 fingerprint,
                 subject_id,
                 dumps(summary),
@@ -185,15 +187,41 @@ def require_consent(
                 consent_id,
             )
             store.run("UPDATE methods SET revoked = 1 WHERE consent_id = ?", consent_id)
+    return consent_id, expires_at
+
+
+def require_consent(
+    caller: Caller,
+    action_name: str,
+    *,
+    individual_id: str,
+    subject_id: str,
+    fingerprint: str,
+    summary: dict[str, Any],
+) -> JSONResponse:
+    """Record a new pending consent for exactly this request and answer the 412."""
+    consent_id, expires_at = new_consent(
+        caller,
+        action_name,
+        individual_id=individual_id,
+        subject_id=subject_id,
+        fingerprint=fingerprint,
+        summary=summary,
+    )
+    action = ACTIONS[action_name]
+    dialect = dialect_of(caller.sandbox)
     body = {
         "id": consent_id,
         "status": _new_status(),
-        "scope": _scope(action),
+        "scope": _scope(dialect.scope(action.name, action.scope)),
         "expires_at": _trigger_expiry(expires_at),
-        "created_at": iso(now),
+        "created_at": iso(caller.now),
     }
+    wrapped = _wrap(body)
+    if dialect.consent_links and "consent" in wrapped:
+        wrapped["_links"] = {"initiate": {"href": f"/v3/consents/{consent_id}"}}
     return JSONResponse(
-        _wrap(body), status_code=_trigger_status_code(), media_type=_trigger_media_type()
+        wrapped, status_code=_trigger_status_code(), media_type=_trigger_media_type()
     )
 
 
@@ -225,7 +253,8 @@ def own_consent(caller: Caller, consent_id: str, *, any_client: bool = False) ->
 def read_consent(caller: Caller, consent_id: str) -> dict[str, Any]:
     row = own_consent(caller, consent_id)
     now = caller.store.clock_of(row["session_id"])
-    return {"consent": consent_json(row, _read_status(status_of(row, now)))}
+    consent = consent_json(row, _read_status(status_of(row, now)))
+    return consent if faults.active("consent-read-unwrapped") else {"consent": consent}  # AFTER-2
 
 
 def _method_expiry(now: float, consent_expires_at: float) -> float:  # INIT-4
@@ -239,8 +268,9 @@ def _shown_method_expiry(expires_at: float, now: float) -> str:  # INIT-3
 
 
 def _redirect_url(sandbox: Sandbox, token: str) -> str:  # INIT-2
-    base = sandbox.settings.public_url.rstrip("/")
-    return f"{base}/sca/" if faults.active("redirect-url-without-token") else f"{base}/sca/{token}"
+    base = "" if faults.active("redirect-url-relative") else sandbox.settings.public_url.rstrip("/")
+    shown = "" if faults.active("redirect-url-without-token") else token
+    return dialect_of(sandbox).hosted_url(base, shown)
 
 
 def _check_initiable(status: str) -> None:  # INIT-7
@@ -311,4 +341,15 @@ def landing_url(sandbox: Sandbox, return_url: str | None, consent_id: str, statu
     if faults.active("return-url-query-dropped"):
         query = ""
     merged = f"{query}&{urlencode(added)}" if query else urlencode(added)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, merged, ""))
+    path = "/" if faults.active("landing-path-dropped") else parts.path
+    return urlunsplit((parts.scheme, _landing_netloc(parts), path, merged, ""))
+
+
+def _landing_netloc(parts: SplitResult) -> str:  # PAGE-4
+    """return_url's host and port, or (fault) the same host on the next port: nothing there."""
+    if not faults.active("landing-on-other-port"):
+        return parts.netloc
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    host = host if host.endswith("]") or ":" not in host else host.rsplit(":", 1)[0]
+    return f"{host}:{port + 1 if port < 65535 else port - 1}"

@@ -24,6 +24,7 @@ class Settings:
     faults: tuple[str, ...] = ()
     host: str = "127.0.0.1"
     port: int = 8000
+    dialect: str = "default"  # sca_sandbox.dialects.DIALECTS
 
     @property
     def rp_id(self) -> str:

@@ -40,6 +40,7 @@ _ALL = [
     Fault("move-requires-consent", "TRIGGER-9", "moves between own accounts answer 412"),
     Fault("method-missing-token", "INIT-1", "the method has no token"),
     Fault("redirect-url-without-token", "INIT-2", "redirect_url does not carry the token"),
+    Fault("redirect-url-relative", "INIT-2", "redirect_url is relative (/sca/{token})"),
     Fault("method-expires-at-in-past", "INIT-3", "method.expires_at lies in the past"),
     Fault("method-outlives-consent", "INIT-4", "the method expires after its consent"),
     Fault("consent-visible-to-other-client", "INIT-5", "any client can initiate any consent"),
@@ -51,8 +52,13 @@ _ALL = [
     Fault("summary-shows-wrong-amount", "PAGE-2", "the summary shows another amount"),
     Fault("passkey-option-missing", "PAGE-3", "'Use passkey' is never offered"),
     Fault("return-url-query-dropped", "PAGE-4", "the return_url's own query is dropped"),
+    Fault(
+        "landing-on-other-port", "PAGE-4", "the final redirect goes to return_url's port + 1"
+    ),
+    Fault("landing-path-dropped", "PAGE-4", "the final redirect drops return_url's path"),
     Fault("landing-without-status", "PAGE-5", "the landing URL has no status parameter"),
     Fault("decline-still-approves", "PAGE-6", "Decline records the consent as approved"),
+    Fault("decline-button-missing", "PAGE-6", "the summary page has no Decline button"),
     Fault("no-passcode-lockout", "PAGE-7", "wrong passcodes never lock the consent"),
     Fault("altered-token-accepted", "PAGE-8", "a slightly altered token still opens the flow"),
     Fault("token-reusable", "PAGE-9", "an ended flow restarts when its link is opened again"),
@@ -64,6 +70,9 @@ _ALL = [
     Fault("onboarding-skips-sms", "PAGE-15", "onboarding never confirms the phone number"),
     Fault("payment-executed-twice", "AFTER-1", "repeating an approved payment pays again"),
     Fault("consent-status-not-updated", "AFTER-2", "GET /v3/consents/{id} always says pending"),
+    Fault(
+        "consent-read-unwrapped", "AFTER-2", "GET /v3/consents/{id} answers the bare consent"
+    ),
     Fault(
         "consent-not-bound-to-amount", "AFTER-3", "an approval covers any payment from the account"
     ),

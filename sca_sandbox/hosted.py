@@ -3,6 +3,10 @@
 ``redirect_url`` is ``/sca/{token}``; GET renders the flow's current step, each step's form
 posts to ``/sca/{token}/{step}`` with the flow's CSRF value and is answered with a 303
 (post/redirect/get). Time follows the clock of the session that created the consent.
+
+The flow itself (the checks, the steps, passkeys) is in functions that answer an
+``Outcome`` instead of a response, so that a dialect (``sca_sandbox/dialects``) can present
+the same flow another way; the routes here turn outcomes into pages and 303s.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import re
 import secrets
 import sqlite3
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +57,35 @@ MAX_PASSCODE_ATTEMPTS = 3
 MAX_CODE_ATTEMPTS = 5
 RESULT_STEPS = ("locked", "activated", "details")
 CLOSABLE_STEPS = ("locked", "activated", "details", "details_viewed")
+DECLINABLE_STEPS = (
+    "summary",
+    "identify",
+    "passcode",
+    "pin",
+    "cvc",
+    "create_passcode",
+    "sms",
+    "add_passkey",
+)
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+# Refusals of an input, kept in the flow as {"code", ...} until the step is shown again.
+ALERTS = {
+    "pin_digits": "The PIN must be 4 digits.",
+    "wrong_cvc2": "Wrong CVC2.",
+    "passcode_digits": "The passcode must be 6 digits.",
+    "passcodes_differ": "The passcodes do not match.",
+    "wrong_code": "Wrong code.",
+}
+
+
+def alert_text(alert: dict[str, Any] | None) -> str | None:
+    if alert is None:
+        return None
+    if alert["code"] == "wrong_passcode":
+        left = alert["left"]
+        return f"Wrong passcode. {left} attempt{'s' if left != 1 else ''} left."
+    return ALERTS[alert["code"]]
 
 
 def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -132,6 +165,36 @@ class Flow:
         return landing_url(self.sandbox, self.consent["return_url"], self.consent["id"], status)
 
 
+# --- what a request leads to, whatever the presentation -----------------------------------
+
+
+@dataclass
+class Show:
+    """Show the flow's current step (here: 303 back to the flow's link)."""
+
+    flow: Flow
+
+
+@dataclass
+class Leave:
+    """The browser leaves the hosted pages for ``url`` (return_url, or the Done page)."""
+
+    url: str
+
+
+@dataclass
+class End:
+    """An end page instead of a step: ``invalid`` (404), ``refused`` (403), ``completed``
+    (409) or ``expired`` (410; ``flow`` is the expired flow)."""
+
+    kind: str
+    flow: Flow | None = None
+
+
+Outcome = Show | Leave | End
+END_STATUS = {"invalid": 404, "refused": 403, "completed": 409, "expired": 410}
+
+
 def _nearly(a: str, b: str) -> bool:
     if a.startswith(b) or b.startswith(a):
         return abs(len(a) - len(b)) <= 4
@@ -181,6 +244,25 @@ def expired_page(flow: Flow) -> HTMLResponse:
     )
 
 
+def end_page(end: End) -> HTMLResponse:
+    if end.kind == "invalid":
+        return invalid()
+    if end.kind == "refused":
+        return refused()
+    if end.kind == "expired" and end.flow is not None:
+        return expired_page(end.flow)
+    return completed()
+
+
+def answer(outcome: Outcome) -> Response:
+    """An outcome as the default pages give it: a 303 (post/redirect/get) or an end page."""
+    if isinstance(outcome, Show):
+        return RedirectResponse(outcome.flow.base, status_code=303)
+    if isinstance(outcome, Leave):
+        return RedirectResponse(outcome.url, status_code=303)
+    return end_page(outcome)
+
+
 def finish(flow: Flow, status: str) -> str:
     """End the flow (and decide the consent if still pending); the browser's destination."""
     with flow.store.tx():
@@ -222,15 +304,21 @@ def _restart_if_reusable(flow: Flow) -> bool:  # PAGE-9
     return True
 
 
-# --- GET: render the current step ---------------------------------------------------------
+# --- GET: the current step ----------------------------------------------------------------
+
+
+def shown_summary(flow: Flow) -> dict[str, Any]:
+    """What the summary links the consent to (PAGE-2): the request's own values."""
+    summary: dict[str, Any] = json.loads(flow.consent["summary"])
+    if flow.action == "external_payment" and faults.active("summary-shows-wrong-amount"):
+        summary["amount"] += 100
+    return summary
 
 
 def _summary_rows(flow: Flow) -> list[tuple[str, str]]:
-    summary = json.loads(flow.consent["summary"])
+    summary = shown_summary(flow)
     if flow.action == "external_payment":
-        amount = summary["amount"] + (
-            100 if faults.active("summary-shows-wrong-amount") else 0
-        )  # PAGE-2
+        amount = summary["amount"]
         rows = [
             ("Amount", f"{amount // 100}.{amount % 100:02d} {summary['currency']}"),
             ("Payee", summary["payee"]),
@@ -246,13 +334,19 @@ def _summary_rows(flow: Flow) -> list[tuple[str, str]]:
     return [("Name", summary["name"])]
 
 
+def action_hidden() -> bool:  # PAGE-1
+    return faults.active("summary-hides-action")
+
+
 def _action_title(flow: Flow) -> str:  # PAGE-1
-    return (
-        "Consent request" if faults.active("summary-hides-action") else ACTIONS[flow.action].title
-    )
+    return "Consent request" if action_hidden() else ACTIONS[flow.action].title
 
 
-def _has_passkey(flow: Flow) -> bool:  # PAGE-3
+def offers_decline() -> bool:  # PAGE-6
+    return not faults.active("decline-button-missing")
+
+
+def has_passkey(flow: Flow) -> bool:  # PAGE-3
     if faults.active("passkey-option-missing"):
         return False
     return (
@@ -267,19 +361,66 @@ def _mask(phone: str) -> str:
     return "•" * max(len(phone) - 3, 0) + phone[-2:]
 
 
-def render(flow: Flow) -> Response:
+def masked_phone(flow: Flow) -> str:
+    return _mask(flow.individual()["phone_number"])
+
+
+def card_details(flow: Flow) -> dict[str, str]:
+    """What the card-details step shows (PAGE-14): only here, never in the API."""
+    card = flow.store.one(
+        "SELECT c.exp_month, c.exp_year, s.pan, s.cvc, i.first_name, i.last_name FROM cards c"
+        " JOIN card_secrets s ON s.card_id = c.id JOIN individuals i ON i.id = c.individual_id"
+        " WHERE c.id = ?",
+        flow.consent["subject_id"],
+    )
+    pan = card["pan"]
+    return {
+        "holder": f"{card['first_name']} {card['last_name']}",
+        "number": " ".join(pan[i : i + 4] for i in range(0, len(pan), 4)),
+        "valid_thru": f"{card['exp_month']:02d}/{card['exp_year'] % 100:02d}",
+        "cvc": card["cvc"],
+    }
+
+
+def opened(sandbox: Sandbox, token: str) -> Flow | End:
+    """The flow a GET of its link shows, or the end page shown instead."""
+    flow = resolve(sandbox, token)
+    if flow is None:
+        return End("invalid")
+    if flow.state["ended"] and not _restart_if_reusable(flow):
+        return End("completed")
+    if flow.link_expired():
+        return End("expired", flow)
+    if flow.status != "pending" and flow.state["step"] not in RESULT_STEPS:
+        return End("completed")
+    return flow
+
+
+def enter(flow: Flow) -> tuple[str, dict[str, Any] | None]:
+    """The step to show and its alert; an alert is shown once, and so are card details."""
     state = flow.state
-    step = state["step"]
+    step: str = state["step"]
     alert = state.pop("alert", None)
-    common = {"base": flow.base, "csrf": state["csrf"], "alert": alert}
     if step == "details":
         state["step"] = "details_viewed"  # card details are shown once
     if alert is not None or step == "details":
         flow.save()
+    return step, alert
+
+
+def render(flow: Flow) -> Response:
+    step, alert = enter(flow)
+    common = {"base": flow.base, "csrf": flow.state["csrf"], "alert": alert_text(alert)}
     if step == "summary":
-        return page("summary", title=_action_title(flow), rows=_summary_rows(flow), **common)
+        return page(
+            "summary",
+            title=_action_title(flow),
+            rows=_summary_rows(flow),
+            decline=offers_decline(),
+            **common,
+        )
     if step == "identify":
-        return page("identify", has_passkey=_has_passkey(flow), **common)
+        return page("identify", has_passkey=has_passkey(flow), **common)
     if step == "passcode":
         return page("passcode", **common)
     if step == "locked":
@@ -288,7 +429,7 @@ def render(flow: Flow) -> Response:
             title="Too many wrong attempts",
             text="This consent can no longer be approved.",
             close_url=f"{flow.base}/close",
-            csrf=state["csrf"],
+            csrf=flow.state["csrf"],
         )
     if step == "pin":
         return page("pin", **common)
@@ -297,25 +438,11 @@ def render(flow: Flow) -> Response:
     if step == "activated":
         return page("activated", **common)
     if step == "details":
-        card = flow.store.one(
-            "SELECT c.exp_month, c.exp_year, s.pan, s.cvc, i.first_name, i.last_name FROM cards c"
-            " JOIN card_secrets s ON s.card_id = c.id JOIN individuals i ON i.id = c.individual_id"
-            " WHERE c.id = ?",
-            flow.consent["subject_id"],
-        )
-        pan = card["pan"]
-        return page(
-            "details",
-            holder=f"{card['first_name']} {card['last_name']}",
-            number=" ".join(pan[i : i + 4] for i in range(0, len(pan), 4)),
-            valid_thru=f"{card['exp_month']:02d}/{card['exp_year'] % 100:02d}",
-            cvc=card["cvc"],
-            **common,
-        )
+        return page("details", **card_details(flow), **common)
     if step == "create_passcode":
         return page("create_passcode", **common)
     if step == "sms":
-        return page("sms", phone=_mask(flow.individual()["phone_number"]), **common)
+        return page("sms", phone=masked_phone(flow), **common)
     if step == "add_passkey":
         return page("add_passkey", **common)
     return completed()
@@ -335,25 +462,42 @@ async def done(request: Request) -> HTMLResponse:
 
 @router.get("/{token}")
 async def show(token: str, request: Request) -> Response:
-    flow = resolve(sandbox_of(request), token)
-    if flow is None:
-        return invalid()
-    if flow.state["ended"] and not _restart_if_reusable(flow):
-        return completed()
-    if flow.link_expired():
-        return expired_page(flow)
-    if flow.status != "pending" and flow.state["step"] not in RESULT_STEPS:
-        return completed()
-    return render(flow)
+    flow = opened(sandbox_of(request), token)
+    return end_page(flow) if isinstance(flow, End) else render(flow)
 
 
-# --- POST: one handler per step -----------------------------------------------------------
+# --- POST: the checks every post shares, then one function per step -----------------------
 
 
 def _csrf_ok(flow: Flow, given: str | None) -> bool:  # PAGE-12
     if faults.active("csrf-not-checked"):
         return True
     return given is not None and same(given, str(flow.state["csrf"]))
+
+
+def check(
+    sandbox: Sandbox,
+    token: str,
+    given_csrf: str | None,
+    steps: tuple[str, ...],
+    *,
+    closing: bool = False,
+) -> Flow | Outcome:
+    """The checks every POST shares; an Outcome means stop there."""
+    flow = resolve(sandbox, token)
+    if flow is None:
+        return End("invalid")
+    if not _csrf_ok(flow, given_csrf):
+        return End("refused")
+    if flow.state["ended"]:
+        return End("completed")
+    if flow.link_expired():
+        return flow if closing else End("expired", flow)
+    if flow.status != "pending" and not closing:
+        return End("completed")
+    if flow.state["step"] not in steps:
+        return Show(flow)
+    return flow
 
 
 async def _begin(
@@ -364,10 +508,8 @@ async def _begin(
     json_call: bool = False,
     closing: bool = False,
 ) -> Flow | Response:
-    """The checks every POST shares; a Response means stop and send it."""
-    flow = resolve(sandbox_of(request), token)
-    if flow is None:
-        return invalid()
+    """``check`` with the CSRF value of a form (or a script's header); a Response means
+    stop and send it."""
     if json_call:
         given = request.headers.get("x-csrf-token")
     else:
@@ -376,27 +518,13 @@ async def _begin(
         except Exception:  # whatever makes the form unreadable, it is refused
             given_value = None
         given = given_value if isinstance(given_value, str) else None
-    if not _csrf_ok(flow, given):
-        return refused()
-    if flow.state["ended"]:
-        return completed()
-    if flow.link_expired():
-        return flow if closing else expired_page(flow)
-    if flow.status != "pending" and not closing:
-        return completed()
-    if flow.state["step"] not in steps:
-        return RedirectResponse(flow.base, status_code=303)
-    return flow
+    checked = check(sandbox_of(request), token, given, steps, closing=closing)
+    return checked if isinstance(checked, Flow) else answer(checked)
 
 
-async def _form(request: Request, name: str) -> str:
-    value = (await request.form()).get(name)
-    return value if isinstance(value, str) else ""
-
-
-def _again(flow: Flow) -> RedirectResponse:
+def _again(flow: Flow) -> Show:
     flow.save()
-    return RedirectResponse(flow.base, status_code=303)
+    return Show(flow)
 
 
 def _reload(flow: Flow, step: str) -> Flow | None:
@@ -412,24 +540,23 @@ def _reload(flow: Flow, step: str) -> Flow | None:
     return fresh
 
 
-def identified(flow: Flow) -> str:
-    """The individual has proven who they are: the next URL for the browser."""
+Fields = Mapping[str, str]
+
+
+def identified(flow: Flow) -> Outcome:
+    """The individual has proven who they are: what comes next."""
     if flow.action in ("payment_history", "external_payment"):
-        return finish(flow, "approved")
+        return Leave(finish(flow, "approved"))
     with flow.store.tx():
         if flow.action == "card_activation":
             flow.state["step"] = "pin"
         else:
             _decide(flow, "approved", "details")
         flow.save()
-    return flow.base
+    return Show(flow)
 
 
-@router.post("/{token}/confirm")
-async def confirm(token: str, request: Request) -> Response:
-    flow = await _begin(request, token, ("summary",))
-    if isinstance(flow, Response):
-        return flow
+async def confirm_step(flow: Flow, fields: Fields) -> Outcome:
     flow.state["step"] = "create_passcode" if flow.action == "onboarding" else "identify"
     return _again(flow)
 
@@ -438,21 +565,7 @@ def _decline_status() -> str:  # PAGE-6
     return "approved" if faults.active("decline-still-approves") else "declined"
 
 
-@router.post("/{token}/decline")
-async def decline(token: str, request: Request) -> Response:
-    steps = (
-        "summary",
-        "identify",
-        "passcode",
-        "pin",
-        "cvc",
-        "create_passcode",
-        "sms",
-        "add_passkey",
-    )
-    flow = await _begin(request, token, steps)
-    if isinstance(flow, Response):
-        return flow
+async def decline_step(flow: Flow, fields: Fields) -> Outcome:
     with flow.store.tx():
         flow.store.run(
             "UPDATE consents SET status = ?, decided_at = ? WHERE id = ?",
@@ -462,14 +575,10 @@ async def decline(token: str, request: Request) -> Response:
         )
         flow.state["ended"] = True
         flow.save()
-    return RedirectResponse(flow.landing("declined"), status_code=303)
+    return Leave(flow.landing("declined"))
 
 
-@router.post("/{token}/another-way")
-async def another_way(token: str, request: Request) -> Response:
-    flow = await _begin(request, token, ("identify",))
-    if isinstance(flow, Response):
-        return flow
+async def another_way_step(flow: Flow, fields: Fields) -> Outcome:
     flow.state["step"] = "passcode"
     return _again(flow)
 
@@ -478,59 +587,47 @@ def _locks_out(attempts: int) -> bool:  # PAGE-7
     return attempts >= MAX_PASSCODE_ATTEMPTS and not faults.active("no-passcode-lockout")
 
 
-@router.post("/{token}/passcode")
-async def passcode(token: str, request: Request) -> Response:
-    flow = await _begin(request, token, ("passcode",))
-    if isinstance(flow, Response):
-        return flow
-    candidate = await _form(request, "passcode")
+async def passcode_step(flow: Flow, fields: Fields) -> Outcome:
+    candidate = fields["passcode"]
     ok = bool(re.fullmatch(r"[0-9]{6}", candidate)) and await slow_verify(
         flow.individual()["passcode_hash"], candidate
     )
     fresh = _reload(flow, "passcode")
     if fresh is None:
-        return RedirectResponse(flow.base, status_code=303)
+        return Show(flow)
     if ok:
-        return RedirectResponse(identified(fresh), status_code=303)
+        return identified(fresh)
     attempts = int(fresh.state["attempts"]) + 1
     fresh.state["attempts"] = attempts
     if _locks_out(attempts):
         with fresh.store.tx():
             _decide(fresh, "failed", "locked")
             fresh.save()
-        return RedirectResponse(fresh.base, status_code=303)
+        return Show(fresh)
     left = max(MAX_PASSCODE_ATTEMPTS - attempts, 1)
-    fresh.state["alert"] = f"Wrong passcode. {left} attempt{'s' if left != 1 else ''} left."
+    fresh.state["alert"] = {"code": "wrong_passcode", "left": left}
     return _again(fresh)
 
 
-@router.post("/{token}/close")
-async def close(token: str, request: Request) -> Response:
-    flow = await _begin(request, token, CLOSABLE_STEPS, closing=True)
-    if isinstance(flow, Response):
-        return flow
+async def close_step(flow: Flow, fields: Fields) -> Outcome:
     if flow.link_expired():
-        return RedirectResponse(finish(flow, "expired"), status_code=303)
+        return Leave(finish(flow, "expired"))
     status = "failed" if flow.state["step"] == "locked" else "approved"
-    return RedirectResponse(finish(flow, status), status_code=303)
+    return Leave(finish(flow, status))
 
 
-# --- card activation ----------------------------------------------------------------------
+# card activation
 
 
-@router.post("/{token}/pin")
-async def pin(token: str, request: Request) -> Response:
-    flow = await _begin(request, token, ("pin",))
-    if isinstance(flow, Response):
-        return flow
-    chosen = await _form(request, "pin")
+async def pin_step(flow: Flow, fields: Fields) -> Outcome:
+    chosen = fields["pin"]
     if not re.fullmatch(r"[0-9]{4}", chosen):
-        flow.state["alert"] = "The PIN must be 4 digits."
+        flow.state["alert"] = {"code": "pin_digits"}
         return _again(flow)
     pin_hash = await slow_hash(chosen)
     fresh = _reload(flow, "pin")
     if fresh is None:
-        return RedirectResponse(flow.base, status_code=303)
+        return Show(flow)
     fresh.state["pin_hash"] = pin_hash
     fresh.state["step"] = "cvc"
     return _again(fresh)
@@ -544,23 +641,18 @@ def _cvc_matches(given: str, expected: str) -> bool:  # PAGE-13
     )
 
 
-@router.post("/{token}/cvc")
-async def cvc(token: str, request: Request) -> Response:
-    flow = await _begin(request, token, ("cvc",))
-    if isinstance(flow, Response):
-        return flow
-    given = await _form(request, "cvc")
+async def cvc_step(flow: Flow, fields: Fields) -> Outcome:
     card_id = flow.consent["subject_id"]
     secret = flow.store.one("SELECT cvc FROM card_secrets WHERE card_id = ?", card_id)
-    if not _cvc_matches(given, secret["cvc"]):
+    if not _cvc_matches(fields["cvc"], secret["cvc"]):
         attempts = int(flow.state.get("cvc_attempts", 0)) + 1
         flow.state["cvc_attempts"] = attempts
         if attempts >= MAX_PASSCODE_ATTEMPTS:
             with flow.store.tx():
                 _decide(flow, "failed", "locked")
                 flow.save()
-            return RedirectResponse(flow.base, status_code=303)
-        flow.state["alert"] = "Wrong CVC2."
+            return Show(flow)
+        flow.state["alert"] = {"code": "wrong_cvc2"}
         return _again(flow)
     with flow.store.tx():
         flow.store.run(
@@ -573,32 +665,28 @@ async def cvc(token: str, request: Request) -> Response:
         )
         _decide(flow, "approved", "activated")
         flow.save()
-    return RedirectResponse(flow.base, status_code=303)
+    return Show(flow)
 
 
-# --- onboarding ---------------------------------------------------------------------------
+# onboarding
 
 
 def _sms_step() -> str:  # PAGE-15
     return "add_passkey" if faults.active("onboarding-skips-sms") else "sms"
 
 
-@router.post("/{token}/create-passcode")
-async def create_passcode(token: str, request: Request) -> Response:
-    flow = await _begin(request, token, ("create_passcode",))
-    if isinstance(flow, Response):
-        return flow
-    first, second = await _form(request, "passcode"), await _form(request, "repeat_passcode")
+async def create_passcode_step(flow: Flow, fields: Fields) -> Outcome:
+    first, second = fields["passcode"], fields["repeat_passcode"]
     if not re.fullmatch(r"[0-9]{6}", first):
-        flow.state["alert"] = "The passcode must be 6 digits."
+        flow.state["alert"] = {"code": "passcode_digits"}
         return _again(flow)
     if first != second:
-        flow.state["alert"] = "The passcodes do not match."
+        flow.state["alert"] = {"code": "passcodes_differ"}
         return _again(flow)
     passcode_hash = await slow_hash(first)
     fresh = _reload(flow, "create_passcode")
     if fresh is None:
-        return RedirectResponse(flow.base, status_code=303)
+        return Show(flow)
     fresh.state["passcode_hash"] = passcode_hash
     fresh.state["step"] = _sms_step()
     with fresh.store.tx():
@@ -614,16 +702,11 @@ async def create_passcode(token: str, request: Request) -> Response:
                 fresh.now,
             )
         fresh.save()
-    return RedirectResponse(fresh.base, status_code=303)
+    return Show(fresh)
 
 
-@router.post("/{token}/sms")
-async def sms(token: str, request: Request) -> Response:
-    flow = await _begin(request, token, ("sms",))
-    if isinstance(flow, Response):
-        return flow
-    code = await _form(request, "code")
-    if same(fast_hash(flow.consent["id"] + code), flow.state["sms_code_hash"]):
+async def sms_step(flow: Flow, fields: Fields) -> Outcome:
+    if same(fast_hash(flow.consent["id"] + fields["code"]), flow.state["sms_code_hash"]):
         flow.state["step"] = "add_passkey"
         return _again(flow)
     attempts = int(flow.state.get("sms_attempts", 0)) + 1
@@ -632,8 +715,8 @@ async def sms(token: str, request: Request) -> Response:
         with flow.store.tx():
             _decide(flow, "failed", "locked")
             flow.save()
-        return RedirectResponse(flow.base, status_code=303)
-    flow.state["alert"] = "Wrong code."
+        return Show(flow)
+    flow.state["alert"] = {"code": "wrong_code"}
     return _again(flow)
 
 
@@ -647,41 +730,105 @@ def complete_onboarding(flow: Flow) -> str:
     return finish(flow, "approved")
 
 
-@router.post("/{token}/skip-passkey")
-async def skip_passkey(token: str, request: Request) -> Response:
-    flow = await _begin(request, token, ("add_passkey",))
+async def skip_passkey_step(flow: Flow, fields: Fields) -> Outcome:
+    return Leave(complete_onboarding(flow))
+
+
+@dataclass(frozen=True)
+class Post:
+    """A state-changing post: the steps it is allowed from, what it does, its inputs."""
+
+    steps: tuple[str, ...]
+    run: Callable[[Flow, Fields], Awaitable[Outcome]]
+    fields: tuple[str, ...] = ()
+    closing: bool = False
+
+
+POSTS: dict[str, Post] = {
+    "confirm": Post(("summary",), confirm_step),
+    "decline": Post(DECLINABLE_STEPS, decline_step),
+    "another-way": Post(("identify",), another_way_step),
+    "passcode": Post(("passcode",), passcode_step, ("passcode",)),
+    "close": Post(CLOSABLE_STEPS, close_step, closing=True),
+    "pin": Post(("pin",), pin_step, ("pin",)),
+    "cvc": Post(("cvc",), cvc_step, ("cvc",)),
+    "create-passcode": Post(
+        ("create_passcode",), create_passcode_step, ("passcode", "repeat_passcode")
+    ),
+    "sms": Post(("sms",), sms_step, ("code",)),
+    "skip-passkey": Post(("add_passkey",), skip_passkey_step),
+}
+
+
+async def _post(request: Request, token: str, name: str) -> Response:
+    post = POSTS[name]
+    flow = await _begin(request, token, post.steps, closing=post.closing)
     if isinstance(flow, Response):
         return flow
-    return RedirectResponse(complete_onboarding(flow), status_code=303)
+    form = await request.form()
+    fields = {field: _text(form.get(field)) for field in post.fields}
+    return answer(await post.run(flow, fields))
 
 
-# --- passkeys (JSON calls from static/passkey.js) -----------------------------------------
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
-def _json_error(message: str, status: int = 400) -> JSONResponse:
-    return JSONResponse({"errors": [{"field": None, "message": message}]}, status_code=status)
+@router.post("/{token}/confirm")
+async def confirm(token: str, request: Request) -> Response:
+    return await _post(request, token, "confirm")
 
 
-def _as_json(response: Response) -> Response:
-    """A page answer from _begin, turned into something the script can show."""
-    if isinstance(response, RedirectResponse):
-        return JSONResponse({"redirect": response.headers["location"]})
-    return _json_error("This step is not available any more.", response.status_code)
+@router.post("/{token}/decline")
+async def decline(token: str, request: Request) -> Response:
+    return await _post(request, token, "decline")
 
 
-async def _credential(request: Request) -> dict[str, Any] | None:
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
+@router.post("/{token}/another-way")
+async def another_way(token: str, request: Request) -> Response:
+    return await _post(request, token, "another-way")
 
 
-@router.post("/{token}/passkey/register-options")
-async def register_options(token: str, request: Request) -> Response:
-    flow = await _begin(request, token, ("add_passkey",), json_call=True)
-    if isinstance(flow, Response):
-        return _as_json(flow)
+@router.post("/{token}/passcode")
+async def passcode(token: str, request: Request) -> Response:
+    return await _post(request, token, "passcode")
+
+
+@router.post("/{token}/close")
+async def close(token: str, request: Request) -> Response:
+    return await _post(request, token, "close")
+
+
+@router.post("/{token}/pin")
+async def pin(token: str, request: Request) -> Response:
+    return await _post(request, token, "pin")
+
+
+@router.post("/{token}/cvc")
+async def cvc(token: str, request: Request) -> Response:
+    return await _post(request, token, "cvc")
+
+
+@router.post("/{token}/create-passcode")
+async def create_passcode(token: str, request: Request) -> Response:
+    return await _post(request, token, "create-passcode")
+
+
+@router.post("/{token}/sms")
+async def sms(token: str, request: Request) -> Response:
+    return await _post(request, token, "sms")
+
+
+@router.post("/{token}/skip-passkey")
+async def skip_passkey(token: str, request: Request) -> Response:
+    return await _post(request, token, "skip-passkey")
+
+
+# --- passkeys -----------------------------------------------------------------------------
+
+
+def registration_options(flow: Flow, rp_name: str = "SCA Sandbox") -> str:
+    """WebAuthn registration options (JSON) for the add_passkey step; keeps the challenge."""
     individual = flow.individual()
     settings = flow.sandbox.settings
     existing = flow.store.all(
@@ -689,7 +836,7 @@ async def register_options(token: str, request: Request) -> Response:
     )
     options = generate_registration_options(
         rp_id=settings.rp_id,
-        rp_name="SCA Sandbox",
+        rp_name=rp_name,
         user_id=uuid.UUID(individual["id"]).bytes,
         user_name=individual["email"],
         user_display_name=f"{individual['first_name']} {individual['last_name']}",
@@ -704,19 +851,15 @@ async def register_options(token: str, request: Request) -> Response:
     )
     flow.state["challenge"] = bytes_to_base64url(options.challenge)
     flow.save()
-    return Response(options_to_json(options), media_type="application/json")
+    return options_to_json(options)
 
 
-@router.post("/{token}/passkey/register")
-async def register(token: str, request: Request) -> Response:
-    flow = await _begin(request, token, ("add_passkey",), json_call=True)
-    if isinstance(flow, Response):
-        return _as_json(flow)
-    credential = await _credential(request)
+def register_passkey(flow: Flow, credential: dict[str, Any] | None) -> Outcome | str:
+    """Verify and store a new passkey, which completes onboarding; a str is a refusal."""
     challenge = flow.state.pop("challenge", None)
     flow.save()
     if credential is None or challenge is None:
-        return _json_error("Start the passkey registration again.")
+        return "Start the passkey registration again."
     settings = flow.sandbox.settings
     try:
         verified = verify_registration_response(
@@ -727,7 +870,7 @@ async def register(token: str, request: Request) -> Response:
             require_user_verification=True,
         )
     except Exception:  # the library raises many types; each is a refusal
-        return _json_error("The passkey could not be registered.")
+        return "The passkey could not be registered."
     with flow.store.tx():
         flow.store.run(
             "INSERT OR REPLACE INTO passkeys"
@@ -739,19 +882,16 @@ async def register(token: str, request: Request) -> Response:
             verified.sign_count,
             flow.now,
         )
-    return JSONResponse({"redirect": complete_onboarding(flow)})
+    return Leave(complete_onboarding(flow))
 
 
-@router.post("/{token}/passkey/options")
-async def authentication_options(token: str, request: Request) -> Response:
-    flow = await _begin(request, token, ("identify",), json_call=True)
-    if isinstance(flow, Response):
-        return _as_json(flow)
+def authentication_options(flow: Flow) -> str | None:
+    """WebAuthn assertion options (JSON) for the identify step; None without a passkey."""
     rows = flow.store.all(
         "SELECT credential_id FROM passkeys WHERE individual_id = ?", flow.consent["individual_id"]
     )
     if not rows:
-        return _json_error("No passkey is registered.")
+        return None
     options = generate_authentication_options(
         rp_id=flow.sandbox.settings.rp_id,
         allow_credentials=[
@@ -761,26 +901,22 @@ async def authentication_options(token: str, request: Request) -> Response:
     )
     flow.state["challenge"] = bytes_to_base64url(options.challenge)
     flow.save()
-    return Response(options_to_json(options), media_type="application/json")
+    return options_to_json(options)
 
 
-@router.post("/{token}/passkey/verify")
-async def verify(token: str, request: Request) -> Response:
-    flow = await _begin(request, token, ("identify",), json_call=True)
-    if isinstance(flow, Response):
-        return _as_json(flow)
-    credential = await _credential(request)
+def verify_passkey(flow: Flow, credential: dict[str, Any] | None) -> Outcome | str:
+    """Check a passkey assertion (PAGE-3); a str is a refusal."""
     challenge = flow.state.pop("challenge", None)
     flow.save()
     if credential is None or challenge is None or not isinstance(credential.get("rawId"), str):
-        return _json_error("Start the passkey check again.")
+        return "Start the passkey check again."
     stored = flow.store.one(
         "SELECT * FROM passkeys WHERE credential_id = ? AND individual_id = ?",
         credential["rawId"],
         flow.consent["individual_id"],
     )
     if stored is None:
-        return _json_error("This passkey is not known.")
+        return "This passkey is not known."
     settings = flow.sandbox.settings
     try:
         verified = verify_authentication_response(
@@ -793,10 +929,76 @@ async def verify(token: str, request: Request) -> Response:
             require_user_verification=True,
         )
     except Exception:  # the library raises many types; each is a refusal
-        return _json_error("The passkey was not accepted.")
+        return "The passkey was not accepted."
     flow.store.run(
         "UPDATE passkeys SET sign_count = ? WHERE credential_id = ?",
         verified.new_sign_count,
         stored["credential_id"],
     )
-    return JSONResponse({"redirect": identified(flow)})
+    return identified(flow)
+
+
+# JSON calls from static/passkey.js
+
+
+def _json_error(message: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"errors": [{"field": None, "message": message}]}, status_code=status)
+
+
+def _as_json(response: Response) -> Response:
+    """A page answer from _begin, turned into something the script can show."""
+    if isinstance(response, RedirectResponse):
+        return JSONResponse({"redirect": response.headers["location"]})
+    return _json_error("This step is not available any more.", response.status_code)
+
+
+def _redirect(result: Outcome | str) -> JSONResponse:
+    if isinstance(result, str):
+        return _json_error(result)
+    if isinstance(result, Leave):
+        return JSONResponse({"redirect": result.url})
+    assert isinstance(result, Show), result  # a passkey step never ends on an error page
+    return JSONResponse({"redirect": result.flow.base})
+
+
+async def credential_of(request: Request) -> dict[str, Any] | None:
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+@router.post("/{token}/passkey/register-options")
+async def register_options(token: str, request: Request) -> Response:
+    flow = await _begin(request, token, ("add_passkey",), json_call=True)
+    if isinstance(flow, Response):
+        return _as_json(flow)
+    return Response(registration_options(flow), media_type="application/json")
+
+
+@router.post("/{token}/passkey/register")
+async def register(token: str, request: Request) -> Response:
+    flow = await _begin(request, token, ("add_passkey",), json_call=True)
+    if isinstance(flow, Response):
+        return _as_json(flow)
+    return _redirect(register_passkey(flow, await credential_of(request)))
+
+
+@router.post("/{token}/passkey/options")
+async def authentication_options_call(token: str, request: Request) -> Response:
+    flow = await _begin(request, token, ("identify",), json_call=True)
+    if isinstance(flow, Response):
+        return _as_json(flow)
+    options = authentication_options(flow)
+    if options is None:
+        return _json_error("No passkey is registered.")
+    return Response(options, media_type="application/json")
+
+
+@router.post("/{token}/passkey/verify")
+async def verify(token: str, request: Request) -> Response:
+    flow = await _begin(request, token, ("identify",), json_call=True)
+    if isinstance(flow, Response):
+        return _as_json(flow)
+    return _redirect(verify_passkey(flow, await credential_of(request)))

@@ -16,10 +16,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from . import DEV_API_KEYS
 
@@ -42,15 +42,25 @@ def _pump(stream: IO[str], lines: queue.Queue[str | None]) -> None:
     lines.put(None)
 
 
-def _stop(process: subprocess.Popen[str], grace: float = 10.0) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=grace)
+def stop_group(process: subprocess.Popen[Any], grace: float = 10.0) -> None:
+    """SIGTERM to the process group the process leads (started with ``process_group=0``),
+    then SIGKILL to whatever of the group is left, so that no child outlives it."""
+    if process.poll() is None:
+        _signal_group(process, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            _signal_group(process, signal.SIGKILL)
+            process.wait(timeout=grace)
+    _signal_group(process, signal.SIGKILL)  # children that outlived the leader
+
+
+def _signal_group(process: subprocess.Popen[Any], sig: signal.Signals) -> None:
+    with suppress(ProcessLookupError, PermissionError):
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, sig)
+        else:  # no process groups (Windows): the process alone
+            process.send_signal(sig)
 
 
 @contextmanager
@@ -65,11 +75,12 @@ def run_sandbox(
     token_ttl: int | None = None,
     extra_args: Sequence[str] = (),
     timeout: float = 20.0,
+    dialect: str = "default",
 ) -> Iterator[RunningSandbox]:
     """Start ``python -m sca_sandbox`` on a free port; stop it (SIGTERM, then kill) on exit.
 
     ``url`` is ``http://{public_host}:{port}``; ``public_url`` defaults to it. Without
-    ``api_keys`` the two development keys are active.
+    ``api_keys`` the two development keys are active. ``dialect`` is passed as ``--dialect``.
     """
     keys = tuple(api_keys) or DEV_API_KEYS
     if len(keys) < 2:
@@ -91,6 +102,7 @@ def run_sandbox(
         command += ["--fault", fault]
     if token_ttl is not None:
         command += ["--token-ttl", str(token_ttl)]
+    command += ["--dialect", dialect]
     # The port is only known once the child has bound it: a public URL with port 0 is
     # completed by the sandbox with the real port.
     command += ["--public-url", public_url or f"http://{public_host}:0"]
@@ -105,7 +117,7 @@ def run_sandbox(
     try:
         yield RunningSandbox(url=url, db_path=db_path, api_keys=(keys[0], keys[1]), process=process)
     finally:
-        _stop(process)
+        stop_group(process)
         stderr.close()
 
 
@@ -113,8 +125,10 @@ def _launch(
     command: list[str], env: dict[str, str], timeout: float
 ) -> tuple[int, subprocess.Popen[str], IO[bytes]]:
     stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process; closed by the caller
+    # Its own process group (pgid = its pid), stopped as a whole by stop_group.
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, text=True, env=env
+        command, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, text=True,
+        env=env, process_group=0 if hasattr(os, "killpg") else None,
     )
     assert process.stdout is not None
     lines: queue.Queue[str | None] = queue.Queue()
@@ -134,7 +148,7 @@ def _launch(
             seen.append(line)
             continue
         # The child ended, or time is up.
-        _stop(process, grace=2.0)
+        stop_group(process, grace=2.0)
         stderr.seek(0)
         errors = stderr.read().decode("utf-8", "replace").strip()
         stderr.close()

@@ -5,12 +5,17 @@
    a minimal hand-written Playwright + httpx script doing the same calls and clicks on the
    same sandbox, interleaved, median of N flows each.
 3. The browser-flow share of the serial run's time.
+4. Slow failures: the same serial full-suite run against the embedded sandbox with each
+   fault whose failure a suite can only notice by waiting (the browser goes somewhere
+   else, a button is missing, a URL cannot be opened), each as a ratio to the clean run:
+   a broken target must get its verdict about as fast as a correct one (target ≤ 1.5).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -33,8 +38,15 @@ from sca_conformance.plugin import attach_exchange
 from sca_conformance.redact import SecretRegistry
 from sca_sandbox import DEV_API_KEYS
 from sca_sandbox.process import run_sandbox
+from scripts.kill_matrix import Run, parse_probe
 
 ROOT = Path(__file__).resolve().parent.parent
+SERIAL = ("-p", "no:xdist", "-p", "no:randomly")
+# Faults whose failure a suite notices only by waiting, unless it ends its waits as soon as
+# a page shows an end state or the browser leaves the hosted pages.
+SLOW_FAILURES = ("landing-on-other-port", "landing-path-dropped", "decline-button-missing",
+                 "redirect-url-relative")
+FAULT_RUN_TIMEOUT = 1800  # seconds; a suite that waits out every timeout is slow, not hung
 
 
 def run_suite(*args: str) -> tuple[float, Path]:
@@ -49,6 +61,27 @@ def run_suite(*args: str) -> tuple[float, Path]:
     if run.returncode != 0:
         sys.exit(f"bench: the suite failed ({' '.join(args) or 'serial'}):\n{run.stdout[-2000:]}")
     return elapsed, junit
+
+
+def run_faulty_suite(fault: str) -> tuple[float, Run]:
+    """The serial full suite against the sandbox with `fault`: it is expected to fail; its
+    wall time, and the outcomes the kill matrix's probe saw (which failures name a
+    requirement)."""
+    with tempfile.TemporaryDirectory(prefix="sca-bench-") as folder:
+        probe = Path(folder) / "outcomes.jsonl"
+        env = {k: v for k, v in os.environ.items() if k != "SCA_SANDBOX_FAULTS"}
+        env["KILL_MATRIX_PROBE_OUT"] = str(probe)
+        args = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
+                "-p", "scripts.kill_matrix_probe", *SERIAL, "--sandbox-fault", fault]
+        started = time.perf_counter()
+        try:
+            done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True,
+                                  check=False, timeout=FAULT_RUN_TIMEOUT)
+            code = done.returncode
+        except subprocess.TimeoutExpired:
+            code = -1
+        elapsed = time.perf_counter() - started
+        return elapsed, Run(args[3:], code, round(elapsed, 1), parse_probe(probe))
 
 
 def browser_tests() -> set[tuple[str, str]]:
@@ -155,14 +188,23 @@ async def flow_overhead(flows: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flows", type=int, default=20)
+    parser.add_argument("--fault", action="append", default=None, metavar="NAME",
+                        help="a slow-failure fault for part 4 (repeatable; default: "
+                        f"{', '.join(SLOW_FAILURES)}; --fault none skips part 4)")
     options = parser.parse_args()
+    options.fault = [f for f in options.fault or SLOW_FAILURES if f != "none"]
 
     print("bench: running the full suite serially ...", flush=True)
-    serial, junit = run_suite("-p", "no:xdist")
+    serial, junit = run_suite(*SERIAL)
     print("bench: running the full suite with -n 2 ...", flush=True)
     parallel, _ = run_suite("-n", "2")
     print(f"bench: {options.flows} approve-by-passcode flows each way ...", flush=True)
     suite_median, minimal_median = asyncio.run(flow_overhead(options.flows))
+    faulty = {}
+    for fault in options.fault:
+        print(f"bench: running the full suite serially against the fault {fault} ...",
+              flush=True)
+        faulty[fault] = run_faulty_suite(fault)
 
     times = durations(junit)
     browser_keys = browser_tests()
@@ -185,6 +227,17 @@ def main() -> None:
         ("start-up: collection, sandbox, browser launch", fixed),
     ):
         print(f"   {label:<48} {seconds:6.1f} s  {seconds / serial:5.0%}")
+    if faulty:
+        print("4. slow failures: the serial full suite against a faulty sandbox, "
+              "as a ratio to the clean run")
+        print(f"   {'clean sandbox':<26} {serial:6.1f} s")
+        for fault, (seconds, run) in faulty.items():
+            failing = run.with_outcome("failed", "error")
+            ended = "timed out" if run.exit_code == -1 else f"exit {run.exit_code}"
+            print(f"   {fault:<26} {seconds:6.1f} s   {seconds / serial:5.2f}x   {ended}, "
+                  f"{len(failing)} failing, {len(run.unattributed())} naming no requirement")
+        worst = max(faulty, key=lambda name: faulty[name][0])
+        print(f"   worst ratio {faulty[worst][0] / serial:.2f}x ({worst}) (target ≤ 1.5)")
 
 
 if __name__ == "__main__":

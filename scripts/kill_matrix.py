@@ -2,16 +2,45 @@
 
 For each fault the sandbox can inject (`python -m sca_sandbox --list-faults`, read at run
 time), run the tests that prove the fault's requirement against a sandbox started with
-that fault, and decide whether the suite caught it:
+that fault, and judge four things:
 
-- MUST fault: KILLED when the run fails and a failing test's message names the
-  requirement (`MUST <ID> violated: ...`).
-- SHOULD fault: KILLED when the default run passes with a `SHOULD warning [<ID>] ...`
-  xfail, and a second run with `--strict` fails naming the requirement.
+- killed: the run fails (a SHOULD fault: the `--sca-strict` run fails, while the default
+  run passes with a `SHOULD warning [<ID>] ...` xfail);
+- requirement named: a failing test's message names the fault's requirement
+  (`MUST <ID> violated: ...`; a SHOULD fault: the default run's warning names it and a
+  strict failure says `SHOULD <ID> violated: ...`);
+- unattributed failures: the failed, errored or xfailed tests of the fault's runs whose
+  message names no requirement - it does not start (after the exception's type) with
+  `MUST <ID> violated:`, `SHOULD <ID> violated:` or `SHOULD warning [<ID>...]` - plus
+  one for a run that ended abnormally (exit code other than 0, 1, 2: a stopped target,
+  a usage error, a timeout). These are suite errors; there must be none;
+- wall-time ratio: the run's wall time over what the clean sandbox took for the same
+  tests (the worse of a SHOULD fault's two runs). A broken target must get its verdict
+  about as fast as a correct one, not after waits that run into their timeouts.
+
+A fault is KILLED only when it is killed, its requirement is named, there are 0
+unattributed failures and the ratio is at most `--ratio-bound` (default 1.5).
+
+How the ratio is made fair. A fault's run executes only the tests of its requirement,
+and by default ends at its first catch, so it is compared with the same tests in the
+clean run, not with the whole clean run, and no extra clean run is needed: the probe
+plugin (scripts/kill_matrix_probe.py) records every test phase's duration and every
+set-up of a session-, package- or module-scoped fixture. A test's own time is its
+phases less the wider fixtures it happened to set up (the first browser test launches
+the browser) and less the teardown that also tears the session down. The clean
+reference of a run is then: the clean run's fixed cost (its wall time less its tests'
+own time and its wider fixtures: interpreter, imports, collection, session teardown)
++ the clean set-up time of the wider fixtures the fault's run set up + the clean own
+time of exactly the tests the fault's run executed. Both are measured as wall time of
+the pytest process, in the same matrix, on the same pool of `--jobs` concurrent runs.
+Without the clean run (`--no-clean`) the ratio is not known and not judged.
 
 The clean sandbox (no fault) runs the whole suite once and must pass without warnings.
+`--target FILE` runs everything against a target profile (the suite's `--target`), e.g.
+the embedded sandbox's second dialect: `--target profiles/sandbox-nordic.toml --sample`.
 
-    python -m scripts.kill_matrix [--jobs 2] [--fault NAME ...] [--out reports/kill-matrix]
+    python -m scripts.kill_matrix [--jobs 2] [--fault NAME ...] [--sample] [--target FILE]
+                                  [--ratio-bound 1.5] [--widen] [--out reports/kill-matrix]
 """
 
 from __future__ import annotations
@@ -30,16 +59,25 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sca_conformance.requirements import requirement
+from sca_conformance.requirements import registry, requirement
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = ROOT / "suites"
 RUN_TIMEOUT = 600  # seconds; one run is normally well under a minute
+RATIO_BOUND = 1.5
+STRICT_OPTION = "--sca-strict"  # the suite's strict mode: SHOULD violations fail
 # Installed pytest plugins the suite does not use; not loading them saves a second a run.
 UNUSED_PLUGINS = ("hypothesispytest", "schemathesis", "xdist", "xdist.looponfail",
-                  "pytest-split", "anyio", "random_order")
+                  "pytest-split", "anyio", "random_order", "randomly")
+SECTIONS = ("AUTH", "TRIGGER", "INIT", "PAGE", "AFTER", "ERR")
 _FAULT_LINE = re.compile(r"^(?P<name>[a-z0-9][a-z0-9-]*)\s+(?P<id>[A-Z]+-\d+)\s+(?P<text>.*)$")
 _WARNING = re.compile(r"SHOULD warning \[(?P<ids>[^\]]*)\]")
+# An attributed failure's message, after the exception's type ("...RequirementViolation: ").
+_ATTRIBUTED = re.compile(
+    r"^(?:[A-Za-z_][\w.]*: )?(?:(?:MUST|SHOULD) (?P<id>[A-Z]+-\d+) violated:"
+    r"|SHOULD warning \[(?P<ids>[A-Z]+-\d+(?:,\s*[A-Z]+-\d+)*)\])"
+)
+_NORMAL_EXITS = (0, 1, 2)  # passed, tests failed, stopped at the first catch
 
 
 @dataclass(frozen=True)
@@ -52,14 +90,20 @@ class Fault:
     def level(self) -> str:
         return requirement(self.requirement).level
 
+    @property
+    def section(self) -> str:
+        return self.requirement.split("-", 1)[0]
+
 
 @dataclass
 class Outcome:
-    """One test's result in one run, with the message it failed or warned with."""
+    """One test's result in one run, with the message it failed or warned with, and its
+    own time: its phases less the wider fixtures it set up and the session's teardown."""
 
     nodeid: str
     outcome: str  # passed, failed, error, xfailed, skipped
     message: str = ""
+    seconds: float = 0.0
 
 
 @dataclass
@@ -69,9 +113,32 @@ class Run:
     seconds: float
     outcomes: list[Outcome] = field(default_factory=list)
     output_tail: str = ""
+    fixtures: dict[str, float] = field(default_factory=dict)  # wider fixtures' set-up times
 
     def with_outcome(self, *names: str) -> list[Outcome]:
         return [o for o in self.outcomes if o.outcome in names]
+
+    @property
+    def fixed_seconds(self) -> float:
+        """Wall time that is no test's own time and no wider fixture's set-up."""
+        own = sum(o.seconds for o in self.outcomes) + sum(self.fixtures.values())
+        return max(self.seconds - own, 0.0)
+
+    def fails(self) -> bool:
+        """The run ended normally, failing tests."""
+        return self.exit_code in (1, 2) and bool(self.with_outcome("failed", "error"))
+
+    @property
+    def abnormal(self) -> bool:
+        return self.exit_code not in _NORMAL_EXITS
+
+    def unattributed(self) -> list[Outcome]:
+        """Failing tests whose message names no requirement: suite errors."""
+        return [o for o in self.with_outcome("failed", "error", "xfailed")
+                if not attributed(o.message)]
+
+    def suite_errors(self) -> int:
+        return len(self.unattributed()) + (1 if self.abnormal else 0)
 
 
 @dataclass
@@ -80,11 +147,16 @@ class Verdict:
     requirement: str
     level: str
     description: str
-    killed: bool
+    killed: bool  # the verdict: KILLED (every condition below holds)
     caught_by: list[str]
     reason: str
     runs: dict[str, Run]
     widened: bool = False  # caught only by the whole suite, not by its requirement's tests
+    detected: bool = False  # "killed": the run fails (a SHOULD fault: the strict run)
+    named: bool = False  # a failure (a SHOULD fault: and a warning) names the requirement
+    unattributed: int = 0  # failures naming no requirement, over the fault's runs
+    ratio: float | None = None  # wall time over the clean run's, same tests (worst run)
+    references: dict[str, float] = field(default_factory=dict)  # per mode: clean seconds
 
 
 def list_faults(python: str = sys.executable) -> list[Fault]:
@@ -102,28 +174,61 @@ def list_faults(python: str = sys.executable) -> list[Fault]:
     return faults
 
 
+def sample(faults: Sequence[Fault]) -> list[Fault]:
+    """A few faults covering every contract section: per section, the first listed MUST
+    fault and the first listed SHOULD fault (in listing order)."""
+    chosen: list[Fault] = []
+    for section in SECTIONS:
+        for level in ("MUST", "SHOULD"):
+            first = next((f for f in faults if f.section == section and f.level == level), None)
+            if first is not None:
+                chosen.append(first)
+    return [f for f in faults if f in chosen]
+
+
 _WORST = {"failed": 4, "error": 3, "xfailed": 2, "skipped": 1, "passed": 0}
 
 
-def parse_probe(path: Path) -> list[Outcome]:
-    """One outcome per test from the probe's lines (one per phase): the worst phase wins."""
+def read_probe(path: Path) -> tuple[list[Outcome], dict[str, float]]:
+    """The probe's lines: one outcome per test (the worst of its phases wins, its time is
+    the sum of its phases less what is not its own), and the wider fixtures' set-up."""
     if not path.exists():
-        return []
+        return [], {}
     tests: dict[str, Outcome] = {}
+    fixtures: dict[str, float] = {}
+    pending = 0.0  # wider fixtures set up since the last phase: paid by the next phase
     for line in path.read_text(encoding="utf-8").splitlines():
         seen = json.loads(line)
+        if "fixture" in seen:
+            seconds = float(seen["seconds"])
+            fixtures[seen["fixture"]] = fixtures.get(seen["fixture"], 0.0) + seconds
+            pending += seconds
+            continue
+        own = 0.0 if seen.get("last") else max(float(seen.get("seconds", 0.0)) - pending, 0.0)
+        pending = 0.0
         now = Outcome(seen["nodeid"], seen["outcome"], seen["message"])
         before = tests.get(now.nodeid)
         if before is None or _WORST[now.outcome] > _WORST[before.outcome]:
+            now.seconds = own + (before.seconds if before else 0.0)
             tests[now.nodeid] = now
-    return list(tests.values())
+        else:
+            before.seconds += own
+    for outcome in tests.values():
+        outcome.seconds = round(outcome.seconds, 4)
+    return list(tests.values()), fixtures
+
+
+def parse_probe(path: Path) -> list[Outcome]:
+    return read_probe(path)[0]
 
 
 def run_suite(
     faults: Sequence[str] = (),
     requirements: Sequence[str] = (),
+    *,
     strict: bool = False,
     stop_on: str = "",
+    target: Path | None = None,
     python: str = sys.executable,
 ) -> Run:
     """One pytest run of the suite in a scratch folder (its traces and reports stay there).
@@ -132,14 +237,17 @@ def run_suite(
     args = [str(SUITES), "-p", "no:cacheprovider", "-q", "-p", "scripts.kill_matrix_probe"]
     for plugin in UNUSED_PLUGINS:
         args += ["-p", f"no:{plugin}"]
+    if target is not None:
+        args += ["--target", str(target.resolve())]
     for name in faults:
         args += ["--sandbox-fault", name]
     if requirements:
         args += ["--requirement", ",".join(requirements)]
     if strict:
-        args.append("--strict")
+        args.append(STRICT_OPTION)
     env = {k: v for k, v in os.environ.items()
-           if k not in ("SCA_STRICT", "SCA_SANDBOX_FAULTS", "PYTEST_ADDOPTS", "SCA_TARGET_URL")}
+           if k not in ("SCA_STRICT", "SCA_SANDBOX_FAULTS", "PYTEST_ADDOPTS", "SCA_TARGET_URL",
+                        "SCA_TARGET")}
     env["KILL_MATRIX_STOP_ON"] = stop_on
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     with tempfile.TemporaryDirectory(prefix="kill-matrix-") as folder:
@@ -157,10 +265,10 @@ def run_suite(
             partial = timeout.stdout or b""
             text = partial.decode(errors="replace") if isinstance(partial, bytes) else partial
             code, output = -1, f"timed out after {RUN_TIMEOUT}s\n{text}"
-        return Run(
-            args=args, exit_code=code, seconds=round(time.monotonic() - started, 1),
-            outcomes=parse_probe(probe), output_tail=str(output)[-3000:],
-        )
+        seconds = round(time.monotonic() - started, 2)
+        outcomes, fixtures = read_probe(probe)
+        return Run(args=args, exit_code=code, seconds=seconds, outcomes=outcomes,
+                   output_tail=str(output)[-3000:], fixtures=fixtures)
 
 
 def names_violation(message: str, requirement_id: str, level: str) -> bool:
@@ -172,39 +280,87 @@ def warns(message: str, requirement_id: str) -> bool:
     return match is not None and requirement_id in [i.strip() for i in match["ids"].split(",")]
 
 
-def judge(fault: Fault, default: Run, strict: Run | None) -> Verdict:
+def attributed(message: str) -> bool:
+    """Whether a failure's message names a requirement of the contract, as it must."""
+    match = _ATTRIBUTED.match(message.strip())
+    if match is None:
+        return False
+    ids = [match["id"]] if match["id"] else [i.strip() for i in match["ids"].split(",")]
+    return all(i in registry() for i in ids)
+
+
+def reference_seconds(run: Run, clean: Run | None) -> float | None:
+    """What the clean run took for what `run` did (see the module's docstring)."""
+    if clean is None or not clean.outcomes or not run.outcomes:
+        return None
+    own = {o.nodeid: o.seconds for o in clean.outcomes}
+    tests = sum(own.get(o.nodeid, o.seconds) for o in run.outcomes)
+    fixtures = sum(clean.fixtures.get(key, seconds) for key, seconds in run.fixtures.items())
+    return clean.fixed_seconds + fixtures + tests
+
+
+def judge(fault: Fault, default: Run, strict: Run | None, clean: Run | None = None, *,
+          ratio_bound: float = RATIO_BOUND) -> Verdict:
     rid, level = fault.requirement, fault.level
     runs = {"default": default} | ({"strict": strict} if strict else {})
-
-    def verdict(killed: bool, caught: Iterable[str], reason: str) -> Verdict:
-        return Verdict(fault.name, rid, level, fault.description, killed, sorted(set(caught)),
-                       reason, runs)
+    references = {mode: ref for mode, run in runs.items()
+                  if (ref := reference_seconds(run, clean)) is not None}
+    ratios = [runs[mode].seconds / ref for mode, ref in references.items() if ref > 0]
+    ratio = round(max(ratios), 2) if ratios else None
+    unattributed = sum(run.suite_errors() for run in runs.values())
+    problems: list[str] = []
 
     if not default.outcomes:
-        return verdict(False, [], f"no test ran (exit {default.exit_code})")
+        problems.append(f"no test ran (exit {default.exit_code})")
     if level == "MUST":
         caught = [o.nodeid for o in default.with_outcome("failed", "error")
                   if names_violation(o.message, rid, "MUST")]
-        if default.exit_code != 0 and caught:
-            return verdict(True, caught, "default run fails naming the requirement")
-        return verdict(False, [], f"default run exit {default.exit_code}; "
-                       f"no failure names MUST {rid}")
-    warned = [o.nodeid for o in default.with_outcome("xfailed") if warns(o.message, rid)]
-    failing = default.with_outcome("failed", "error")
-    assert strict is not None
-    strict_caught = [o.nodeid for o in strict.with_outcome("failed", "error")
-                     if names_violation(o.message, rid, "SHOULD")]
-    problems = []
-    if default.exit_code != 0 or failing:
-        problems.append(f"default run exit {default.exit_code} "
-                        f"({len(failing)} failing: {failing[0].message[:120] if failing else ''})")
-    if not warned:
-        problems.append(f"no SHOULD warning [{rid}] by default")
-    if strict.exit_code == 0 or not strict_caught:
-        problems.append(f"strict run exit {strict.exit_code}; no failure names SHOULD {rid}")
-    if problems:
-        return verdict(False, warned + strict_caught, "; ".join(problems))
-    return verdict(True, warned + strict_caught, "warns by default, fails in strict mode")
+        detected, named = default.fails(), bool(caught)
+        if default.outcomes and not detected:
+            problems.append("the default run passes")
+        elif default.outcomes and not named:
+            problems.append(f"no failure names MUST {rid}")
+    else:
+        assert strict is not None
+        warned = [o.nodeid for o in default.with_outcome("xfailed") if warns(o.message, rid)]
+        strict_caught = [o.nodeid for o in strict.with_outcome("failed", "error")
+                         if names_violation(o.message, rid, "SHOULD")]
+        caught = warned + strict_caught
+        detected, named = strict.fails(), bool(warned and strict_caught)
+        failing = default.with_outcome("failed", "error")
+        if default.outcomes and (default.exit_code != 0 or failing):
+            problems.append(f"default run exit {default.exit_code} ({len(failing)} failing"
+                            f"{': ' + failing[0].message[:120] if failing else ''})")
+        if default.outcomes and not warned:
+            problems.append(f"no SHOULD warning [{rid}] by default")
+        if not strict.outcomes:
+            problems.append(f"no test ran in strict mode (exit {strict.exit_code})")
+        elif not detected:
+            problems.append("the strict run passes")
+        elif not strict_caught:
+            problems.append(f"no strict failure names SHOULD {rid}")
+    if unattributed:
+        problems.append(f"{unattributed} unattributed: {_first_suite_error(runs)}")
+    if ratio is not None and ratio > ratio_bound:
+        worst = max(references, key=lambda mode: runs[mode].seconds / references[mode])
+        problems.append(f"{ratio:.2f}x the clean time ({runs[worst].seconds:.1f}s vs "
+                        f"{references[worst]:.1f}s) > {ratio_bound}")
+    killed = not problems and detected and named
+    reason = "; ".join(problems) if problems else (
+        "fails naming the requirement" if level == "MUST"
+        else "warns by default, fails in strict mode naming the requirement")
+    return Verdict(fault.name, rid, level, fault.description, killed, sorted(set(caught)),
+                   reason, runs, detected=detected, named=named, unattributed=unattributed,
+                   ratio=ratio, references={m: round(r, 2) for m, r in references.items()})
+
+
+def _first_suite_error(runs: dict[str, Run]) -> str:
+    for mode, run in runs.items():
+        for outcome in run.unattributed():
+            return f"{mode} run, {outcome.nodeid.split('::')[-1]}: {outcome.message[:160]}"
+        if run.abnormal:
+            return f"{mode} run ended with exit {run.exit_code}: {run.output_tail[-160:]!r}"
+    return ""
 
 
 @dataclass
@@ -213,6 +369,8 @@ class Matrix:
     verdicts: list[Verdict]
     seconds: float
     jobs: int
+    ratio_bound: float = RATIO_BOUND
+    target: str = ""  # the profile the runs used; empty: the suite's default target
 
     @property
     def clean_passed(self) -> bool:
@@ -238,25 +396,48 @@ class Matrix:
             problems.append(f"exit {self.clean.exit_code}: {self.clean.output_tail[-500:]}")
         return problems
 
+    def worst_ratio(self) -> Verdict | None:
+        rated = [v for v in self.verdicts if v.ratio is not None]
+        return max(rated, key=lambda v: v.ratio or 0.0) if rated else None
+
     def totals(self) -> str:
         killed = len(self.verdicts) - len(self.survivors)
+        counts = {
+            "not killed": sum(not v.detected for v in self.verdicts),
+            "requirement not named": sum(v.detected and not v.named for v in self.verdicts),
+            "with unattributed failures": sum(v.unattributed > 0 for v in self.verdicts),
+            f"over {self.ratio_bound}x": sum((v.ratio or 0.0) > self.ratio_bound
+                                             for v in self.verdicts),
+        }
+        why = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
         if self.clean is None:
-            clean = "clean sandbox not run"
+            clean = "clean sandbox not run (ratios unknown)"
         else:
             clean = (f"clean sandbox {'passed' if self.clean_passed else 'FAILED'} "
-                     f"({len(self.clean.outcomes)} tests)")
-        return (f"{len(self.verdicts)} faults: {killed} killed, {len(self.survivors)} survived; "
-                f"{clean}; wall time {self.seconds:.0f}s with {self.jobs} job(s)")
+                     f"({len(self.clean.outcomes)} tests, {self.clean.seconds:.0f}s)")
+        worst = self.worst_ratio()
+        worst_text = f"; worst ratio {worst.ratio:.2f} ({worst.fault})" if worst else ""
+        on = f" on {self.target}" if self.target else ""
+        return (f"{len(self.verdicts)} faults{on}: {killed} KILLED, {len(self.survivors)} "
+                f"survived{f' ({why})' if why else ''}; {clean}{worst_text}; "
+                f"wall time {self.seconds:.0f}s with {self.jobs} job(s)")
+
+    def _row(self, v: Verdict) -> tuple[str, ...]:
+        return (v.fault, v.requirement, v.level, _yes(v.detected), _yes(v.named),
+                str(v.unattributed), f"{sum(r.seconds for r in v.runs.values()):.1f}",
+                _ratio(v.ratio), _result(v))
+
+    HEADER = ("fault", "requirement", "level", "killed", "named", "unattributed", "seconds",
+              "ratio", "verdict")
 
     def table(self) -> list[str]:
-        rows = [("fault", "requirement", "level", "result", "caught by")]
-        for v in self.verdicts:
-            caught = _short(v.caught_by) if v.killed else v.reason
-            rows.append((v.fault, v.requirement, v.level, _result(v), caught))
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
-                 for r in rows]
-        lines.insert(1, "-" * min(120, max(len(line) for line in lines)))
+        rows = [self.HEADER, *(self._row(v) for v in self.verdicts)]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(self.HEADER))]
+        notes = ["caught by / reason"] + [
+            _short(v.caught_by) if v.killed else v.reason for v in self.verdicts]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + "  " + note
+                 for r, note in zip(rows, notes, strict=True)]
+        lines.insert(1, "-" * min(140, max(len(line) for line in lines)))
         lines.append(self.totals())
         for problem in self.clean_problems():
             lines.append(f"clean sandbox: {problem}")
@@ -264,12 +445,19 @@ class Matrix:
 
     def markdown(self) -> str:
         lines = ["# Kill matrix", "", self.totals(), "",
-                 "| Fault | Requirement | Level | Result | Caught by / reason |",
-                 "|---|---|---|---|---|"]
+                 "killed: the run fails; named: a failure names the fault's requirement; "
+                 "unattributed: failures naming no requirement (suite errors); ratio: wall "
+                 "time over the clean run's for the same tests; KILLED needs all four "
+                 f"(ratio ≤ {self.ratio_bound}).", "",
+                 "| Fault | Requirement | Level | Killed | Named | Unattributed | Seconds "
+                 "| Ratio | Verdict | Caught by / reason |",
+                 "|---|---|---|---|---|---|---|---|---|---|"]
         for v in self.verdicts:
             caught = "<br>".join(f"`{t}`" for t in v.caught_by) if v.killed else v.reason
-            lines.append(f"| `{v.fault}` | {v.requirement} | {v.level} | "
-                         f"{_result(v) if v.killed else '**SURVIVED**'} | {caught} |")
+            fault, rid, level, *rest, verdict = self._row(v)
+            cells = [f"`{fault}`", rid, level, *rest,
+                     verdict if v.killed else f"**{verdict}**", caught.replace("|", "\\|")]
+            lines.append("| " + " | ".join(cells) + " |")
         if self.clean_problems():
             lines += ["", "## Clean sandbox problems", ""]
             lines += [f"- {p}" for p in self.clean_problems()]
@@ -280,31 +468,55 @@ class Matrix:
             data = asdict(r)
             data["outcomes"] = [asdict(o) for o in r.outcomes if o.outcome != "passed"]
             data["tests"] = len(r.outcomes)
+            data["unattributed"] = r.suite_errors()
             if not keep_output:
                 data.pop("output_tail")
             return data
 
+        def clean() -> dict[str, Any] | None:
+            if self.clean is None:
+                return None
+            data = {"passed": self.clean_passed, **run(self.clean, not self.clean_passed)}
+            # every test's own time: the reference the faults' ratios are measured against
+            data["own_seconds"] = {o.nodeid: o.seconds for o in self.clean.outcomes}
+            data["fixed_seconds"] = round(self.clean.fixed_seconds, 2)
+            return data
+
+        worst = self.worst_ratio()
         return {
             "seconds": self.seconds,
             "jobs": self.jobs,
-            "clean": (None if self.clean is None
-                      else {"passed": self.clean_passed, **run(self.clean, not self.clean_passed)}),
+            "target": self.target or None,
+            "ratio_bound": self.ratio_bound,
+            "clean": clean(),
             "faults": [
                 {"fault": v.fault, "requirement": v.requirement, "level": v.level,
-                 "description": v.description, "killed": v.killed, "caught_by": v.caught_by,
+                 "description": v.description, "killed": v.killed, "detected": v.detected,
+                 "named": v.named, "unattributed": v.unattributed, "ratio": v.ratio,
+                 "reference_seconds": v.references, "caught_by": v.caught_by,
                  "reason": v.reason, "widened": v.widened,
                  "runs": {mode: run(r, not v.killed) for mode, r in v.runs.items()}}
                 for v in self.verdicts
             ],
             "killed": len(self.verdicts) - len(self.survivors),
             "survived": [v.fault for v in self.survivors],
+            "worst_ratio": None if worst is None else {"fault": worst.fault,
+                                                       "ratio": worst.ratio},
         }
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _ratio(ratio: float | None) -> str:
+    return "n/a" if ratio is None else f"{ratio:.2f}"
 
 
 def _result(verdict: Verdict) -> str:
     if not verdict.killed:
         return "SURVIVED"
-    return "killed (widened)" if verdict.widened else "killed"
+    return "KILLED (widened)" if verdict.widened else "KILLED"
 
 
 def _short(tests: list[str], keep: int = 1) -> str:
@@ -320,6 +532,8 @@ def build_matrix(
     clean: bool = True,
     thorough: bool = False,
     widen: bool = False,
+    target: Path | None = None,
+    ratio_bound: float = RATIO_BOUND,
     durations_from: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Matrix:
@@ -327,7 +541,8 @@ def build_matrix(
 
     Unless `thorough`, a run stops at its first catch: "caught by" then names that test.
     With `widen`, a fault that survives its requirement's tests runs against the whole
-    suite; a catch there is marked as widened (a requirement marker is missing)."""
+    suite; a catch there is marked as widened (a requirement marker is missing).
+    `target`: a profile for every run (the suite's --target)."""
     started = time.monotonic()
     chosen = list(faults) if faults is not None else list_faults()
     say = progress or (lambda _line: None)
@@ -336,16 +551,16 @@ def build_matrix(
     # selection to show that it passes.
     planned: dict[tuple[str, str], dict[str, Any]] = {}
     if clean:
-        planned[("", "clean")] = {}
+        planned[("", "clean")] = {"target": target}
     for f in chosen:
         planned[(f.name, "default")] = {
-            "faults": [f.name], "requirements": [f.requirement],
+            "faults": [f.name], "requirements": [f.requirement], "target": target,
             "stop_on": "" if thorough or f.level == "SHOULD" else f"MUST {f.requirement}",
         }
         if f.level == "SHOULD":
             planned[(f.name, "strict")] = {
                 "faults": [f.name], "requirements": [f.requirement], "strict": True,
-                "stop_on": "" if thorough else f"SHOULD {f.requirement}",
+                "target": target, "stop_on": "" if thorough else f"SHOULD {f.requirement}",
             }
     # Longest first (as the last matrix measured them), so the pool does not end on one
     # long run while the other job slots idle.
@@ -353,41 +568,45 @@ def build_matrix(
     order = sorted(planned, key=lambda key: -last.get(key, 1000.0 if key[1] == "clean" else 30.0))
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         submitted = {key: pool.submit(run_suite, **planned[key]) for key in order}
-        clean_run = submitted.get(("", "clean"))
-        default_runs = {f.name: submitted[(f.name, "default")] for f in chosen}
-        strict_runs = {f.name: submitted[(f.name, "strict")] for f in chosen
-                       if (f.name, "strict") in submitted}
+        clean_run = submitted[("", "clean")].result() if clean else None
+        if clean_run is not None:
+            say(f"clean sandbox: exit {clean_run.exit_code}, "
+                f"{len(clean_run.outcomes)} tests, {clean_run.seconds:.0f}s")
         verdicts = []
         for fault in chosen:
-            strict = strict_runs[fault.name].result() if fault.name in strict_runs else None
-            verdict = judge(fault, default_runs[fault.name].result(), strict)
-            say(f"{'killed  ' if verdict.killed else 'SURVIVED'} {fault.name} "
-                f"({fault.requirement}, {sum(r.seconds for r in verdict.runs.values()):.0f}s)")
+            strict_key = (fault.name, "strict")
+            strict = submitted[strict_key].result() if strict_key in submitted else None
+            verdict = judge(fault, submitted[(fault.name, "default")].result(), strict,
+                            clean_run, ratio_bound=ratio_bound)
+            say(f"{_result(verdict):<8} {fault.name} ({fault.requirement}, "
+                f"{sum(r.seconds for r in verdict.runs.values()):.0f}s, "
+                f"ratio {_ratio(verdict.ratio)}, {verdict.unattributed} unattributed)")
             verdicts.append(verdict)
         if widen:
-            verdicts = [widened(v, pool, say) if not v.killed else v for v in verdicts]
-        clean_result = clean_run.result() if clean_run else None
-        if clean_result is not None:
-            say(f"clean sandbox: exit {clean_result.exit_code}, "
-                f"{len(clean_result.outcomes)} tests, {clean_result.seconds:.0f}s")
-    return Matrix(clean_result, verdicts, round(time.monotonic() - started, 1), jobs)
+            verdicts = [widened(v, pool, say, target=target, clean=clean_run,
+                                ratio_bound=ratio_bound)
+                        if not v.killed else v for v in verdicts]
+    return Matrix(clean_run, verdicts, round(time.monotonic() - started, 1), jobs,
+                  ratio_bound, str(target) if target else "")
 
 
-def widened(survivor: Verdict, pool: ThreadPoolExecutor,
-            say: Callable[[str], None]) -> Verdict:
+def widened(survivor: Verdict, pool: ThreadPoolExecutor, say: Callable[[str], None], *,
+            target: Path | None = None, clean: Run | None = None,
+            ratio_bound: float = RATIO_BOUND) -> Verdict:
     fault = Fault(survivor.fault, survivor.requirement, survivor.description)
     stop = "" if fault.level == "SHOULD" else f"MUST {fault.requirement}"
-    default = pool.submit(run_suite, [fault.name], stop_on=stop)
-    strict = (pool.submit(run_suite, [fault.name], strict=True,
+    default = pool.submit(run_suite, [fault.name], stop_on=stop, target=target)
+    strict = (pool.submit(run_suite, [fault.name], strict=True, target=target,
                           stop_on=f"SHOULD {fault.requirement}")
               if fault.level == "SHOULD" else None)
-    verdict = judge(fault, default.result(), strict.result() if strict else None)
+    verdict = judge(fault, default.result(), strict.result() if strict else None, clean,
+                    ratio_bound=ratio_bound)
     if not verdict.killed:
         verdict.reason = f"{survivor.reason}; whole suite: {verdict.reason}"
         return verdict
     verdict.widened = True
     verdict.reason = f"caught only by the whole suite: {verdict.reason}"
-    say(f"killed (whole suite) {fault.name} ({fault.requirement})")
+    say(f"KILLED (whole suite) {fault.name} ({fault.requirement})")
     return verdict
 
 
@@ -414,38 +633,58 @@ def write_reports(matrix: Matrix, out: Path) -> tuple[Path, Path]:
     return md, js
 
 
+def choose(faults: Sequence[Fault], names: Iterable[str], with_sample: bool) -> list[Fault]:
+    """The faults to run: the named ones plus the sample; all of them if neither."""
+    wanted = set(names) | ({f.name for f in sample(faults)} if with_sample else set())
+    return [f for f in faults if f.name in wanted] if wanted else list(faults)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.kill_matrix", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=2, help="concurrent pytest runs (default 2)")
     parser.add_argument("--fault", action="append", default=[], metavar="NAME",
                         help="only this fault (repeatable); default: every listed fault")
+    parser.add_argument("--sample", action="store_true",
+                        help="only a sample covering every contract section: per section the "
+                        "first MUST and the first SHOULD fault (with --fault: those too)")
+    parser.add_argument("--target", "--profile", type=Path, metavar="FILE", dest="target",
+                        help="a target profile for every run (the suite's --target), e.g. "
+                        "profiles/sandbox-nordic.toml: the embedded sandbox's nordic dialect")
+    parser.add_argument("--ratio-bound", type=float, default=RATIO_BOUND, metavar="X",
+                        help="a fault's run may take at most X times the clean run's time for "
+                        f"the same tests (default {RATIO_BOUND})")
     parser.add_argument("--no-clean", action="store_true",
-                        help="skip the clean-sandbox run of the whole suite")
+                        help="skip the clean-sandbox run of the whole suite (then no ratios)")
     parser.add_argument("--thorough", action="store_true",
                         help="run each fault's whole selection, to list every test that "
                         "catches it (slower); by default a run ends at its first catch")
     parser.add_argument("--widen", action="store_true",
                         help="run a fault that survives its requirement's tests against the "
                         "whole suite too (a catch there means a requirement marker is missing)")
-    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "kill-matrix",
-                        help="report path without suffix; .md and .json are written")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="report path without suffix; .md and .json are written (default "
+                        "reports/kill-matrix, or reports/kill-matrix-<profile> with --target)")
     options = parser.parse_args(argv)
+    if options.target is not None and not options.target.is_file():
+        parser.error(f"no such profile: {options.target}")
+    out = options.out or ROOT / "reports" / (
+        f"kill-matrix-{options.target.stem}" if options.target else "kill-matrix")
     faults = list_faults()
-    if options.fault:
-        known = {f.name: f for f in faults}
-        unknown = [n for n in options.fault if n not in known]
-        if unknown:
-            parser.error(f"unknown fault(s): {', '.join(unknown)}")
-        faults = [known[n] for n in options.fault]
-    print(f"kill matrix: {len(faults)} fault(s), {options.jobs} job(s)", flush=True)
+    unknown = [n for n in options.fault if n not in {f.name for f in faults}]
+    if unknown:
+        parser.error(f"unknown fault(s): {', '.join(unknown)}")
+    faults = choose(faults, options.fault, options.sample)
+    on = f" on {options.target}" if options.target else ""
+    print(f"kill matrix{on}: {len(faults)} fault(s), {options.jobs} job(s)", flush=True)
     matrix = build_matrix(faults, options.jobs, clean=not options.no_clean,
                           thorough=options.thorough, widen=options.widen,
-                          durations_from=options.out.with_suffix(".json"),
+                          target=options.target, ratio_bound=options.ratio_bound,
+                          durations_from=out.with_suffix(".json"),
                           progress=lambda line: print(line, flush=True))
     print()
     print("\n".join(matrix.table()))
-    md, js = write_reports(matrix, options.out)
+    md, js = write_reports(matrix, out)
     print(f"written: {md}, {js}")
     return 0 if matrix.ok else 1
 

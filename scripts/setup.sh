@@ -8,16 +8,26 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-stamp=.venv/.deps-$(sha256sum pyproject.toml | cut -c1-16)
+# Exact versions from the lock (requirements/dev.txt, hashes checked; `make lock` renews
+# it from pyproject.toml's ranges), then the project itself, editable, without resolving.
+stamp=.venv/.deps-$(cat pyproject.toml requirements/dev.txt | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   .venv/bin/pip install --quiet --upgrade pip
-  .venv/bin/pip install --quiet -e '.[dev]'
+  .venv/bin/pip install --quiet --require-hashes -r requirements/dev.txt
+  .venv/bin/pip install --quiet --no-deps -e .
   touch "$stamp"
 fi
 
 # A browser: Debian's Chromium (the headless shell for headless runs, the full browser for
-# --headed) where it is or can be installed, else Playwright's own download.
-if [ -z "${SCA_BROWSER_PATH:-}" ] && { ! command -v chromium >/dev/null 2>&1 \
+# --headed) where it is or can be installed, else Playwright's own download. Where browsers
+# can be downloaded (GitHub's runners), SCA_PLAYWRIGHT_CHROMIUM=1 skips apt and the suite
+# launches Playwright's own Chromium (CI installs and caches it: python -m playwright install).
+# SCA_NO_BROWSER=1: none (a machine that only builds reports).
+if [ -n "${SCA_NO_BROWSER:-}" ]; then
+  :
+elif [ -n "${SCA_PLAYWRIGHT_CHROMIUM:-}" ]; then
+  .venv/bin/python -m playwright install --only-shell chromium >&2
+elif [ -z "${SCA_BROWSER_PATH:-}" ] && { ! command -v chromium >/dev/null 2>&1 \
     || ! command -v chromium-headless-shell >/dev/null 2>&1; }; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "setup: installing Debian's chromium and chromium-headless-shell" >&2

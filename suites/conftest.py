@@ -6,10 +6,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import pytest
+import pytest_asyncio
+from playwright.async_api import Page, expect
 
+from pages import use_texts
 from sca_conformance.catalog import actions_for
+from sca_conformance.checks import TargetNotPrepared
 from sca_conformance.client import ApiClient
 from sca_conformance.config import SETTINGS, Capabilities, Settings
+from sca_conformance.consents import Consents
+from sca_conformance.data import DataFactory
+from sca_conformance.landing import ReturnReceiver
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -37,13 +44,34 @@ def capabilities(settings: Settings) -> Capabilities:
 def _onboarding_style(request: pytest.FixtureRequest, settings: Settings) -> None:
     if not request.node.get_closest_marker("onboarding"):
         return
-    if settings.profile.onboarding == "redirect":
+    redirect = settings.profile.onboarding.style == "redirect"
+    if redirect and not request.node.get_closest_marker("any_onboarding_style"):
         pytest.skip(
-            "the target onboards by a direct redirect_url (profile onboarding.style = redirect);"
-            " this suite drives only consent-style onboarding so far"
+            "the target onboards by a direct redirect_url (profile onboarding.style = redirect):"
+            " there is no 412 consent for onboarding to check here"
         )
     if not settings.profile.capabilities.sms_simulation:
         pytest.skip("enrolment needs the target's SMS simulation (capabilities.sms_simulation)")
+
+
+@pytest_asyncio.fixture
+async def page(page: Page, settings: Settings) -> Page:
+    """The plugin's page, speaking the target's wording and waiting as long as its profile
+    says: a control on a shown page briefly, a page or navigation longer."""
+    timeouts = settings.profile.timeouts
+    use_texts(page, settings.texts)
+    page.set_default_timeout(timeouts.control_seconds * 1000)
+    page.set_default_navigation_timeout(timeouts.page_seconds * 1000)
+    expect.set_options(timeout=timeouts.page_seconds * 1000)
+    return page
+
+
+@pytest.fixture
+def consents(
+    api: ApiClient, data: DataFactory, receiver: ReturnReceiver, settings: Settings
+) -> Consents:
+    """The consent flows as this target has them (its profile's catalog and wording)."""
+    return Consents(api, data, receiver, settings.profile)
 
 
 @pytest.fixture
@@ -54,6 +82,8 @@ def clock(capabilities: Capabilities, api: ApiClient) -> Callable[[int], Awaitab
 
     async def advance(seconds: int) -> None:
         response = await api.post("/v3/simulations/clock", json={"advance_seconds": seconds})
-        assert response.status_code == 200, f"clock simulation answered {response.status_code}"
+        if response.status_code != 200:
+            raise TargetNotPrepared("POST /v3/simulations/clock",
+                                    f"answered {response.status_code} {response.text[:200]}")
 
     return advance

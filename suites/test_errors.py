@@ -8,15 +8,16 @@ from typing import Any
 import pytest
 
 from sca_conformance import checks
-from sca_conformance.catalog import CATALOG
+from sca_conformance.catalog import Action
 from sca_conformance.consents import Consents
 
 pytestmark = [pytest.mark.api, pytest.mark.errors]
 
 
-def payment(values: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    body = CATALOG["external_payment"].request(values)[2]
-    assert body is not None
+def payment(action: Action, values: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """The action's payment body with some fields changed (`a__b` for nested) or removed."""
+    body = action.request(values)[2]
+    assert body is not None, f"{action.name} has no request body to alter"
     for dotted, value in changes.items():
         target = body
         *parents, leaf = dotted.split("__")
@@ -48,9 +49,11 @@ async def test_an_invalid_payment_answers_400_naming_the_field(
 ) -> None:
     """Invalid input answers 400 with errors naming the field"""
     changes, field = INVALID_PAYMENTS[case]
-    subject = await consents.subject(CATALOG["external_payment"])
-    response = await consents.api.post("/v3/transactions/pay",
-                                       json=payment(subject.values, **changes))
+    action = consents.action("external_payment")
+    subject = await consents.subject(action)
+    method, path, _ = action.request(subject.values)
+    response = await consents.api.request(method, path,
+                                          json=payment(action, subject.values, **changes))
     checks.invalid_input_named(response, field)
 
 
@@ -63,7 +66,7 @@ async def test_empty_strings_and_nulls_are_refused(case: str, consents: Consents
     """Strings must be non-empty; an optional field may be omitted but not sent as null"""
     api = consents.api
     if case == "null return_url":
-        action = CATALOG["card_details"]
+        action = consents.action("card_details")
         consent = await consents.pending(action, await consents.subject(action))
         response = await api.post(f"/v3/consents/{consent['id']}", json={"return_url": None})
     elif case == "null optional address":
@@ -72,10 +75,12 @@ async def test_empty_strings_and_nulls_are_refused(case: str, consents: Consents
             "phone_number": "+46701234567", "date_of_birth": "1990-01-01", "address": None,
         })
     else:
-        subject = await consents.subject(CATALOG["external_payment"])
+        action = consents.action("external_payment")
+        subject = await consents.subject(action)
         change = ({"reference": ""} if case == "empty reference"
                   else {"counterparty__name": ""})
-        response = await api.post("/v3/transactions/pay", json=payment(subject.values, **change))
+        method, path, _ = action.request(subject.values)
+        response = await api.request(method, path, json=payment(action, subject.values, **change))
     checks.refused_empty_or_null(response, case)
 
 
@@ -99,7 +104,7 @@ async def test_malformed_input_never_answers_5xx(
     endpoint: str, case: str, consents: Consents
 ) -> None:
     """No input makes the server answer 5xx"""
-    action = CATALOG["card_activation"]
+    action = consents.action("card_activation")
     subject = await consents.subject(action)
     consent = await consents.pending(action, subject)
     path = endpoint.format(consent_id=consent["id"], card_id=subject.values["card_id"])

@@ -7,7 +7,7 @@ from playwright.async_api import Page, expect
 
 from pages import DonePage, ErrorPage, SummaryPage
 from sca_conformance import checks
-from sca_conformance.catalog import CATALOG, Action
+from sca_conformance.catalog import Action
 from sca_conformance.client import ApiClient
 from sca_conformance.consents import Consents
 from sca_conformance.flow import HostedFlow
@@ -61,7 +61,7 @@ async def test_a_consent_the_client_does_not_own_is_not_found(
     whose: str, consents: Consents, other_api: ApiClient
 ) -> None:
     """An unknown consent, or another client's, answers 404"""
-    action = CATALOG["payment_history"]
+    action = consents.action("payment_history")
     consent = await consents.pending(action, await consents.subject(action))
     if whose == "unknown id":
         response = await consents.initiate("3f0c6b1e-8d7a-4c55-9a51-2b8f0e6d9c41")
@@ -89,7 +89,7 @@ async def test_a_consent_the_client_does_not_own_is_not_found(
 )
 async def test_an_unsafe_return_url_is_refused(return_url: str, consents: Consents) -> None:
     """An unsafe or malformed return_url is refused with an error list"""
-    action = CATALOG["payment_history"]
+    action = consents.action("payment_history")
     consent = await consents.pending(action, await consents.subject(action))
     checks.return_url_refused(await consents.initiate(consent["id"], return_url))
 
@@ -103,7 +103,7 @@ async def test_an_unsafe_return_url_is_refused(return_url: str, consents: Consen
 )
 async def test_a_safe_return_url_is_accepted(return_url: str, consents: Consents) -> None:
     """An https return_url, or http on loopback, is accepted"""
-    action = CATALOG["payment_history"]
+    action = consents.action("payment_history")
     consent = await consents.pending(action, await consents.subject(action))
     with checks.proving("INIT-6"):
         checks.method_in_body(await consents.initiate(consent["id"], return_url))
@@ -113,7 +113,7 @@ async def test_a_safe_return_url_is_accepted(return_url: str, consents: Consents
 @pytest.mark.requirement("INIT-9")
 async def test_initiation_needs_a_bearer_token(consents: Consents) -> None:
     """Initiation without a bearer token answers 401"""
-    action = CATALOG["payment_history"]
+    action = consents.action("payment_history")
     consent = await consents.pending(action, await consents.subject(action))
     response = await consents.api.post(
         f"/v3/consents/{consent['id']}",
@@ -130,7 +130,7 @@ async def test_initiating_again_gives_a_fresh_method_and_retires_the_first(
     consents: Consents, page: Page
 ) -> None:
     """Initiating again while pending gives a fresh method; the first token stops working"""
-    action = CATALOG["payment_history"]
+    action = consents.action("payment_history")
     consent = await consents.pending(action, await consents.subject(action))
     first = checks.method_in_body(await consents.initiate(consent["id"]))
     second = checks.method_in_body(await consents.initiate(consent["id"]))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
@@ -13,7 +14,6 @@ from playwright.async_api import Page, Route, expect
 
 from pages import ErrorPage, SummaryPage
 from sca_conformance import checks
-from sca_conformance.catalog import CATALOG
 from sca_conformance.client import ApiClient
 from sca_conformance.consents import Consents
 from sca_conformance.plugin import Target
@@ -105,7 +105,7 @@ async def test_an_altered_or_unknown_token_never_leads_to_approval(
     alteration: str, consents: Consents, page: Page
 ) -> None:
     """An altered or unknown token never leads to approval: the page says so"""
-    action = CATALOG["external_payment"]
+    action = consents.action("external_payment")
     consent = await consents.pending(action, await consents.subject(action))
     method = await consents.method(consent["id"], consents.receiver.new_return_url())
     token = method["token"]
@@ -116,8 +116,9 @@ async def test_an_altered_or_unknown_token_never_leads_to_approval(
     with checks.proving("PAGE-8"):
         await page.goto(method["redirect_url"].replace(token, replacement))
         await expect(ErrorPage(page, ErrorPage.NOT_VALID).heading).to_be_visible()
-        await expect(SummaryPage(page).button("Confirm")).to_have_count(0)
-        status = await consents.status(consent["id"])
+        await expect(SummaryPage(page).confirm_button).to_have_count(0)
+    status = await consents.status(consent["id"])
+    with checks.proving("PAGE-8"):
         assert status == "pending", f"consent status after an altered link: {status}"
 
 
@@ -125,7 +126,7 @@ async def test_an_altered_or_unknown_token_never_leads_to_approval(
 @pytest.mark.requirement("PAGE-10")
 async def test_the_hosted_pages_refuse_to_be_framed(consents: Consents, page: Page) -> None:
     """The hosted pages refuse to be framed"""
-    action = CATALOG["card_details"]
+    action = consents.action("card_details")
     started = await consents.start(page, action, await consents.subject(action))
     assert started.response is not None
     checks.framing_refused(await started.response.all_headers())
@@ -137,7 +138,7 @@ async def test_the_hosted_pages_are_not_cached_and_send_no_referrer(
     consents: Consents, page: Page
 ) -> None:
     """The hosted pages send Cache-Control: no-store and Referrer-Policy: no-referrer"""
-    action = CATALOG["card_details"]
+    action = consents.action("card_details")
     started = await consents.start(page, action, await consents.subject(action))
     assert started.response is not None
     checks.not_cached_not_referred(await started.response.all_headers())
@@ -149,7 +150,7 @@ async def test_a_form_post_without_its_anti_csrf_token_is_refused(
     consents: Consents, page: Page
 ) -> None:
     """A state-changing form post without its anti-CSRF token is refused"""
-    action = CATALOG["external_payment"]
+    action = consents.action("external_payment")
     subject = await consents.subject(action)
     started = await consents.start(page, action, subject)
 
@@ -158,18 +159,43 @@ async def test_a_form_post_without_its_anti_csrf_token_is_refused(
 
     await page.route("**/*", hold_posts)
     async with page.expect_request(lambda sent: sent.method == "POST") as posted:
-        await SummaryPage(page).decline()
+        await started.flow.decline()
     sent = await posted.value
     await page.unroute("**/*")
-    fields = dict(parse_qsl(sent.post_data or ""))
+    headers = await sent.all_headers()
+    as_json = "json" in headers.get("content-type", "")
+    fields = _fields(sent.post_data or "", as_json)
     with checks.proving("PAGE-12"):
-        token_fields = [name for name, value in fields.items() if len(value) >= 16]
-        assert token_fields, f"the Decline post carries no anti-CSRF token (fields: {list(fields)})"
+        # The token travels in the post (a form field or a JSON member) or in a header.
+        token_fields = [name for name, value in fields.items()
+                        if isinstance(value, str) and len(value) >= 16]
+        token_headers = [name for name in headers if "csrf" in name or "xsrf" in name]
+        assert token_fields or token_headers, (
+            f"the Decline post carries no anti-CSRF token (fields: {list(fields)}, "
+            f"headers: {sorted(headers)})")
         forged = {name: value for name, value in fields.items() if name not in token_fields}
-        response = await page.request.post(sent.url, form=forged, max_redirects=0)
+        kept = {name: value for name, value in headers.items()
+                if name == "content-type" or name.startswith("x-")}
+        kept = {name: value for name, value in kept.items() if name not in token_headers}
+        if as_json:
+            response = await page.request.post(sent.url, data=json.dumps(forged), headers=kept,
+                                               max_redirects=0)
+        else:
+            response = await page.request.post(sent.url, form=forged, max_redirects=0)
         assert response.status >= 400, f"a post without its CSRF token answered {response.status}"
-        status = await consents.status(started.consent["id"])
+    status = await consents.status(started.consent["id"])
+    with checks.proving("PAGE-12"):
         assert status == "pending", f"consent status after a forged post: {status}"
+
+
+def _fields(body: str, as_json: bool) -> dict[str, object]:
+    if as_json:
+        try:
+            parsed = json.loads(body or "{}")
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+    return dict(parse_qsl(body))
 
 
 @pytest.mark.browser
@@ -180,7 +206,7 @@ async def test_an_approved_payment_consent_authorises_only_that_payment(
     change: str, consents: Consents, page: Page
 ) -> None:
     """An approved payment consent does not authorise another amount or payee"""
-    action = CATALOG["external_payment"]
+    action = consents.action("external_payment")
     subject = await consents.subject(action)
     started = await consents.start(page, action, subject)
     await started.flow.approve()

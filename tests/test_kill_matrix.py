@@ -1,5 +1,8 @@
 """The suite proves itself: every named sandbox fault is caught by the tests of the
-requirement it breaks, and the clean sandbox passes the whole suite (`make kill-matrix`)."""
+requirement it breaks, every failure names a requirement, a broken target gets its verdict
+about as fast as a correct one, and the clean sandbox passes the whole suite - for the
+embedded sandbox's default dialect (every fault) and its nordic dialect (a sample covering
+every contract section). `make kill-matrix`."""
 
 from __future__ import annotations
 
@@ -11,29 +14,48 @@ from typing import Any
 import pytest
 
 from scripts.kill_matrix import (
+    RATIO_BOUND,
     ROOT,
+    SECTIONS,
     Fault,
     Matrix,
     Outcome,
     Run,
+    attributed,
     build_matrix,
     judge,
+    list_faults,
     parse_probe,
+    read_probe,
+    reference_seconds,
+    sample,
     warns,
     write_reports,
 )
+
+# dialect -> (profile, report path): the default dialect runs every fault, the nordic one
+# the sample (per section the first MUST and the first SHOULD fault).
+DIALECTS = {
+    "default": (None, ROOT / "reports" / "kill-matrix"),
+    "nordic": (ROOT / "profiles" / "sandbox-nordic.toml",
+               ROOT / "reports" / "kill-matrix-sandbox-nordic"),
+}
 
 
 class MatrixSummary:
     """Prints the matrix in pytest's terminal summary, whether the test passed or not."""
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, title: str, lines: list[str]) -> None:
+        self.title = title
         self.lines = lines
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        terminalreporter.section("kill matrix")
+        terminalreporter.section(self.title)
         for line in self.lines:
             terminalreporter.write_line(line)
+
+
+# The verdict rules, on made-up runs -----------------------------------------------------
 
 
 def test_the_worst_phase_of_a_test_is_its_outcome(tmp_path: Path) -> None:
@@ -52,12 +74,85 @@ def test_the_worst_phase_of_a_test_is_its_outcome(tmp_path: Path) -> None:
     ]
 
 
+def test_a_tests_own_time_leaves_out_the_start_up_and_teardown_it_paid_for(
+    tmp_path: Path,
+) -> None:
+    probe = tmp_path / "outcomes.jsonl"
+    lines = [
+        {"fixture": "session:embedded_sandbox", "seconds": 2.0},
+        {"nodeid": "a::one", "when": "setup", "outcome": "passed", "message": "",
+         "seconds": 2.5},
+        {"nodeid": "a::one", "when": "call", "outcome": "passed", "message": "", "seconds": 1.0},
+        {"fixture": "session:browser", "seconds": 1.5},
+        {"nodeid": "a::two", "when": "setup", "outcome": "passed", "message": "",
+         "seconds": 1.75},
+        {"nodeid": "a::two", "when": "call", "outcome": "failed", "message": "x",
+         "seconds": 0.5},
+        {"nodeid": "a::two", "when": "teardown", "outcome": "passed", "message": "",
+         "seconds": 3.0, "last": True},
+    ]
+    probe.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+    outcomes, fixtures = read_probe(probe)
+
+    assert outcomes == [Outcome("a::one", "passed", "", 1.5),
+                        Outcome("a::two", "failed", "x", 0.75)]
+    assert fixtures == {"session:embedded_sandbox": 2.0, "session:browser": 1.5}
+    run = Run([], 1, 10.0, outcomes, fixtures=fixtures)
+    assert run.fixed_seconds == pytest.approx(10.0 - 2.25 - 3.5)
+
+
+def test_the_clean_reference_is_the_same_tests_and_start_up_in_the_clean_run() -> None:
+    clean = Run([], 0, 20.0, [Outcome("a", "passed", "", 1.0), Outcome("b", "passed", "", 4.0),
+                              Outcome("c", "passed", "", 10.0)],
+                fixtures={"session:sandbox": 2.0, "session:browser": 1.0})
+    api_only = Run([], 1, 6.0, [Outcome("a", "failed", "MUST X-1 violated: x", 3.0)],
+                   fixtures={"session:sandbox": 2.5})
+
+    # fixed 20 - 15 - 3 = 2, the sandbox's start 2, test a 1: the browser was not needed
+    assert reference_seconds(api_only, clean) == pytest.approx(5.0)
+    assert reference_seconds(api_only, None) is None
+
+
+def test_a_failure_is_attributed_only_when_it_names_a_requirement_first() -> None:
+    assert attributed("sca_conformance.requirements.RequirementViolation: MUST PAGE-4 "
+                      "violated: the browser ended on http://127.0.0.1:1/")
+    assert attributed("AssertionError: SHOULD AFTER-2 violated: x")
+    assert attributed("SHOULD warning [AFTER-2,PAGE-5] SHOULD PAGE-5 violated: x")
+    assert not attributed("TimeoutError")
+    assert not attributed("KeyError: 'consent'")
+    assert not attributed("AssertionError: expected 200 (MUST PAGE-4 violated: x)")
+    assert not attributed("AssertionError: MUST PAGE-99 violated: no such requirement")
+
+
 def test_a_must_fault_is_killed_only_by_a_failure_naming_its_requirement() -> None:
     fault = Fault("summary-hides-action", "PAGE-1", "")
     named = Run([], 1, 1.0, [Outcome("t", "failed", "MUST PAGE-1 violated: x")])
     other = Run([], 1, 1.0, [Outcome("t", "failed", "MUST PAGE-10 violated: x")])
     assert judge(fault, named, None).killed
     assert not judge(fault, other, None).killed
+
+
+def test_a_must_fault_is_killed_only_without_suite_errors_and_within_the_ratio() -> None:
+    fault = Fault("landing-on-other-port", "PAGE-4", "")
+    clean = Run([], 0, 10.0, [Outcome("t", "passed", "", 2.0), Outcome("u", "passed", "", 2.0)])
+    caught = Outcome("t", "failed", "RequirementViolation: MUST PAGE-4 violated: x", 2.0)
+    timeout = Outcome("u", "failed", "TimeoutError", 12.0)
+
+    fast = judge(fault, Run([], 2, 8.0, [caught]), None, clean)
+    with_error = judge(fault, Run([], 1, 10.0, [caught, Outcome("u", "error", "KeyError")]),
+                       None, clean)
+    slow = judge(fault, Run([], 2, 22.0, [caught, timeout]), None, clean)
+    tolerated = judge(fault, Run([], 2, 13.0, [caught]), None, clean, ratio_bound=2.0)
+
+    assert fast.killed and fast.ratio == pytest.approx(1.0) and fast.unattributed == 0
+    assert with_error.detected and with_error.named and with_error.unattributed == 1
+    assert not with_error.killed
+    assert slow.detected and slow.unattributed == 1 and slow.ratio == pytest.approx(22 / 10)
+    assert not slow.killed and "> 1.5" in slow.reason
+    assert tolerated.killed and tolerated.ratio == pytest.approx(1.62)
+    stopped = judge(fault, Run([], 4, 1.0, [caught]), None, clean)  # a usage error
+    assert not stopped.killed and stopped.unattributed == 1
 
 
 def test_a_should_fault_must_warn_by_default_and_fail_when_strict() -> None:
@@ -72,16 +167,34 @@ def test_a_should_fault_must_warn_by_default_and_fail_when_strict() -> None:
     assert not judge(fault, Run([], 1, 1.0, strict.outcomes), strict).killed
 
 
-@pytest.fixture(scope="module")
-def matrix(pytestconfig: pytest.Config) -> Matrix:
+def test_the_sample_covers_every_section_at_both_levels() -> None:
+    faults = list_faults()
+    chosen = sample(faults)
+
+    assert {(f.section, f.level) for f in chosen} == {(f.section, f.level) for f in faults}
+    assert {f.section for f in chosen} == set(SECTIONS)
+    assert len(chosen) <= 2 * len(SECTIONS)
+
+
+# The matrices ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=list(DIALECTS))
+def matrix(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> Matrix:
+    profile, out = DIALECTS[request.param]
     jobs = int(os.environ.get("KILL_MATRIX_JOBS", "2"))
-    out = ROOT / "reports" / "kill-matrix"
-    built = build_matrix(jobs=jobs, durations_from=out.with_suffix(".json"))
+    faults = None if profile is None else sample(list_faults())
+    bound = float(os.environ.get("KILL_MATRIX_RATIO_BOUND", RATIO_BOUND))
+    built = build_matrix(faults, jobs=jobs, target=profile, ratio_bound=bound,
+                         durations_from=out.with_suffix(".json"))
     write_reports(built, out)
     # Under xdist a worker's terminal summary is never shown: there the table goes into
     # each test's report section instead (shown on failure, or with -rA).
     if not hasattr(pytestconfig, "workerinput"):
-        pytestconfig.pluginmanager.register(MatrixSummary(built.table()), "kill-matrix-summary")
+        pytestconfig.pluginmanager.register(
+            MatrixSummary(f"kill matrix ({request.param} dialect)", built.table()),
+            f"kill-matrix-summary-{request.param}",
+        )
     return built
 
 
@@ -98,6 +211,25 @@ def test_the_clean_sandbox_passes_the_whole_suite(matrix: Matrix) -> None:
     assert matrix.clean_passed, "the clean sandbox does not pass:\n" + "\n".join(
         matrix.clean_problems()
     )
+
+
+@pytest.mark.slow
+def test_no_fault_makes_a_test_fail_without_naming_a_requirement(matrix: Matrix) -> None:
+    errors = [f"{v.fault} ({v.requirement}): {v.reason}" for v in matrix.verdicts
+              if v.unattributed]
+    assert not errors, f"{len(errors)} fault(s) with unattributed failures:\n" + "\n".join(
+        errors
+    )
+
+
+@pytest.mark.slow
+def test_a_broken_target_gets_its_verdict_about_as_fast_as_a_correct_one(
+    matrix: Matrix,
+) -> None:
+    slow = [f"{v.fault} ({v.requirement}): {v.ratio:.2f}x" for v in matrix.verdicts
+            if v.ratio is not None and v.ratio > matrix.ratio_bound]
+    assert not slow, (f"fault runs over {matrix.ratio_bound}x the clean time of the same "
+                      "tests:\n" + "\n".join(slow))
 
 
 @pytest.mark.slow

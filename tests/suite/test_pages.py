@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-import pytest
-from playwright.async_api import Page, expect
+import time
 
-from pages import CardDetailsPage, ErrorPage, IdentifyPage, PasscodePage, SummaryPage
+import pytest
+from playwright.async_api import Page, Route, expect
+
+from pages import (
+    CardDetailsPage,
+    EndStates,
+    ErrorPage,
+    IdentifyPage,
+    PasscodePage,
+    SummaryPage,
+    use_texts,
+)
+from sca_conformance import checks
 from sca_conformance.catalog import CATALOG
 from sca_conformance.consents import Consents
+from sca_conformance.requirements import RequirementViolation
 from sca_conformance.passkeys import VirtualAuthenticator
+from sca_conformance.texts import load_texts
 
 pytestmark = pytest.mark.browser
 
@@ -22,11 +35,41 @@ async def test_the_summary_page_object_finds_the_action_and_its_linked_values(
     summary = SummaryPage(page)
     await expect(summary.heading).to_be_visible()
     await expect(summary.intro).to_contain_text("I identify myself to")
-    await expect(summary.action_heading).to_have_text("Make a payment")
-    await expect(summary.detail("Payee")).to_have_text(subject.values["payee_name"])
-    await expect(summary.detail("IBAN")).to_have_text(subject.values["payee_iban"])
-    await expect(summary.button("Confirm")).to_be_enabled()
-    await expect(summary.button("Decline")).to_be_enabled()
+    await expect(summary.action_title("external_payment")).to_be_visible()
+    await expect(summary.detail("payee")).to_have_text(subject.values["payee_name"])
+    await expect(summary.detail("iban")).to_have_text(subject.values["payee_iban"])
+    await expect(summary.confirm_button).to_be_enabled()
+    await expect(summary.decline_button).to_be_enabled()
+
+
+SWEDISH_SUMMARY = """<!doctype html><html lang="sv"><body><main>
+<h2>Legitimering</h2>
+<p>Jag legitimerar mig hos Nordbanken att</p>
+<section aria-labelledby="r"><span id="r" hidden>Medgivande</span>
+  <div>Gör en betalning</div>
+  <dl><dt>Belopp</dt><dd>12,34&nbsp;€</dd>
+      <dt>IBAN</dt><dd>DE89 3704 0044 0532 0130 00</dd></dl>
+  <div><span id="m">Mottagare</span><b aria-labelledby="m">Ada   Lovelace AB</b></div>
+</section>
+<button>Godkänn</button><button>Avböj</button></main></body></html>"""
+
+
+async def test_page_objects_speak_the_profile_wording_and_other_markup(page: Page) -> None:
+    """The Swedish table, a heading of another level, a region named by aria-labelledby,
+    values in a <dl> or labelled by aria-labelledby: all found, none by the sandbox's markup."""
+    use_texts(page, load_texts("sv"))
+    await page.set_content(SWEDISH_SUMMARY)
+    summary = SummaryPage(page)
+    await expect(summary.heading).to_be_visible()
+    await expect(summary.intro).to_be_visible()
+    await expect(summary.action_title("external_payment")).to_be_visible()
+    amount = await summary.detail("amount").inner_text()
+    checks.amount_shown(amount, 1234, "EUR", ",")
+    checks.iban_shown(await summary.detail("iban").inner_text(), "de89370400440532013000")
+    checks.text_shown("payee", await summary.detail("payee").inner_text(), "Ada Lovelace AB")
+    await expect(summary.confirm_button).to_be_visible()
+    await expect(summary.decline_button).to_be_visible()
+    await expect(EndStates(page).any).to_have_count(0)
 
 
 async def test_identification_offers_a_passkey_only_to_an_individual_who_has_one(
@@ -71,6 +114,40 @@ async def test_landing_is_detected_when_the_return_url_host_does_not_answer(
     landing = await started.landing.wait()
     assert landing.startswith("https://client.invalid/sca/return?order=42&")
     assert "status=approved" in landing
+
+
+async def test_a_browser_sent_elsewhere_fails_page_4_at_once_with_the_chain(
+    consents: Consents, page: Page
+) -> None:
+    """A redirect to anything but return_url is known from the navigation log: PAGE-4 at
+    once, expected return_url, actual where it went (not a timeout)."""
+    action = CATALOG["payment_history"]
+    subject = await consents.subject(action)
+    return_url = consents.receiver.new_return_url()
+    started = await consents.start(page, action, subject, return_url=return_url)
+    elsewhere = return_url.replace("/sca/return/", "/somewhere-else/")
+
+    async def divert(route: Route) -> None:  # the provider's final redirect, gone astray
+        await route.fulfill(status=303, headers={"Location": elsewhere})
+
+    await page.route("**/passcode", divert)  # the default pages' last post
+    await started.flow.approve()
+    started_at = time.monotonic()
+    with pytest.raises(RequirementViolation) as failure:
+        await started.landing.wait()
+    assert time.monotonic() - started_at < 3
+    message = str(failure.value)
+    assert message.startswith("MUST PAGE-4 violated: where the browser went: expected return_url")
+    assert elsewhere in message and "redirect chain" in message
+
+
+async def test_a_missing_control_names_its_requirement(consents: Consents, page: Page) -> None:
+    action = CATALOG["payment_history"]
+    started = await consents.start(page, action, await consents.subject(action))
+    await page.evaluate("document.querySelectorAll('button').forEach(b => b.remove())")
+    with pytest.raises(RequirementViolation, match=r"^MUST PAGE-6 violated: the summary page "
+                       r"has no 'Decline' button"):
+        await started.flow.decline()
 
 
 async def test_the_passkey_fixture_gives_the_page_a_verifying_authenticator(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-PLUGINS = ("-p", "sca_conformance.reporting", "-p", "sca_conformance.plugin")
+# The name of the plugin's entry point (and module): it loads pytest-playwright-asyncio, the
+# reporting and the browser fixtures itself, in that order.
+PLUGINS = ("-p", "sca_conformance.plugin")
 INI = """
 [pytest]
 asyncio_mode = auto
@@ -55,12 +57,23 @@ def test_strict_mode_makes_a_should_violation_fail(
     suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     suite.makepyfile(CHECKS)
-    result = suite.runpytest_subprocess(*PLUGINS, "--strict")
+    result = suite.runpytest_subprocess(*PLUGINS, "--sca-strict")
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*SHOULD TRIGGER-3 violated: consent.id: expected a UUID*"])
     monkeypatch.setenv("SCA_STRICT", "true")
     result = suite.runpytest_subprocess(*PLUGINS)
     result.assert_outcomes(passed=2, failed=1)
+    monkeypatch.delenv("SCA_STRICT")
+    suite.makeini(INI + "sca_strict = true\n")
+    result = suite.runpytest_subprocess(*PLUGINS)
+    result.assert_outcomes(passed=2, failed=1)
+
+
+def test_pytests_own_strict_is_left_to_pytest(suite: pytest.Pytester) -> None:
+    """--strict is pytest's ("all strictness options"); it does not make SHOULD fail."""
+    suite.makepyfile(CHECKS)
+    result = suite.runpytest_subprocess(*PLUGINS, "--strict")
+    result.assert_outcomes(passed=2, xfailed=1)
 
 
 def test_a_must_violation_fails_and_names_its_requirement(suite: pytest.Pytester) -> None:
@@ -121,27 +134,95 @@ def test_a_broken_profile_is_a_usage_error(suite: pytest.Pytester) -> None:
     profile = suite.makefile(".toml", profile='[capabilities]\nteleport = true\n')
     result = suite.runpytest_subprocess(*PLUGINS, "--target", str(profile))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert "allowed keys" in result.stderr.str()
+    assert "teleport" in result.stderr.str()  # the key it does not know, named
     assert "Traceback" not in result.stderr.str()
 
 
-def test_the_options_are_in_one_group_with_environment_defaults(
+def test_the_options_are_in_one_group_with_environment_and_ini_defaults(
     suite: pytest.Pytester,
 ) -> None:
     result = suite.runpytest_subprocess(*PLUGINS, "--help")
     result.stdout.fnmatch_lines([
         "SCA consent conformance:",
         "*--target-url=TARGET_URL",
-        "*base URL of a running target (env SCA_TARGET_URL)*",
-        "*--target=TARGET*target profile*(env SCA_TARGET)*",
+        "*base URL of a running target (env SCA_TARGET_URL, ini*",
+        "*sca_target_url)*",
+        "*--target=TARGET*target profile*(env SCA_TARGET, ini*",
+        "*sca_target)*",
+        "*--sca-strict*SHOULD violations fail*",
         "*--browser-ws-endpoint=*",
     ])
+    # The browser options are pytest-playwright-asyncio's, in its own group.
+    result.stdout.fnmatch_lines(["Playwright:", "*--headed*", "*--browser-channel*"])
+    result.stdout.fnmatch_lines(["*sca_target_url (string):*", "*sca_target (string):*"])
+    assert result.stdout.str().count("--headed") == 1
+
+
+@pytest.mark.parametrize(
+    ("option", "ini", "env", "expected"),
+    [
+        ("https://option.example.test", "https://ini.example.test", "https://env.example.test",
+         "https://option.example.test"),
+        (None, "https://ini.example.test", "https://env.example.test", "https://env.example.test"),
+        (None, "https://ini.example.test", None, "https://ini.example.test"),
+    ],
+    ids=["option-first", "then-environment", "then-ini"],
+)
+def test_the_target_url_comes_from_option_then_environment_then_ini(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+    option: str | None, ini: str, env: str | None, expected: str,
+) -> None:
+    suite.makeini(INI + f"sca_target_url = {ini}\n")
+    suite.makepyfile("def test_x():\n    pass\n")
+    if env:
+        monkeypatch.setenv("SCA_TARGET_URL", env)
+    else:
+        monkeypatch.delenv("SCA_TARGET_URL", raising=False)
+    args = ["--target-url", option] if option else []
+    result = suite.runpytest_subprocess(*PLUGINS, "--collect-only", *args)
+    result.stdout.fnmatch_lines([f"sca target: {expected} (profile *"])
+
+
+def test_an_ini_profile_is_read_relative_to_the_ini_file(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SCA_TARGET", raising=False)
+    monkeypatch.delenv("SCA_TARGET_URL", raising=False)
+    (suite.path / "profiles").mkdir()
+    (suite.path / "profiles" / "staging.toml").write_text(
+        '[target]\nname = "staging"\nbase_url = "https://staging.example.test"\n'
+    )
+    suite.makeini(INI + "sca_target = profiles/staging.toml\n")
+    # Run from a subfolder: the profile's path is the ini file's, not the working folder's.
+    (suite.path / "elsewhere").mkdir()
+    monkeypatch.chdir(suite.path / "elsewhere")
+    result = suite.runpytest_subprocess(*PLUGINS, "--collect-only")
+    result.stdout.fnmatch_lines(["sca target: https://staging.example.test (profile staging)*"])
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--tracing", "on"], "*--tracing on: pytest-playwright's tracing is not masked*"),
+        (["--video", "retain-on-failure"], "*--video retain-on-failure*not masked*"),
+        (["--screenshot", "only-on-failure"], "*--screenshot only-on-failure*not masked*"),
+        (["--browser", "firefox"], "*--browser firefox: the suite drives Chromium only*"),
+    ],
+    ids=["tracing", "video", "screenshot", "firefox"],
+)
+def test_unmasked_artifacts_and_other_browsers_are_refused(
+    suite: pytest.Pytester, args: list[str], says: str
+) -> None:
+    suite.makepyfile("def test_x():\n    pass\n")
+    result = suite.runpytest_subprocess(*PLUGINS, *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([says])
 
 
 def test_the_header_names_the_target(suite: pytest.Pytester) -> None:
     suite.makepyfile("def test_x():\n    pass\n")
     result = suite.runpytest_subprocess(*PLUGINS, "--target-url", "https://api.example.test")
-    result.stdout.fnmatch_lines(["sca target: https://api.example.test (profile sandbox)*"])
+    result.stdout.fnmatch_lines(["sca target: https://api.example.test (profile *)*"])
 
 
 def test_a_secret_in_a_traceback_is_masked_and_the_failure_message_kept(

@@ -84,3 +84,78 @@ def test_return_url_landing_must_keep_path_and_query() -> None:
     with pytest.raises(RequirementViolation, match="PAGE-4"):
         checks.landed_on_return_url("https://c.example/r/1?consent_id=x",
                                     "https://c.example/r/1?order=7")
+
+
+def _response(status: int, body: object, content_type: str = "application/json") -> httpx.Response:
+    request = httpx.Request("POST", "https://target.example/v3/transactions/pay")
+    return httpx.Response(status, json=body, request=request,
+                          headers={"content-type": content_type})
+
+
+@pytest.mark.parametrize(("displayed", "separator", "expected"), [
+    ("12.34 EUR", ".", (1234, "EUR")),
+    ("EUR 12.34", ".", (1234, "EUR")),
+    ("€12.34", ".", (1234, "EUR")),
+    ("12,34\u00a0€", ",", (1234, "EUR")),
+    ("1 234,56 €", ",", (123456, "EUR")),
+    ("1,234.56 EUR", ".", (123456, "EUR")),
+])
+def test_amounts_are_parsed_from_what_the_page_displays(
+    displayed: str, separator: str, expected: tuple[int, str]
+) -> None:
+    assert checks.parse_amount(displayed, separator) == expected
+
+
+def test_displayed_values_compare_as_the_contract_means_them() -> None:
+    checks.iban_shown("DE89 3704 0044 0532 0130 00", "DE89370400440532013000")
+    checks.text_shown("payee", "  Ada\n Lovelace  AB ", "Ada Lovelace AB")
+    checks.card_shown("•••• 5432", "5432")
+    checks.amount_shown("12,34 €", 1234, "EUR", ",")
+    with pytest.raises(RequirementViolation, match="^MUST PAGE-2 violated"):
+        checks.amount_shown("12,43 €", 1234, "EUR", ",")
+    with pytest.raises(RequirementViolation, match="^MUST PAGE-2 violated"):
+        checks.iban_shown("DE89 3704 0044 0532 0130 01", "DE89370400440532013000")
+    with pytest.raises(RequirementViolation, match="^MUST PAGE-2 violated"):
+        checks.card_shown("5958 3322 4321 5432", "5432")  # the whole number is not linking
+
+
+def test_bodies_may_carry_keys_the_contract_does_not_forbid() -> None:
+    consent = {"id": "c1", "status": "pending", "scope": ["x"], "expires_at": "x"}
+    response = _response(412, {"consent": consent, "_links": {"self": {"href": "/x"}}},
+                         "application/json; charset=utf-8")
+    checks.answers_412_json(response)
+    checks.no_protected_data(response.json())
+    with pytest.raises(RequirementViolation, match="^MUST TRIGGER-7 violated"):
+        checks.no_protected_data({"consent": consent, "transactions": []})
+
+
+@pytest.mark.parametrize("errors", [
+    {"errors": [{"field": "amount", "message": "must be positive"}]},
+    {"errors": [{"path": "body.amount", "detail": "must be positive"}]},
+    {"error": {"details": [{"loc": ["body", "amount"], "msg": "must be positive"}]}},
+    [{"pointer": "/amount", "reason": "must be positive"}],
+])
+def test_an_error_list_may_take_any_documented_looking_shape(errors: object) -> None:
+    checks.invalid_input_named(_response(400, errors), "amount")
+
+
+@pytest.mark.parametrize("stamp", [
+    "2031-05-11T09:55:17.000Z", "2031-05-11T09:55:17Z", "2031-05-11T09:55:17.123456789Z",
+    "2031-05-11T09:55:17+00:00", "2031-05-11T09:55:17+0000",
+])
+def test_utc_timestamps_in_any_iso_8601_form_are_accepted(stamp: str) -> None:
+    checks.consent_expires_in_future({"expires_at": stamp})
+
+
+def test_a_local_time_or_no_zone_is_not_utc() -> None:
+    for stamp in ("2031-05-11T09:55:17", "2031-05-11T09:55:17+02:00"):
+        with pytest.raises(RequirementViolation, match="^MUST TRIGGER-6 violated"):
+            checks.consent_expires_in_future({"expires_at": stamp})
+
+
+def test_headers_are_parsed_not_matched_as_strings() -> None:
+    checks.framing_refused({"Content-Security-Policy": "default-src 'self';FRAME-ANCESTORS 'none'"})
+    checks.not_cached_not_referred({"cache-control": "private, no-store",
+                                    "referrer-policy": "same-origin, no-referrer"})
+    with pytest.raises(RequirementViolation, match="PAGE-10"):
+        checks.framing_refused({"content-security-policy": "frame-ancestors 'self'"})

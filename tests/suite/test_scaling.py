@@ -15,16 +15,21 @@ from pathlib import Path
 
 import pytest
 
-from sca_sandbox.process import run_sandbox
+from sca_sandbox.process import run_sandbox, stop_group
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = "TRIGGER-1,PAGE-3,PAGE-6,PAGE-15"  # API checks, passcode and passkey flows, enrolment
 
 
-def run_suite(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_suite(
+    output: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The suite from the checkout, its artifacts (--output, which pytest-playwright empties
+    first) and its cache kept out of the checkout's."""
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", "-q", *args],
+        [sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", "-q",
+         f"--output={output}", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=600, env=env, check=False,
     )
 
@@ -37,7 +42,7 @@ def free_port() -> int:
 
 def test_two_workers_run_the_suite_and_merge_one_report(tmp_path: Path) -> None:
     results = tmp_path / "allure-results"
-    run = run_suite("-n", "2", "--requirement", SAMPLE, f"--alluredir={results}")
+    run = run_suite(tmp_path / "out", "-n", "2", "--requirement", SAMPLE, f"--alluredir={results}")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert "bringing up nodes" in run.stdout  # xdist really ran
     written = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
@@ -50,21 +55,28 @@ def test_two_workers_run_the_suite_and_merge_one_report(tmp_path: Path) -> None:
 
 @pytest.fixture
 def browser_server() -> Iterator[str]:
+    """`playwright run-server` (Python starting Node, which starts the browsers) in a process
+    group of its own, stopped as a whole: terminating the Python process alone leaves Node."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1",
          "--port", str(port), "--unsafe"],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, text=True, process_group=0,
     )
     assert server.stdout is not None
-    assert "Listening on" in server.stdout.readline()
-    yield f"ws://127.0.0.1:{port}/"
-    server.terminate()
-    server.wait(timeout=10)
+    try:
+        assert "Listening on" in server.stdout.readline()
+        yield f"ws://127.0.0.1:{port}/"
+    finally:
+        stop_group(server)
+        server.stdout.close()
 
 
-def test_browser_tests_run_on_a_remote_playwright_browser_server(browser_server: str) -> None:
+def test_browser_tests_run_on_a_remote_playwright_browser_server(
+    browser_server: str, tmp_path: Path
+) -> None:
     run = run_suite(
+        tmp_path / "out",
         "-v", "--requirement", "PAGE-3,PAGE-13", "--browser-ws-endpoint", browser_server
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
@@ -120,7 +132,9 @@ def test_the_whole_suite_passes_against_a_sandbox_behind_another_origin(
         proxy = ReverseProxy(proxy_port, upstream_port)
         try:
             assert proxy.port != upstream_port
-            run = run_suite("-n", "2", "--target-url", f"http://localhost:{proxy.port}")
+            run = run_suite(
+                tmp_path / "out", "-n", "2", "--target-url", f"http://localhost:{proxy.port}"
+            )
         finally:
             proxy.close()
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from playwright.async_api import Locator
+
+from pages.base import HostedPage
+
+
+class CardDetailsPage(HostedPage):
+    table = "card_details"
+
+    def _value(self, key: str) -> Locator:
+        return self.field(key)
+
+    @property
+    def holder(self) -> Locator:
+        return self._value("holder")
+
+    @property
+    def number(self) -> Locator:
+        return self._value("number")
+
+    @property
+    def valid_thru(self) -> Locator:
+        return self._value("valid_thru")
+
+    @property
+    def cvc(self) -> Locator:
+        return self._value("cvc")
+
+    @property
+    def secrets(self) -> list[Locator]:
+        """What a screenshot of this page must mask."""
+        return [self.number, self.cvc]
+
+    async def close(self) -> None:
+        await self.control("close").click()

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from playwright.async_api import Locator
+
+from pages.base import HostedPage
+
+
+class CreatePasscodePage(HostedPage):
+    table = "create_passcode"
+
+    @property
+    def passcode(self) -> Locator:
+        return self.field("passcode")
+
+    @property
+    def repeat(self) -> Locator:
+        return self.field("repeat")
+
+    async def create(self, passcode: str, repeated: str | None = None) -> None:
+        await self.passcode.fill(passcode)
+        await self.repeat.fill(passcode if repeated is None else repeated)
+        await self.control("continue").click()
+
+
+class PhoneCodePage(HostedPage):
+    table = "phone"
+
+    @property
+    def code(self) -> Locator:
+        return self.field("code")
+
+    async def confirm(self, code: str) -> None:
+        await self.code.fill(code)
+        await self.control("confirm").click()
+
+
+class AddPasskeyPage(HostedPage):
+    table = "add_passkey"
+
+    async def add_passkey(self) -> None:
+        await self.control("add").click()
+
+    async def skip(self) -> None:
+        await self.control("skip").click()

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from playwright.async_api import Locator, Page
+
+from pages.base import HostedPage
+
+
+class LockedOutPage(HostedPage):
+    table = "locked"
+
+    async def close(self) -> None:
+        await self.control("close").click()
+
+
+class DonePage(HostedPage):
+    """The provider's own end page, when the consent was initiated without return_url."""
+
+    table = "done"
+
+
+class ErrorPage(HostedPage):
+    """An end state the contract defines: an unknown or altered link, an expired one, a
+    consent already completed, a refused request. `kind` is its key in the `ends` table."""
+
+    table = "ends"
+    NOT_VALID = "not_valid"
+    EXPIRED = "expired"
+    COMPLETED = "completed"
+    REFUSED = "refused"
+    KINDS = (NOT_VALID, EXPIRED, COMPLETED, REFUSED)
+
+    def __init__(self, page: Page, kind: str) -> None:
+        super().__init__(page)
+        self.kind = kind
+
+    @property
+    def title(self) -> str:
+        return self.texts[self.kind]
+
+    async def close(self) -> None:
+        await self.control("close").click()
+
+
+class EndStates(HostedPage):
+    """Any end state the contract defines, whichever the page shows."""
+
+    @property
+    def headings(self) -> dict[str, Locator]:
+        shown = {kind: ErrorPage(self.page, kind).heading for kind in ErrorPage.KINDS}
+        shown["locked"] = LockedOutPage(self.page).heading
+        return shown
+
+    @property
+    def any(self) -> Locator:
+        headings = list(self.headings.values())
+        combined = headings[0]
+        for heading in headings[1:]:
+            combined = combined.or_(heading)
+        return combined

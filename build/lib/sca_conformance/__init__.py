@@ -1,0 +1,1 @@
+"""Conformance suite for SCA consent flows: client, checks, action catalog, pytest plugin."""

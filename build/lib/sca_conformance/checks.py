@@ -1,0 +1,687 @@
+"""Contract checks: one small named condition per requirement ID.
+
+Each check raises `RequirementViolation` naming its requirement, with what was expected
+and what the target did. `proving(ID)` does the same for a block of web-first
+assertions (`expect(...)`) in a browser test.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+from urllib.parse import SplitResult, parse_qs, quote, unquote, urlsplit
+
+import httpx
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+from sca_conformance.requirements import Mismatch, RequirementViolation, requirement
+
+P = ParamSpec("P")
+R = TypeVar("R")
+CLOCK_SKEW = timedelta(seconds=30)
+# ISO 8601 in UTC: any fraction of a second, "Z" or a zero offset (+00:00, +0000, +00).
+ISO_UTC = re.compile(
+    r"^(?P<base>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d+))?"
+    r"(?:[Zz]|\+00(?::?00)?)$"
+)
+
+
+def proves(requirement_id: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Marks a check as proving one requirement: its mismatches become violations of it."""
+    requirement(requirement_id)  # fails at import for an ID the contract does not have
+
+    def decorate(check: Callable[P, R]) -> Callable[P, R]:
+        @wraps(check)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            with proving(requirement_id):
+                return check(*args, **kwargs)
+
+        run.requirement = requirement_id  # type: ignore[attr-defined]
+        return run
+
+    return decorate
+
+
+class TargetNotPrepared(Exception):
+    """Something a test needs but does not prove (test data, a simulation) could not be
+    had from the target: the test cannot give a verdict. Names the call that failed."""
+
+    def __init__(self, call: str, detail: str) -> None:
+        super().__init__(f"Target could not be prepared: {call}: {detail}")
+        self.call = call
+
+
+@contextmanager
+def preparing(call: str) -> Iterator[None]:
+    """Any failure inside the block (a refused call, a body without the expected key)
+    means the target could not be prepared for the test, naming `call`."""
+    try:
+        yield
+    except TargetNotPrepared:
+        raise
+    except (AssertionError, KeyError, TypeError, ValueError) as error:
+        detail = f"{type(error).__name__} {error}" if isinstance(error, KeyError) else str(error)
+        raise TargetNotPrepared(call, detail[:300]) from error
+
+
+@contextmanager
+def proving(requirement_id: str) -> Iterator[None]:
+    """Any assertion failing inside the block is a violation of `requirement_id`, and so is
+    a page element the requirement needs that never appears (a Playwright timeout)."""
+    try:
+        yield
+    except RequirementViolation:
+        raise
+    except AssertionError as failure:
+        raise RequirementViolation(requirement_id, failure) from failure
+    except PlaywrightTimeoutError as timeout:
+        missing = AssertionError(f"the page never got there: {timeout.message}")
+        raise RequirementViolation(requirement_id, missing) from timeout
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise Mismatch(
+            f"{response.request.method} {response.request.url.path} body", "JSON",
+            response.text[:200],
+        ) from None
+
+
+def _status(response: httpx.Response, expected: int | set[int]) -> None:
+    allowed = {expected} if isinstance(expected, int) else expected
+    if response.status_code not in allowed:
+        raise Mismatch(
+            f"status of {response.request.method} {response.request.url.path}",
+            " or ".join(map(str, sorted(allowed))),
+            f"{response.status_code} {response.text[:200]}",
+        )
+
+
+def parse_timestamp(value: Any, what: str) -> datetime:
+    match = ISO_UTC.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise Mismatch(what, "an ISO 8601 UTC timestamp like 2021-05-11T09:55:17.000Z", value)
+    fraction = (match["fraction"] or "0")[:6].ljust(6, "0")
+    return datetime.fromisoformat(f"{match['base']}.{fraction}+00:00")
+
+
+def _future(value: Any, what: str, now: datetime | None) -> datetime:
+    moment = parse_timestamp(value, what)
+    reference = now or datetime.now(UTC)
+    if moment <= reference - CLOCK_SKEW:
+        raise Mismatch(what, f"a time after {reference.isoformat()}", value)
+    return moment
+
+
+# AUTH -------------------------------------------------------------------------------
+
+
+@proves("AUTH-1")
+def login_answers_token_pair(response: httpx.Response) -> None:
+    _status(response, 200)
+    body = _json(response)
+    for field in ("access_token", "refresh_token"):
+        if not isinstance(body.get(field), str) or not body[field]:
+            raise Mismatch(f"login body.{field}", "a non-empty string", body.get(field))
+
+
+@proves("AUTH-1")
+def unknown_key_refused(response: httpx.Response) -> None:
+    _status(response, 401)
+
+
+@proves("AUTH-2")
+def unauthenticated_refused(response: httpx.Response) -> None:
+    _status(response, 401)
+
+
+@proves("AUTH-3")
+def refresh_after_expiry_rotates(response: httpx.Response, old_access_token: str) -> None:
+    _status(response, 200)
+    body = _json(response)
+    if not body.get("access_token") or body.get("access_token") == old_access_token:
+        raise Mismatch("refreshed access_token", "a new token", "the same or none")
+    if not body.get("refresh_token"):
+        raise Mismatch("refreshed refresh_token", "a new token", body.get("refresh_token"))
+
+
+@proves("AUTH-3")
+def refresh_before_expiry_refused(response: httpx.Response) -> None:
+    if not 400 <= response.status_code < 500:
+        raise Mismatch("refresh before the access token expired", "a 4xx answer",
+                       response.status_code)
+
+
+@proves("AUTH-4")
+def used_refresh_token_refused(response: httpx.Response) -> None:
+    _status(response, 401)
+
+
+# TRIGGER ----------------------------------------------------------------------------
+
+
+@proves("TRIGGER-1")
+def answers_412_json(response: httpx.Response) -> None:
+    _status(response, 412)
+    content_type = response.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise Mismatch("Content-Type of the 412", "application/json", content_type)
+    _json(response)
+
+
+@proves("TRIGGER-2")
+def consent_in_body(response: httpx.Response) -> dict[str, Any]:
+    body = _json(response)
+    consent = body.get("consent") if isinstance(body, dict) else None
+    if not isinstance(consent, dict):
+        raise Mismatch("412 body", '{"consent": {...}}', body)
+    if not isinstance(consent.get("id"), str) or not consent["id"]:
+        raise Mismatch("consent.id", "a non-empty string", consent.get("id"))
+    return consent
+
+
+@proves("TRIGGER-3")
+def consent_id_is_uuid(consent: Mapping[str, Any]) -> None:
+    try:
+        uuid.UUID(str(consent["id"]))
+    except ValueError:
+        raise Mismatch("consent.id", "a UUID", consent["id"]) from None
+
+
+@proves("TRIGGER-4")
+def consent_is_pending(consent: Mapping[str, Any]) -> None:
+    if consent.get("status") != "pending":
+        raise Mismatch("consent.status", '"pending"', consent.get("status"))
+
+
+@proves("TRIGGER-5")
+def scope_contains(consent: Mapping[str, Any], scope: str) -> None:
+    scopes = consent.get("scope")
+    if not isinstance(scopes, list) or not scopes or not all(isinstance(s, str) for s in scopes):
+        raise Mismatch("consent.scope", "a non-empty array of strings", scopes)
+    if scope not in scopes:
+        raise Mismatch("consent.scope", f"to contain {scope!r}", scopes)
+
+
+@proves("TRIGGER-6")
+def consent_expires_in_future(consent: Mapping[str, Any], now: datetime | None = None) -> None:
+    _future(consent.get("expires_at"), "consent.expires_at", now)
+
+
+@proves("TRIGGER-7")
+def nothing_happened(what: str, before: Any, after: Any) -> None:
+    if before != after:
+        raise Mismatch(f"{what} before approval", before, after)
+
+
+# What a protected action returns once approved: none of it may come with the 412.
+PROTECTED_KEYS = {"transactions", "transaction", "items", "pan", "card_number", "cvc", "cvc2",
+                  "cvv", "balance", "holder"}
+
+
+@proves("TRIGGER-7")
+def no_protected_data(body: Any) -> None:
+    """The 412 may carry keys the contract does not name (`_links`, a trace id); it must
+    not carry the action's result."""
+    found = sorted(_keys(body) & PROTECTED_KEYS)
+    if found:
+        raise Mismatch("the 412 body", "no protected data", f"keys {found}")
+    if re.search(r"(?<!\d)\d{12,19}(?!\d)", re.sub(r"[ -]", "", str(body))):
+        raise Mismatch("the 412 body", "no card number", "a 12-19 digit number")
+
+
+def _keys(body: Any) -> set[str]:
+    if isinstance(body, dict):
+        return {str(k) for k in body} | {k for v in body.values() for k in _keys(v)}
+    if isinstance(body, list):
+        return {k for v in body for k in _keys(v)}
+    return set()
+
+
+@proves("TRIGGER-8")
+def consent_ids_distinct(first: Mapping[str, Any], second: Mapping[str, Any]) -> None:
+    if first["id"] == second["id"]:
+        raise Mismatch("consent ids of two requests", "two distinct ids", first["id"])
+
+
+@proves("TRIGGER-9")
+def not_protected(response: httpx.Response, what: str) -> None:
+    if response.status_code == 412:
+        raise Mismatch(f"{what} (not a protected action)", "no 412", response.status_code)
+    if not 200 <= response.status_code < 300:
+        raise Mismatch(f"{what} (not a protected action)", "a 2xx answer",
+                       f"{response.status_code} {response.text[:200]}")
+
+
+# INIT -------------------------------------------------------------------------------
+
+
+@proves("INIT-1")
+def method_in_body(response: httpx.Response) -> dict[str, Any]:
+    _status(response, 200)
+    body = _json(response)
+    method = body.get("method") if isinstance(body, dict) else None
+    if not isinstance(method, dict):
+        raise Mismatch("initiation body", '{"method": {...}}', body)
+    for field in ("redirect_url", "token", "expires_at"):
+        if not isinstance(method.get(field), str) or not method[field]:
+            raise Mismatch(f"method.{field}", "a non-empty string", method.get(field))
+    return method
+
+
+@proves("INIT-2")
+def redirect_url_carries_token(method: Mapping[str, Any]) -> None:
+    url = urlsplit(str(method["redirect_url"]))
+    if not url.scheme or not url.netloc:
+        raise Mismatch("method.redirect_url", "an absolute URL", method["redirect_url"])
+    if url.scheme != "https" and not (url.scheme == "http" and is_loopback(url.hostname)):
+        raise Mismatch("method.redirect_url scheme", "https (http only on loopback)", url.scheme)
+    token, redirect_url = str(method["token"]), str(method["redirect_url"])
+    if not any(form in url for url in (redirect_url, unquote(redirect_url))
+               for form in (token, quote(token, safe=""))):
+        raise Mismatch("method.redirect_url", "to carry method.token", "no token in the URL")
+
+
+@proves("INIT-3")
+def method_expires_in_future(method: Mapping[str, Any], now: datetime | None = None) -> None:
+    _future(method.get("expires_at"), "method.expires_at", now)
+
+
+@proves("INIT-4")
+def method_within_consent(method: Mapping[str, Any], consent: Mapping[str, Any]) -> None:
+    method_end = parse_timestamp(method["expires_at"], "method.expires_at")
+    consent_end = parse_timestamp(consent["expires_at"], "consent.expires_at")
+    if method_end > consent_end:
+        raise Mismatch("method.expires_at", f"not after {consent['expires_at']}",
+                       method["expires_at"])
+
+
+@proves("INIT-5")
+def consent_not_found(response: httpx.Response) -> None:
+    _status(response, 404)
+
+
+@proves("INIT-6")
+def return_url_refused(response: httpx.Response) -> None:
+    _status(response, 400)
+    error_list(response)
+
+
+@proves("INIT-7")
+def initiation_refused(response: httpx.Response, status: int) -> None:
+    _status(response, status)
+
+
+@proves("INIT-8")
+def fresh_method(first: Mapping[str, Any], second: Mapping[str, Any]) -> None:
+    if first["token"] == second["token"]:
+        raise Mismatch("token of a re-initiation", "a fresh token", "the earlier token")
+
+
+@proves("INIT-9")
+def initiation_needs_token(response: httpx.Response) -> None:
+    _status(response, 401)
+
+
+# PAGE (the API side of it) ----------------------------------------------------------
+
+
+@proves("PAGE-4")
+def landed_on_return_url(landing: str, return_url: str) -> None:
+    got, want = urlsplit(landing), urlsplit(return_url)
+    if _place(got) != _place(want):
+        raise Mismatch("landing URL", return_url, landing)
+    landed_query = parse_qs(got.query)
+    for key, values in parse_qs(want.query).items():
+        if landed_query.get(key) != values:
+            raise Mismatch(f"landing query {key!r}", values, landed_query.get(key))
+
+
+def _place(url: SplitResult) -> tuple[str, str, int | None, str]:
+    """Scheme, host, port and path as a browser compares them (case, default ports)."""
+    default = {"http": 80, "https": 443}.get(url.scheme.lower())
+    return (url.scheme.lower(), (url.hostname or "").lower(), url.port or default,
+            unquote(url.path or "/"))
+
+
+@proves("PAGE-5")
+def landing_names_outcome(landing: str, consent_id: str, status: str) -> None:
+    query = parse_qs(urlsplit(landing).query)
+    if query.get("consent_id") != [consent_id]:
+        raise Mismatch("landing consent_id", consent_id, query.get("consent_id"))
+    if query.get("status") != [status]:
+        raise Mismatch("landing status", status, query.get("status"))
+
+
+@proves("PAGE-10")
+def framing_refused(headers: Mapping[str, str]) -> None:
+    lowered = {name.lower(): value for name, value in headers.items()}
+    frame_options = lowered.get("x-frame-options", "").strip().upper()
+    csp = lowered.get("content-security-policy", "")
+    directives = {part.strip().split(None, 1)[0].lower(): part.strip().lower()
+                  for part in csp.split(";") if part.strip()}
+    ancestors = directives.get("frame-ancestors", "").split()[1:]
+    if frame_options != "DENY" and ancestors != ["'none'"]:
+        raise Mismatch(
+            "anti-framing headers",
+            "X-Frame-Options: DENY or CSP frame-ancestors 'none'",
+            {"x-frame-options": frame_options or None, "content-security-policy": csp or None},
+        )
+
+
+@proves("PAGE-11")
+def not_cached_not_referred(headers: Mapping[str, str]) -> None:
+    lowered = {name.lower(): value for name, value in headers.items()}
+    cache = [part.strip().lower() for part in lowered.get("cache-control", "").split(",")]
+    if "no-store" not in cache:
+        raise Mismatch("Cache-Control", "no-store", lowered.get("cache-control"))
+    # A list names fallbacks: the last policy the browser knows is the one in force.
+    policies = [p.strip().lower() for p in lowered.get("referrer-policy", "").split(",")]
+    if not policies or policies[-1] != "no-referrer":
+        raise Mismatch("Referrer-Policy", "no-referrer", lowered.get("referrer-policy"))
+
+
+@proves("PAGE-14")
+def no_card_secrets(body: Any, pan: str, cvc: str) -> None:
+    text = str(body)
+    digits = re.sub(r"\D", "", pan)
+    if digits and digits in re.sub(r"[ -]", "", text):
+        raise Mismatch("API answer", "no card number", "the card number")
+    for key in ("cvc", "cvc2", "cvv", "pan", "card_number"):
+        value = body.get(key) if isinstance(body, dict) else None
+        if value is not None and re.fullmatch(r"\d{3,4}|\d{12,19}", str(value)):
+            raise Mismatch(f"API answer field {key!r}", "absent", "a card secret")
+    if isinstance(body, dict) and cvc in {str(v) for v in body.values()}:
+        raise Mismatch("API answer", "no CVC", "a value equal to the CVC")
+
+
+# AFTER ------------------------------------------------------------------------------
+
+
+@proves("AFTER-1")
+def action_performed(response: httpx.Response) -> Any:
+    _status(response, 200)
+    return _json(response)
+
+
+@proves("AFTER-1")
+def same_transaction(first: Mapping[str, Any], again: Mapping[str, Any]) -> None:
+    if first.get("id") != again.get("id"):
+        raise Mismatch("transaction of a repeated request_id", first.get("id"), again.get("id"))
+
+
+@proves("AFTER-1")
+def status_became(resource: str, body: Mapping[str, Any], status: str) -> None:
+    if body.get("status") != status:
+        raise Mismatch(f"status of {resource} after the hosted flow", status, body.get("status"))
+
+
+@proves("AFTER-1")
+def balance_moved_once(before: int, after: int, amount: int) -> None:
+    if before - after != amount:
+        raise Mismatch("balance change after one approved payment", -amount, after - before)
+
+
+@proves("AFTER-2")
+def consent_reads(response: httpx.Response, status: str) -> None:
+    _status(response, 200)
+    body = _json(response)
+    consent = body.get("consent") if isinstance(body, dict) else None
+    if not isinstance(consent, dict):
+        raise Mismatch("GET consent body", '{"consent": {...}}', body)
+    if consent.get("status") != status:
+        raise Mismatch("consent.status", status, consent.get("status"))
+
+
+@proves("AFTER-3")
+def other_request_needs_consent(response: httpx.Response) -> None:
+    _status(response, 412)
+
+
+@proves("AFTER-4")
+def new_consent_after_end(response: httpx.Response, ended_id: str) -> None:
+    _status(response, 412)
+    consent = _json(response).get("consent", {})
+    if consent.get("id") == ended_id:
+        raise Mismatch("consent id after the earlier one ended", "a new id", ended_id)
+    if consent.get("status") != "pending":
+        raise Mismatch("new consent.status", "pending", consent.get("status"))
+
+
+@proves("AFTER-5")
+def window_ended(response: httpx.Response) -> None:
+    _status(response, 412)
+
+
+@proves("AFTER-5")
+def window_open(response: httpx.Response) -> None:
+    _status(response, 200)
+
+
+@proves("AFTER-6")
+def expired_consent_refused(response: httpx.Response) -> None:
+    if response.status_code == 200:
+        raise Mismatch("initiating an expired consent", "a refusal", 200)
+
+
+@proves("AFTER-6")
+def consent_expired(response: httpx.Response) -> None:
+    body = _json(response)
+    status = (body.get("consent") or {}).get("status") if isinstance(body, dict) else None
+    if status != "expired":
+        raise Mismatch("consent.status past expires_at", "expired", status)
+
+
+@proves("AFTER-7")
+def one_shot(response: httpx.Response, ended_id: str) -> None:
+    _status(response, 412)
+    if _json(response).get("consent", {}).get("id") == ended_id:
+        raise Mismatch("consent after one view", "a new consent", ended_id)
+
+
+@proves("AFTER-7")
+def already_active(response: httpx.Response) -> None:
+    _status(response, 409)
+
+
+# ERR --------------------------------------------------------------------------------
+
+
+_FIELD_KEYS = ("field", "path", "pointer", "loc", "location", "property", "param", "name")
+
+
+def _error_entries(body: Any) -> list[Any] | None:
+    """The list of errors: the body itself, or the first list of objects inside it."""
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict):
+        for value in body.values():
+            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                return value
+            found = _error_entries(value) if isinstance(value, dict) else None
+            if found:
+                return found
+    return None
+
+
+def error_list(response: httpx.Response) -> list[dict[str, Any]]:
+    """A list of errors, each an object saying what is wrong (any key names it: the
+    contract asks for a list, not for these names)."""
+    body = _json(response)
+    errors = _error_entries(body)
+    if not errors:
+        raise Mismatch("error body", "a list of errors, e.g. {\"errors\": [{field, message}]}",
+                       body)
+    for error in errors:
+        texts = [v for k, v in error.items() if k not in _FIELD_KEYS and isinstance(v, str)
+                 and v.strip()] if isinstance(error, dict) else []
+        if not texts:
+            raise Mismatch("error entry", "an object saying what is wrong", error)
+    return errors
+
+
+def error_fields(errors: list[dict[str, Any]]) -> list[str]:
+    named = []
+    for error in errors:
+        for key in _FIELD_KEYS:
+            value = error.get(key)
+            if isinstance(value, list):
+                value = ".".join(str(part) for part in value)
+            if value:
+                named.append(str(value))
+                break
+    return named
+
+
+@proves("ERR-1")
+def invalid_input_named(response: httpx.Response, field: str) -> None:
+    _status(response, 400)
+    fields = error_fields(error_list(response))
+    # "amount", "body.amount", "/amount", "counterparty[account][iban]": the field's name
+    # is one part of the path the target gives.
+    if not any(field in re.split(r"[^A-Za-z0-9_]+", name) for name in fields):
+        raise Mismatch("fields named by the errors", f"to include {field!r}", fields)
+
+
+@proves("ERR-2")
+def refused_empty_or_null(response: httpx.Response, what: str) -> None:
+    if response.status_code != 400:
+        raise Mismatch(what, "400", f"{response.status_code} {response.text[:200]}")
+
+
+@proves("ERR-3")
+def no_server_error(response: httpx.Response) -> None:
+    if response.status_code >= 500:
+        raise Mismatch(f"status of {response.request.method} {response.request.url.path}",
+                       "not 5xx", response.status_code)
+
+
+def is_loopback(host: str | None) -> bool:
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+@proves("PAGE-6")
+def declined_action_not_performed(response: httpx.Response) -> None:
+    if 200 <= response.status_code < 300:
+        raise Mismatch(
+            f"repeating {response.request.method} {response.request.url.path} after Decline",
+            "no result (the declined action is not performed)",
+            f"{response.status_code} {response.text[:200]}",
+        )
+
+
+@proves("AFTER-2")
+def consent_status(response: httpx.Response) -> Any:
+    """The status GET /v3/consents/{id} reports, its shape checked."""
+    _status(response, 200)
+    body = _json(response)
+    consent = body.get("consent") if isinstance(body, dict) else None
+    if not isinstance(consent, dict) or "status" not in consent:
+        raise Mismatch("GET consent body", '{"consent": {"status": ...}}', body)
+    return consent["status"]
+
+
+@proves("PAGE-15")
+def onboarding_redirect(response: httpx.Response) -> dict[str, Any]:
+    """Redirect-style onboarding: 200 with an absolute redirect_url to the enrolment."""
+    _status(response, {200, 201})
+    body = _json(response)
+    found = _find_key(body, "redirect_url")
+    if not isinstance(found, str) or not urlsplit(found).scheme:
+        raise Mismatch("onboarding answer's redirect_url", "an absolute URL", found)
+    return {"redirect_url": found, "token": "", "expires_at": ""}
+
+
+def _find_key(body: Any, key: str) -> Any:
+    if isinstance(body, dict):
+        if key in body:
+            return body[key]
+        for value in body.values():
+            found = _find_key(value, key)
+            if found is not None:
+                return found
+    return None
+
+
+# Dynamic linking (PAGE-2): what the page displays against what was requested -------------
+
+
+def normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+def electronic_iban(text: str) -> str:
+    """An IBAN in electronic form: print-form spaces and case do not matter."""
+    return re.sub(r"\s+", "", text).upper()
+
+
+CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "kr": "SEK", "¥": "JPY", "zł": "PLN",
+                    "Fr.": "CHF", "CHF": "CHF"}
+
+
+def parse_amount(displayed: str, decimal_separator: str = ".") -> tuple[int, str]:
+    """(minor units, currency code) from a displayed amount such as `12.34 EUR`,
+    `€12.34`, `12,34 €` or `1 234,56 EUR`."""
+    text = normalised(displayed.replace("\u00a0", " ").replace("\u202f", " "))
+    currency = next((code for symbol, code in CURRENCY_SYMBOLS.items() if symbol in text), "")
+    code = re.search(r"\b[A-Z]{3}\b", text)
+    if code:
+        currency = code[0]
+    number = re.search(r"-?\d[\d\s.,'’]*", text)
+    if number is None:
+        raise ValueError(f"no number in {displayed!r}")
+    grouping = {".", ",", " ", "'", "’"} - {decimal_separator}
+    digits = "".join(c for c in number[0].strip() if c not in grouping)
+    try:
+        value = Decimal(digits.replace(decimal_separator, "."))
+    except InvalidOperation:
+        raise ValueError(f"not an amount: {displayed!r}") from None
+    return int(value * 100), currency
+
+
+@proves("PAGE-2")
+def amount_shown(displayed: str, amount: int, currency: str, decimal_separator: str) -> None:
+    try:
+        shown = parse_amount(displayed, decimal_separator)
+    except ValueError:
+        shown = (None, None)  # type: ignore[assignment]
+    if shown != (amount, currency):
+        raise Mismatch("the amount on the summary", f"{amount / 100:.2f} {currency}",
+                       normalised(displayed))
+
+
+@proves("PAGE-2")
+def text_shown(label: str, displayed: str, requested: str) -> None:
+    if normalised(displayed) != normalised(requested):
+        raise Mismatch(f"the {label} on the summary", requested, normalised(displayed))
+
+
+@proves("PAGE-2")
+def iban_shown(displayed: str, requested: str) -> None:
+    if electronic_iban(displayed) != electronic_iban(requested):
+        raise Mismatch("the payee's IBAN on the summary (electronic form)", requested,
+                       normalised(displayed))
+
+
+@proves("PAGE-2")
+def card_shown(displayed: str, last4: str) -> None:
+    compact = re.sub(r"[\s-]", "", displayed)
+    if not re.search(rf"(?<!\d){re.escape(last4)}(?!\d)", displayed) or re.search(
+        r"\d{12,}", compact
+    ):
+        raise Mismatch("the card on the summary", f"its last four digits {last4}",
+                       normalised(displayed))

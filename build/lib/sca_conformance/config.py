@@ -1,0 +1,265 @@
+"""Where the suite points, with which keys, and what the target is like (its profile).
+
+A profile is strict: an unknown key or section, a value of the wrong type (`"false"` for
+`false`) or a profile that names no target is a usage error naming the key, never a
+silent default. Every key is optional and defaults to the contract.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sca_conformance.texts import Texts, load_texts
+
+ACTIONS = ("onboarding", "payment_history", "external_payment", "card_details", "card_activation")
+# The sandbox's development keys (sca_sandbox.DEV_API_KEYS), here so that the suite works
+# without the sandbox installed.
+DEV_API_KEYS = ("sandbox-dev-key-alpha", "sandbox-dev-key-beta")
+
+
+class ProfileError(Exception):
+    """A target profile that cannot be used as written."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class TargetSection(_Section):
+    name: str = ""
+    base_url: str = ""
+    embedded: bool = False  # start the embedded sandbox instead of naming a base_url
+    sandbox_dialect: str = "default"
+    brand: str = ""  # the name the summary page introduces ("I identify myself to <brand>")
+    # Origins the hosted pages may move between, besides redirect_url's own.
+    hosted_origins: tuple[str, ...] = ()
+
+
+class KeysSection(_Section):
+    primary_env: str = "SCA_API_KEY"
+    secondary_env: str = "SCA_API_KEY_2"
+
+
+class OnboardingSection(_Section):
+    # consent: 412 + the consent flow (this contract); redirect: 200 + redirect_url.
+    style: Literal["consent", "redirect"] = "consent"
+    return_url_field: str = "return_url"  # where a redirect-style request carries return_url
+
+
+class Capabilities(_Section):
+    clock_simulation: bool = True
+    sms_simulation: bool = True
+    passkeys: bool = True
+    activation_simulation: bool = True
+    funding_simulation: bool = True
+
+
+class ActionSettings(_Section):
+    enabled: bool = True
+    method: Literal["GET", "POST", "PUT", "PATCH"] | None = None
+    path: str | None = None
+    scope: str | None = None  # the scope the target names in the consent
+    body: dict[str, Any] | None = None  # the request body template ({placeholders})
+
+
+class Formats(_Section):
+    """How the hosted pages display amounts."""
+
+    decimal_separator: Literal[".", ","] = "."
+    thousands_separator: str = ""
+    currency_display: Literal["code", "symbol"] = "code"
+    currency_position: Literal["before", "after"] = "after"
+
+
+class Timeouts(_Section):
+    page_seconds: float = Field(default=10.0, gt=0)  # a hosted page or control to appear
+    control_seconds: float = Field(default=3.0, gt=0)  # a control once its page is shown
+    landing_seconds: float = Field(default=10.0, gt=0)  # the browser to reach return_url
+    api_seconds: float = Field(default=30.0, gt=0)  # one API exchange
+
+
+class TextsSection(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+    language: str = "en"
+
+
+class Profile(_Section):
+    target: TargetSection = TargetSection()
+    keys: KeysSection = KeysSection()
+    onboarding: OnboardingSection = OnboardingSection()
+    capabilities: Capabilities = Capabilities()
+    actions: dict[Literal[ACTIONS], ActionSettings] = {}  # type: ignore[valid-type]
+    formats: Formats = Formats()
+    timeouts: Timeouts = Timeouts()
+    texts: TextsSection = TextsSection()
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Profile:
+        if self.target.embedded and self.target.base_url:
+            raise ValueError("target: set base_url or embedded = true, not both")
+        if self.target.sandbox_dialect != "default" and not self.target.embedded:
+            raise ValueError("target.sandbox_dialect needs target.embedded = true")
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.target.name or ("sandbox" if self.target.embedded else self.target.base_url)
+
+    @property
+    def base_url(self) -> str:
+        return self.target.base_url
+
+    @property
+    def sandbox_dialect(self) -> str:
+        return self.target.sandbox_dialect
+
+    def action(self, name: str) -> ActionSettings:
+        return self.actions.get(name, ActionSettings())
+
+
+EMBEDDED = Profile(target=TargetSection(name="sandbox", embedded=True))
+
+
+def _nearest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
+    return f"; did you mean {close[0]!r}?" if close else f"; valid: {', '.join(choices)}"
+
+
+def _model_at(location: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The section model that holds the key at `location` (None for free-form parts)."""
+    model: Any = Profile
+    for part in location:
+        if model is Profile and part == "actions":
+            model = "actions"
+            continue
+        if model == "actions":
+            model = ActionSettings
+            continue
+        field = model.model_fields.get(part) if isinstance(model, type) else None
+        if field is None or not (isinstance(field.annotation, type)
+                                 and issubclass(field.annotation, BaseModel)):
+            return None
+        model = field.annotation
+    return model if isinstance(model, type) else None
+
+
+def _explain(path: Path, error: ValidationError) -> str:
+    problems = []
+    for problem in error.errors():
+        location = tuple(problem["loc"])
+        dotted = ".".join(str(part) for part in location)
+        kind = problem["type"]
+        if kind == "extra_forbidden":
+            parent = _model_at(location[:-1])
+            choices = list(parent.model_fields) if parent else []
+            problems.append(f"unknown key {dotted!r}{_nearest(str(location[-1]), choices)}")
+        elif location[:1] == ("actions",) and location[-1:] == ("[key]",):
+            name = str(location[1])
+            problems.append(f"unknown action 'actions.{name}'{_nearest(name, list(ACTIONS))}")
+        elif kind == "value_error" or not location:
+            problems.append(problem["msg"].removeprefix("Value error, "))
+        else:
+            problems.append(f"{dotted}: {problem['msg'].lower()}, got {problem['input']!r}")
+    return f"Target profile {path}: " + "; ".join(problems)
+
+
+def load_profile(path: Path) -> Profile:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProfileError(f"Target profile {path} does not exist.") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ProfileError(f"Target profile {path} is not valid TOML: {error}.") from None
+    try:
+        profile = Profile.model_validate(raw)
+    except ValidationError as error:
+        raise ProfileError(_explain(path, error)) from None
+    try:
+        load_texts(profile.texts.language, profile.texts.model_extra or {})
+    except ValueError as error:
+        raise ProfileError(f"Target profile {path}: {error}") from None
+    if not profile.target.name:
+        profile = profile.model_copy(
+            update={"target": profile.target.model_copy(update={"name": path.stem})}
+        )
+    return profile
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    target_url: str  # empty: start the embedded sandbox
+    api_keys: tuple[str, str]
+    key_sources: tuple[str, str]
+    profile: Profile
+    strict: bool
+    headed: bool = False
+    browser_ws_endpoint: str = ""
+    texts: Texts
+
+    @property
+    def embedded(self) -> bool:
+        return not self.target_url
+
+    @property
+    def described_target(self) -> str:
+        """What the run header and the report's environment say was tested."""
+        if self.target_url:
+            return f"{self.target_url} (profile {self.profile.name})"
+        dialect = self.profile.sandbox_dialect
+        return f"embedded sandbox, {dialect} dialect (profile {self.profile.name})"
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        target_url: str | None,
+        profile_path: str | None,
+        strict: bool,
+        headed: bool = False,
+        browser_ws_endpoint: str | None = None,
+        environ: Any = os.environ,
+    ) -> Settings:
+        if profile_path:
+            profile = load_profile(Path(profile_path))
+        else:  # no profile: the contract's defaults, for the URL named or the sandbox
+            profile = EMBEDDED if not target_url else Profile(target=TargetSection(name="default"))
+        url = (target_url or profile.base_url or "").rstrip("/")
+        if not url and not profile.target.embedded:
+            # A profile that names no target must not quietly test the embedded sandbox.
+            raise ProfileError(
+                f"Target profile {profile_path} names no target: set target.base_url (or "
+                "--target-url), or target.embedded = true for the embedded sandbox."
+            )
+        if profile_path and profile.target.embedded and target_url:
+            raise ProfileError(
+                f"--target-url {target_url} names a target, but profile {profile_path} is for "
+                "the embedded sandbox (target.embedded = true); use a profile of that target."
+            )
+        if url and not url.startswith(("http://", "https://")):
+            raise ProfileError(f"Target URL {url!r} is not an http(s) URL.")
+        sources = (profile.keys.primary_env, profile.keys.secondary_env)
+        keys = (
+            environ.get(sources[0]) or DEV_API_KEYS[0],
+            environ.get(sources[1]) or DEV_API_KEYS[1],
+        )
+        return cls(
+            target_url=url,
+            api_keys=keys,
+            key_sources=sources,
+            profile=profile,
+            strict=strict,
+            headed=headed,
+            browser_ws_endpoint=browser_ws_endpoint or "",
+            texts=load_texts(profile.texts.language, profile.texts.model_extra or {}),
+        )
+
+
+SETTINGS = pytest.StashKey[Settings]()

@@ -1,0 +1,150 @@
+"""The client's side of the consent contract, as the suites use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Page
+
+from sca_conformance import checks
+from sca_conformance.catalog import CATALOG, Action, actions_for
+from sca_conformance.client import ApiClient
+from sca_conformance.config import Profile
+from sca_conformance.data import DataFactory, Subject
+from sca_conformance.flow import HostedFlow
+from sca_conformance.landing import Guard, LandingWatcher, ReturnReceiver
+
+_DEFAULT = object()
+
+
+class Consents:
+    def __init__(
+        self, api: ApiClient, data: DataFactory, receiver: ReturnReceiver,
+        profile: Profile | None = None,
+    ) -> None:
+        self.api = api
+        self.data = data
+        self.receiver = receiver
+        self.profile = profile or Profile()
+        self.catalog = {action.name: action for action in actions_for(self.profile)}
+
+    def action(self, name: str) -> Action:
+        """The catalog's action as this target has it (its scope names, its requests)."""
+        if name not in self.catalog:
+            pytest.skip(f"the target's profile switches {name} off (actions.{name}.enabled)")
+        return self.catalog[name]
+
+    @property
+    def redirect_onboarding(self) -> bool:
+        return self.profile.onboarding.style == "redirect"
+
+    async def subject(self, action: Action) -> Subject:
+        return await self.data.subject(action.subject)
+
+    async def trigger(
+        self, action: Action, subject: Subject, api: ApiClient | None = None, **overrides: Any
+    ) -> httpx.Response:
+        """Sends the action's protected request (with some values changed, if asked)."""
+        method, path, body = action.request({**subject.values, **overrides})
+        client = api or self.api
+        if body is None:
+            return await client.request(method, path)
+        return await client.request(method, path, json=body)
+
+    async def pending(self, action: Action, subject: Subject, **overrides: Any) -> dict[str, Any]:
+        """A fresh pending consent for the action (its 412 checked on the way)."""
+        response = await self.trigger(action, subject, **overrides)
+        checks.answers_412_json(response)
+        return checks.consent_in_body(response)
+
+    async def initiate(
+        self, consent_id: str, return_url: Any = _DEFAULT, api: ApiClient | None = None
+    ) -> httpx.Response:
+        client = api or self.api
+        if return_url is _DEFAULT:
+            return_url = self.receiver.new_return_url()
+        if return_url is None:
+            return await client.post(f"/v3/consents/{consent_id}")
+        return await client.post(f"/v3/consents/{consent_id}", json={"return_url": return_url})
+
+    async def method(self, consent_id: str, return_url: str | None) -> dict[str, Any]:
+        """The method, its shape checked (INIT-1..3) before the browser goes anywhere."""
+        method = checks.method_in_body(await self.initiate(consent_id, return_url))
+        checks.redirect_url_carries_token(method)
+        checks.method_expires_in_future(method)
+        return method
+
+    async def field(self, path: str, name: str) -> Any:
+        """One field of a resource the test reads to see an effect (GET path)."""
+        with checks.preparing(f"GET {path}"):
+            response = await self.api.get(path)
+            assert response.status_code == 200, f"answered {response.status_code}"
+            return response.json()[name]
+
+    async def read(self, consent_id: str) -> httpx.Response:
+        return await self.api.get(f"/v3/consents/{consent_id}")
+
+    async def status(self, consent_id: str) -> Any:
+        """The consent's status as GET /v3/consents/{id} tells it (AFTER-2)."""
+        return checks.consent_status(await self.read(consent_id))
+
+    async def start(
+        self, page: Page, action: Action, subject: Subject, return_url: str | None = None
+    ) -> Started:
+        """Trigger, initiate and open the hosted pages: the individual is on the summary.
+        Redirect-style onboarding (profile) gets its redirect_url from the request itself."""
+        return_url = return_url or self.receiver.new_return_url()
+        if action.name == "onboarding" and self.redirect_onboarding:
+            consent: dict[str, Any] = {}
+            method = await self.onboarding_redirect(action, subject, return_url)
+        else:
+            consent = await self.pending(action, subject)
+            method = await self.method(consent["id"], return_url)
+        guard = Guard(page, method["redirect_url"], return_url,
+                      self.profile.target.hosted_origins)
+        landing = LandingWatcher(page, return_url, guard, self.profile.timeouts.landing_seconds)
+        flow = HostedFlow(page, action, subject, self.api,
+                          timeouts=self.profile.timeouts, guard=guard)
+        response = await flow.open(method["redirect_url"])
+        return Started(consent, method, return_url, landing, flow, response)
+
+    async def onboarding_redirect(
+        self, action: Action, subject: Subject, return_url: str
+    ) -> dict[str, Any]:
+        """Redirect-style onboarding (the contract's onboarding note): the request answers
+        200 with redirect_url, which opens the same enrolment pages."""
+        method, path, body = action.request(subject.values)
+        payload = {**(body or {}), self.profile.onboarding.return_url_field: return_url}
+        response = await self.api.request(method, path, json=payload)
+        return checks.onboarding_redirect(response)
+
+    async def prepare_in_browser(self, page: Page, action: Action, subject: Subject) -> None:
+        for preparation in action.browser_preparation:
+            await getattr(self, preparation)(page, subject)
+
+    async def reveal_cvc2(self, page: Page, subject: Subject) -> None:
+        """Reads a physical card's CVC2 from the card-details pages, as its holder would."""
+        details = self.catalog.get("card_details") or CATALOG["card_details"]
+        started = await self.start(page, details, subject)
+        await started.flow.approve()
+        await started.landing.wait("PAGE-14")
+        subject.values["cvc2"] = started.flow.card_details["cvc"]
+
+
+@dataclass
+class Started:
+    """A consent whose hosted pages are open in the browser."""
+
+    consent: dict[str, Any]  # empty for redirect-style onboarding: no consent is handed out
+    method: dict[str, Any]
+    return_url: str
+    landing: LandingWatcher
+    flow: HostedFlow
+    response: Any
+
+    @property
+    def consent_id(self) -> str | None:
+        return self.consent.get("id")

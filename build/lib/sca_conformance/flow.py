@@ -1,0 +1,278 @@
+"""Drives the hosted pages of one consent through the steps its action describes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import allure
+import allure_commons
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Locator, Page, Response, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+from pages import (
+    ActivatedPage,
+    AddPasskeyPage,
+    CardDetailsPage,
+    CreatePasscodePage,
+    Cvc2Page,
+    EndStates,
+    HostedPage,
+    IdentifyPage,
+    PasscodePage,
+    PhoneCodePage,
+    PinPage,
+    SummaryPage,
+)
+from sca_conformance.catalog import Action
+from sca_conformance.checks import TargetNotPrepared, preparing, proving
+from sca_conformance.client import ApiClient
+from sca_conformance.config import Timeouts
+from sca_conformance.data import Subject, digits
+from sca_conformance.landing import Guard, first_of
+from sca_conformance.requirements import Mismatch, RequirementViolation
+
+
+def reporting() -> bool:
+    """Whether an Allure results folder is being written in this run."""
+    return any(
+        type(plugin).__name__ == "AllureFileLogger"
+        for plugin in allure_commons.plugin_manager.get_plugins()
+    )
+
+
+class HostedFlow:
+    """One browser page going through one consent's hosted pages.
+
+    Every step runs under the requirement it depends on, and every wait ends as soon as
+    the page shows the step, shows an end state the contract defines, or the browser
+    leaves the hosted pages: the long timeout is only for a page that shows nothing."""
+
+    def __init__(
+        self, page: Page, action: Action, subject: Subject, api: ApiClient,
+        *, timeouts: Timeouts | None = None, guard: Guard | None = None,
+    ) -> None:
+        self.page = page
+        self.action = action
+        self.subject = subject
+        self.api = api
+        self.timeouts = timeouts or Timeouts()
+        self.guard = guard
+        self.card_details: dict[str, str] = {}
+        self.pin: str | None = None
+
+    @contextmanager
+    def step(self, title: str) -> Iterator[None]:
+        with allure.step(self.api.secrets.text(title)):
+            yield
+
+    async def screenshot(self, name: str, mask: list[Locator] | None = None) -> None:
+        """Evidence of the page as the individual saw it, secrets masked: the given
+        locators and any element showing a secret this test knows."""
+        if not reporting():
+            return  # no report to put it in: a plain local run spends no time on pixels
+        known = [self.page.get_by_text(value, exact=True) for value in self.api.secrets.on_screen()]
+        image = await self.page.screenshot(mask=[*(mask or []), *known], mask_color="#222")
+        allure.attach(image, name=name, attachment_type=allure.attachment_type.PNG)
+
+    # Waiting, attributed ---------------------------------------------------------------
+
+    async def where(self) -> str:
+        """What the page shows now, for a failure message."""
+        try:
+            headings = await self.page.get_by_role("heading").all_inner_texts()
+        except PlaywrightError:
+            headings = []
+        shown = ", ".join(repr(" ".join(h.split())) for h in headings[:3]) or "no heading"
+        return f"{shown} at {self.page.url}"
+
+    async def reach(self, target: HostedPage, requirement_id: str) -> None:
+        """Waits for `target` (its heading); fails under `requirement_id` the moment the page
+        shows an end state instead, or PAGE-4 the moment the browser leaves."""
+        ends = EndStates(self.page).any
+        seconds = self.timeouts.page_seconds
+        shown = target.heading.or_(ends).first
+        try:
+            await first_of(shown.wait_for(state="visible", timeout=seconds * 1000),
+                           self.guard, "PAGE-4")
+        except PlaywrightTimeoutError:
+            raise RequirementViolation(requirement_id, Mismatch(
+                "the hosted page", f"{target.title!r} within {seconds:g} s", await self.where()
+            )) from None
+        if not await target.heading.first.is_visible():
+            raise RequirementViolation(requirement_id, Mismatch(
+                "the hosted page", repr(target.title), f"the end state {await self.where()}"
+            ))
+
+    async def press(self, button: Locator, requirement_id: str, what: str) -> None:
+        """Clicks a control the requirement needs; says so when the page has none."""
+        seconds = self.timeouts.control_seconds
+        try:
+            await button.wait_for(state="visible", timeout=seconds * 1000)
+        except PlaywrightTimeoutError:
+            raise RequirementViolation(requirement_id, AssertionError(
+                f"{what} (expected it within {seconds:g} s; the page shows {await self.where()})"
+            )) from None
+        with proving(requirement_id):
+            await button.click()
+
+    # Whole flows ---------------------------------------------------------------------
+
+    async def open(self, redirect_url: str) -> Response | None:
+        with self.step("Open redirect_url in the browser"), proving("PAGE-1"):
+            try:
+                return await self.page.goto(redirect_url)
+            except PlaywrightError as error:
+                raise Mismatch("opening redirect_url", "a hosted page",
+                               error.message.splitlines()[0]) from None
+
+    async def approve(self, by: str = "passcode") -> None:
+        await self.confirm()
+        if self.action.identifies:
+            await self.identify(by)
+        await self.finish()
+
+    async def finish(self) -> None:
+        """The action's own steps after identification (or enrolment), as catalogued."""
+        for name in self.action.steps:
+            await getattr(self, name)()
+
+    async def summary(self) -> SummaryPage:
+        summary = SummaryPage(self.page)
+        await self.reach(summary, "PAGE-1")
+        await self.screenshot("Summary")
+        return summary
+
+    async def confirm(self) -> None:
+        with self.step(f"Summary: {self.action.name}; Confirm"):
+            summary = await self.summary()
+            await self.press(summary.confirm_button, "PAGE-4",
+                             f"the summary page has no {summary.texts['confirm']!r} button")
+
+    async def decline(self) -> None:
+        with self.step(f"Summary: {self.action.name}; Decline"):
+            summary = await self.summary()
+            await self.press(summary.decline_button, "PAGE-6",
+                             f"the summary page has no {summary.texts['decline']!r} button")
+
+    async def identify(self, by: str) -> None:
+        identify = IdentifyPage(self.page)
+        with self.step(f"Identify yourself: {by}"):
+            await self.reach(identify, "PAGE-3")
+            await self.screenshot("Identify yourself")
+            if by == "passkey":
+                await self.press(identify.use_passkey_button, "PAGE-3",
+                                 "the identification page offers no passkey")
+                return
+            await self.press(identify.another_way_button, "PAGE-3",
+                             "the identification page offers no other way than a passkey")
+        await self.enter_passcode(self.subject.passcode or "")
+
+    async def enter_passcode(self, passcode: str) -> None:
+        page = PasscodePage(self.page)
+        with self.step("Enter the passcode"):
+            await self.reach(page, "PAGE-3")
+            await self.screenshot("Enter your passcode")
+            with proving("PAGE-3"):
+                await page.enter(passcode)
+
+    # Steps named in the catalog --------------------------------------------------------
+
+    async def create_passcode(self) -> None:
+        passcode = digits(6)
+        self.api.secrets.add(passcode)
+        self.subject.passcode = passcode
+        page = CreatePasscodePage(self.page)
+        with self.step("Create your passcode"):
+            await self.reach(page, "PAGE-15")
+            await self.screenshot("Create your passcode")
+            with proving("PAGE-15"):
+                await page.create(passcode)
+
+    async def confirm_phone(self) -> None:
+        page = PhoneCodePage(self.page)
+        with self.step("Confirm your phone number with the SMS code"):
+            await self.reach(page, "PAGE-15")
+            await self.screenshot("Confirm your phone number")
+            code = await self.sms_code()
+            with proving("PAGE-15"):
+                await page.confirm(code)
+
+    async def sms_code(self) -> str:
+        """The one-time code the target texted, read through its SMS simulation."""
+        call = "GET /v3/simulations/sms"
+        with preparing(call):
+            response = await self.api.get(
+                "/v3/simulations/sms",
+                params={"phone_number": self.subject.individual["phone_number"]},
+            )
+            if response.status_code != 200:
+                raise TargetNotPrepared(call, f"answered {response.status_code}")
+            code = str(response.json()["code"])
+        self.api.secrets.add(code)
+        return code
+
+    async def skip_passkey(self) -> None:
+        page = AddPasskeyPage(self.page)
+        with self.step("Add a passkey: Skip"):
+            await self.reach(page, "PAGE-15")
+            await self.press(page.control("skip"), "PAGE-15",
+                             "the passkey step cannot be skipped (no Skip button)")
+
+    async def add_passkey(self) -> None:
+        page = AddPasskeyPage(self.page)
+        with self.step("Add a passkey: Add passkey"):
+            await self.reach(page, "PAGE-15")
+            await self.screenshot("Add a passkey")
+            await self.press(page.control("add"), "PAGE-15",
+                             "the enrolment offers no passkey")
+
+    async def read_card_details(self) -> None:
+        page = CardDetailsPage(self.page)
+        with self.step("Card details"), proving("PAGE-14"):
+            await self.reach(page, "PAGE-14")
+            await expect(page.number).to_be_visible(timeout=self.timeouts.control_seconds * 1000)
+            for name, locator in (("holder", page.holder), ("number", page.number),
+                                  ("valid_thru", page.valid_thru), ("cvc", page.cvc)):
+                self.card_details[name] = " ".join((await locator.inner_text()).split())
+            self.api.secrets.add(self.card_details["number"], self.card_details["cvc"])
+            await self.screenshot("Card details", mask=page.secrets)
+
+    async def close(self) -> None:
+        details = self.action.name == "card_details"
+        page: HostedPage = CardDetailsPage(self.page) if details else ActivatedPage(self.page)
+        with self.step("Close"):
+            await self.press(page.control("close"), "PAGE-14" if details else "PAGE-13",
+                             f"the {page.title!r} page has no {page.texts['close']!r} button")
+
+    async def set_pin(self) -> None:
+        self.pin = digits(4)
+        self.api.secrets.add(self.pin)
+        page = PinPage(self.page)
+        with self.step("Set PIN code"):
+            await self.reach(page, "PAGE-13")
+            await self.screenshot("Set PIN code")
+            with proving("PAGE-13"):
+                await page.set_pin(self.pin)
+
+    async def enter_cvc2(self, cvc2: str | None = None) -> None:
+        page = Cvc2Page(self.page)
+        with self.step("Card activation: CVC2"):
+            await self.reach(page, "PAGE-13")
+            await self.screenshot("Card activation")
+            with proving("PAGE-13"):
+                await page.activate(cvc2 or str(self.subject.values["cvc2"]))
+        if cvc2 is None:
+            with self.step("Your card is now active"):
+                await self.reach(ActivatedPage(self.page), "PAGE-13")
+                await self.screenshot("Card active")
+
+
+def wrong_code(right: str) -> str:
+    """A code of the same length that is certainly not the right one."""
+    while True:
+        candidate = digits(len(right))
+        if candidate != right:
+            return candidate
+

@@ -1,0 +1,13 @@
+"""Reference sandbox for the SCA consent contract (docs/consent-contract.md).
+
+A FastAPI application over SQLite that implements the contract's JSON API, the hosted
+consent pages and the simulations, and can inject one fault per requirement
+(``sca_sandbox.faults``) so that the conformance suite can prove it detects them.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+# Active when the sandbox is started without --api-key: two separate clients.
+DEV_API_KEYS: tuple[str, str] = ("sandbox-dev-key-alpha", "sandbox-dev-key-beta")

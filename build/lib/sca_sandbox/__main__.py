@@ -1,0 +1,161 @@
+"""Command line: ``python -m sca_sandbox --port 0 --db sandbox.db [--fault NAME ...]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from . import DEV_API_KEYS, faults
+from .dialects import DIALECTS, listing
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m sca_sandbox", description="SCA consent reference sandbox"
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    parser.add_argument(
+        "--db", type=Path, default=Path("sandbox.db"), help="SQLite file (created if missing)"
+    )
+    parser.add_argument(
+        "--public-url",
+        help="base of every URL handed out (default http://localhost:PORT);"
+        " a port of 0 is replaced by the port actually bound",
+    )
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        dest="api_keys",
+        help="a client's API key (repeatable; default: the two development keys)",
+    )
+    parser.add_argument(
+        "--token-ttl", type=int, default=600, help="access token lifetime in seconds"
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        dest="faults",
+        metavar="NAME",
+        help="inject a fault (repeatable; see --list-faults)",
+    )
+    parser.add_argument("--list-faults", action="store_true", help="print the faults and exit")
+    parser.add_argument(
+        "--dialect",
+        choices=sorted(DIALECTS),
+        default="default",
+        help=f"how the sandbox presents the contract ({listing()})",
+    )
+    return parser.parse_args(argv)
+
+
+def _public_url(given: str | None, port: int) -> str:
+    if not given:
+        return f"http://localhost:{port}"
+    parts = urlsplit(given.rstrip("/"))
+    if parts.port == 0:
+        host = parts.hostname or "localhost"
+        parts = parts._replace(netloc=f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+    return urlunsplit(parts)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.list_faults:
+        print(faults.listing())
+        return 0
+    try:
+        faults.configure(args.faults)
+    except KeyError as unknown:
+        print(f"sca-sandbox: unknown fault {unknown} (see --list-faults)", file=sys.stderr)
+        return 2
+    if args.public_url and urlsplit(args.public_url).scheme not in ("http", "https"):
+        print("sca-sandbox: --public-url must be an http(s) URL", file=sys.stderr)
+        return 2
+    if args.token_ttl < 1:
+        print("sca-sandbox: --token-ttl must be at least 1 second", file=sys.stderr)
+        return 2
+
+    # Imported late so that --list-faults stays fast.
+    import uvicorn
+
+    from .app import create_app
+    from .context import Sandbox, Settings
+
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as error:
+        print(f"sca-sandbox: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
+    sock.listen(2048)
+    port = sock.getsockname()[1]
+    public_url = _public_url(args.public_url, port)
+    settings = Settings(
+        db_path=args.db,
+        public_url=public_url,
+        api_keys=tuple(args.api_keys) or DEV_API_KEYS,
+        token_ttl=args.token_ttl,
+        faults=tuple(faults.active_names()),
+        host=args.host,
+        port=port,
+        dialect=args.dialect,
+    )
+    sandbox = Sandbox.open(settings)
+    config = uvicorn.Config(
+        create_app(sandbox),
+        http="httptools",
+        lifespan="off",
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    ready = (
+        f"sca-sandbox ready on http://{args.host}:{port} (public URL {public_url}, db {args.db}, "
+        f"faults: {','.join(settings.faults) or 'none'}"
+        + (f", dialect {args.dialect})" if args.dialect != "default" else ")")
+    )
+
+    async def serve() -> None:
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started and not task.done():
+            await asyncio.sleep(0.01)
+        if server.started:
+            print(ready, flush=True)
+        await task
+
+    # uvicorn re-raises the signal it caught once it has shut down; a no-op handler
+    # keeps that from killing us before the database is closed.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: None)
+    try:
+        import uvloop
+
+        loop_factory = uvloop.new_event_loop
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings uvloop
+        loop_factory = None
+    try:
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(serve())
+    finally:
+        sandbox.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

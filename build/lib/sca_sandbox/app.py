@@ -1,0 +1,114 @@
+"""The ASGI application: JSON API, hosted pages, static files, headers, error shapes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import __version__, api, auth, faults, hosted
+from .context import Sandbox
+from .dialects import install as install_dialect
+from .errors import (
+    ApiError,
+    error_response,
+    on_api_error,
+    on_http_error,
+    on_unexpected,
+    on_validation_error,
+)
+
+_NO_CSP = ("/docs", "/redoc")
+
+
+def security_headers() -> list[tuple[bytes, bytes]]:
+    """Headers on every response (PAGE-10, PAGE-11): the token travels in page URLs."""
+    csp = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'"
+    headers = [(b"x-content-type-options", b"nosniff")]
+    if not faults.active("framing-allowed"):
+        headers.append((b"x-frame-options", b"DENY"))
+        csp += "; frame-ancestors 'none'"
+    headers.append((b"content-security-policy", csp.encode()))
+    if faults.active("cacheable-pages"):
+        headers.append((b"cache-control", b"public, max-age=300"))
+    else:
+        headers += [(b"cache-control", b"no-store"), (b"referrer-policy", b"no-referrer")]
+    return headers
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware (BaseHTTPMiddleware costs too much per request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.headers = security_headers()
+        self.names = {name for name, _ in self.headers}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(_NO_CSP):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() not in self.names
+                ]
+                message["headers"] = kept + self.headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimit:
+    """Refuse declared bodies over the limit before anything reads them."""
+
+    def __init__(self, app: ASGIApp, limit: int = 1_000_000) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
+                    response = error_response(
+                        413, [(None, f"The body is larger than {self.limit} bytes")]
+                    )
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document, without a database (it does not depend on one)."""
+    return create_app(None).openapi()
+
+
+def create_app(sandbox: Sandbox | None) -> FastAPI:
+    app = FastAPI(
+        title="SCA Sandbox",
+        version=__version__,
+        description="Reference sandbox of the SCA consent contract (docs/consent-contract.md).",
+        redoc_url=None,
+    )
+    app.state.sandbox = sandbox
+    app.include_router(auth.router)
+    app.include_router(api.router)
+    dialect = sandbox.settings.dialect if sandbox is not None else "default"
+    if dialect == "default":
+        app.include_router(hosted.router)
+    else:  # the dialect's own hosted pages (sca_sandbox/dialects)
+        install_dialect(app, dialect)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)
+    return app

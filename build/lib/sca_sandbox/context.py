@@ -1,0 +1,91 @@
+"""Settings and the per-process state every handler reaches through ``request.app``."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import Request
+
+from .security import fast_hash
+from .store import Session, Store
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path
+    public_url: str
+    api_keys: tuple[str, ...]
+    token_ttl: int = 600
+    faults: tuple[str, ...] = ()
+    host: str = "127.0.0.1"
+    port: int = 8000
+    dialect: str = "default"  # sca_sandbox.dialects.DIALECTS
+
+    @property
+    def rp_id(self) -> str:
+        return urlsplit(self.public_url).hostname or "localhost"
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+@dataclass
+class Sandbox:
+    settings: Settings
+    store: Store
+    signing_secret: str
+    active_key_hashes: dict[str, str] = field(default_factory=dict)  # key hash -> client id
+
+    @classmethod
+    def open(cls, settings: Settings) -> Sandbox:
+        store = Store(settings.db_path)
+        with store.tx():
+            secret = store.meta("jwt_secret")
+            if secret is None:
+                secret = secrets.token_urlsafe(48)
+                store.set_meta("jwt_secret", secret)
+            clients: dict[str, str] = {}
+            for key in settings.api_keys:
+                key_hash = fast_hash(key)
+                row = store.one("SELECT id FROM clients WHERE key_hash = ?", key_hash)
+                if row is None:
+                    client_id = str(uuid.uuid4())
+                    store.run(
+                        "INSERT INTO clients (id, key_hash, created_at) VALUES (?, ?, ?)",
+                        client_id,
+                        key_hash,
+                        time.time(),
+                    )
+                else:
+                    client_id = row["id"]
+                clients[key_hash] = client_id
+        return cls(settings, store, secret, clients)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+@dataclass
+class Caller:
+    """An authenticated request: the client, its login session, and now on its clock."""
+
+    sandbox: Sandbox
+    client_id: str
+    session: Session
+    now: float
+
+    @property
+    def store(self) -> Store:
+        return self.sandbox.store
+
+
+def sandbox_of(request: Request) -> Sandbox:
+    found: Sandbox = request.app.state.sandbox
+    return found
