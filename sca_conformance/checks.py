@@ -21,6 +21,7 @@ from urllib.parse import SplitResult, parse_qs, quote, unquote, urlsplit
 import httpx
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from sca_conformance.redact import luhn_valid
 from sca_conformance.requirements import Mismatch, RequirementViolation, requirement
 
 P = ParamSpec("P")
@@ -223,6 +224,7 @@ def nothing_happened(what: str, before: Any, after: Any) -> None:
         raise Mismatch(f"{what} before approval", before, after)
 
 
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # What a protected action returns once approved: none of it may come with the 412.
 PROTECTED_KEYS = {"transactions", "transaction", "items", "pan", "card_number", "cvc", "cvc2",
                   "cvv", "balance", "holder"}
@@ -235,8 +237,11 @@ def no_protected_data(body: Any) -> None:
     found = sorted(_keys(body) & PROTECTED_KEYS)
     if found:
         raise Mismatch("the 412 body", "no protected data", f"keys {found}")
-    if re.search(r"(?<!\d)\d{12,19}(?!\d)", re.sub(r"[ -]", "", str(body))):
-        raise Mismatch("the 412 body", "no card number", "a 12-19 digit number")
+    text = _UUID.sub("", str(body))  # ids are not card numbers
+    for run in re.findall(r"\d[\d -]{10,}\d", text):
+        digits = re.sub(r"\D", "", run)
+        if 12 <= len(digits) <= 19 and luhn_valid(digits):
+            raise Mismatch("the 412 body", "no card number", "a Luhn-valid card number")
 
 
 def _keys(body: Any) -> set[str]:

@@ -93,8 +93,7 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
                   "SCA_TARGET_URL)", default="")
     parser.addini("sca_target", "target profile, a TOML file, relative to the ini file "
                   "(after --target and SCA_TARGET)", default="")
-    parser.addini("sca_strict", "SHOULD violations fail the run (as --sca-strict)",
-                  type="bool", default=False)
+    parser.addini("sca_strict", "SHOULD violations fail the run (as --sca-strict)", "bool", False)
     pluginmanager.import_plugin("sca_conformance.reporting")
     # After pytest-playwright-asyncio: of two plugins' fixtures with one name, the one
     # registered last is used.

@@ -365,7 +365,7 @@ def masked_phone(flow: Flow) -> str:
     return _mask(flow.individual()["phone_number"])
 
 
-def card_details(flow: Flow) -> dict[str, str]:
+def card_details(flow: Flow) -> dict[str, Any]:
     """What the card-details step shows (PAGE-14): only here, never in the API."""
     card = flow.store.one(
         "SELECT c.exp_month, c.exp_year, s.pan, s.cvc, i.first_name, i.last_name FROM cards c"

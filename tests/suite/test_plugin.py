@@ -158,21 +158,24 @@ def test_the_options_are_in_one_group_with_environment_and_ini_defaults(
     assert result.stdout.str().count("--headed") == 1
 
 
+INI_URL = "https://ini.example.test"
+
+
 @pytest.mark.parametrize(
-    ("option", "ini", "env", "expected"),
+    ("option", "env", "expected"),
     [
-        ("https://option.example.test", "https://ini.example.test", "https://env.example.test",
+        ("https://option.example.test", "https://env.example.test",
          "https://option.example.test"),
-        (None, "https://ini.example.test", "https://env.example.test", "https://env.example.test"),
-        (None, "https://ini.example.test", None, "https://ini.example.test"),
+        (None, "https://env.example.test", "https://env.example.test"),
+        (None, None, INI_URL),
     ],
     ids=["option-first", "then-environment", "then-ini"],
 )
 def test_the_target_url_comes_from_option_then_environment_then_ini(
     suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
-    option: str | None, ini: str, env: str | None, expected: str,
+    option: str | None, env: str | None, expected: str,
 ) -> None:
-    suite.makeini(INI + f"sca_target_url = {ini}\n")
+    suite.makeini(INI + f"sca_target_url = {INI_URL}\n")
     suite.makepyfile("def test_x():\n    pass\n")
     if env:
         monkeypatch.setenv("SCA_TARGET_URL", env)
@@ -243,7 +246,10 @@ def test_a_secret_in_a_traceback_is_masked_and_the_failure_message_kept(
     assert "4111 1111 1111 1111" not in result.stdout.str()
     junit = (suite.path / "junit.xml").read_text()
     assert "4111 1111 1111 1111" not in junit
-    assert 'message="sca_conformance.requirements.RequirementViolation: MUST PAGE-14 violated' in junit
+    assert (
+        'message="sca_conformance.requirements.RequirementViolation: MUST PAGE-14 violated'
+        in junit
+    )
 
 
 def test_a_secret_in_a_should_warning_is_masked(suite: pytest.Pytester) -> None:

@@ -1,1 +1,0 @@
-"""Conformance suite for SCA consent flows: client, checks, action catalog, pytest plugin."""
