@@ -81,29 +81,24 @@ def write_executor(results_dir: Path) -> None:
     (results_dir / "executor.json").write_text(json.dumps(executor, indent=2), encoding="utf-8")
 
 
+_NAMED = r"(MUST|SHOULD) [A-Z]+-\d+ violated"
+_UNREACHABLE = r"Target unreachable|target .* not reachable|ConnectError"
+_NOT_PREPARED = r"Target could not be prepared"
+# Allure files a result under every category that matches: the last one takes only what no
+# other explains (a failure that names no requirement is a defect of the suite).
 CATEGORIES: list[dict[str, Any]] = [
-    {
-        "name": "MUST violated",
-        "matchedStatuses": ["failed"],
-        "messageRegex": r"(?s).*MUST.*",
-    },
-    {
-        "name": "SHOULD warning",
-        "matchedStatuses": ["skipped"],
-        "messageRegex": r"(?s).*SHOULD warning.*",
-    },
-    {
-        "name": "Target unreachable",
-        "matchedStatuses": ["broken", "failed"],
-        "messageRegex": r"(?s).*(Target unreachable|target .* not reachable|ConnectError).*",
-    },
-    {
-        # Allure files a test under every category that matches, so leave out the
-        # unreachable-target ones already counted above.
-        "name": "Suite error",
-        "matchedStatuses": ["broken"],
-        "messageRegex": r"(?s)(?!.*(Target unreachable|target .* not reachable|ConnectError)).*",
-    },
+    {"name": "MUST violated", "matchedStatuses": ["failed", "broken"],
+     "messageRegex": r"(?s).*\bMUST [A-Z]+-\d+ violated.*"},
+    {"name": "SHOULD violated (strict)", "matchedStatuses": ["failed", "broken"],
+     "messageRegex": r"(?s).*\bSHOULD [A-Z]+-\d+ violated.*"},
+    {"name": "SHOULD warning", "matchedStatuses": ["skipped"],
+     "messageRegex": r"(?s).*SHOULD warning.*"},
+    {"name": "Target unreachable", "matchedStatuses": ["broken", "failed"],
+     "messageRegex": rf"(?s).*({_UNREACHABLE}).*"},
+    {"name": "Target not prepared", "matchedStatuses": ["broken", "failed"],
+     "messageRegex": rf"(?s).*{_NOT_PREPARED}.*"},
+    {"name": "Suite error", "matchedStatuses": ["broken", "failed"],
+     "messageRegex": rf"(?s)(?!.*({_NAMED}|{_UNREACHABLE}|{_NOT_PREPARED})).*"},
 ]
 
 

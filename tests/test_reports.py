@@ -28,7 +28,10 @@ TINY_SUITE = textwrap.dedent(
         pass
 
     def test_must_fails():
-        assert False, "MUST violated [CON-1] expected 201, got 200"
+        assert False, "MUST TRIGGER-1 violated: status: expected 412, got 200"
+
+    def test_target_not_prepared():
+        raise RuntimeError("Target could not be prepared: GET /v3/simulations/sms: answered 400")
 
     @pytest.mark.xfail(reason="SHOULD warning [CON-9] no Cache-Control header")
     def test_should_warns():
@@ -133,6 +136,7 @@ def test_build_makes_self_contained_reports_that_carry_history(
         "MUST violated": ["test_must_fails"],
         "SHOULD warning": ["test_should_warns"],
         "Target unreachable": ["test_target_down"],
+        "Target not prepared": ["test_target_not_prepared"],
         "Suite error": ["test_suite_bug"],
     }
     assert len(_json(tmp_path / "history/history-trend.json")) == 1
