@@ -16,6 +16,7 @@ fixtures override that plugin's fixtures of the same name.
 
 from __future__ import annotations
 
+import inspect
 import shutil
 import tempfile
 import time
@@ -29,7 +30,7 @@ import allure
 import pytest
 import pytest_asyncio
 from allure_commons.model2 import Status, TestStepResult
-from playwright.async_api import BrowserContext, Page
+from playwright.async_api import BrowserContext, BrowserType, Page
 from playwright.async_api import Error as PlaywrightError
 
 from pages import CardDetailsPage
@@ -67,7 +68,12 @@ def connect_options(
         "x-playwright-launch-options": server_launch_options(browser_type_launch_args),
         **(options.get("headers") or {}),
     }
-    return {**options, "ws_endpoint": settings.browser_ws_endpoint, "headers": headers}
+    return {**options, _ENDPOINT: settings.browser_ws_endpoint, "headers": headers}
+
+
+# BrowserType.connect's first parameter: `ws_endpoint` in older Playwrights, `endpoint` now.
+_ENDPOINT = "ws_endpoint" if "ws_endpoint" in inspect.signature(BrowserType.connect).parameters \
+    else "endpoint"
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ function scope everything with state (API sessions, data, contexts, pages).
 from __future__ import annotations
 
 import asyncio
+import importlib
 import importlib.util
 import json
 import os
@@ -94,10 +95,13 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     parser.addini("sca_target", "target profile, a TOML file, relative to the ini file "
                   "(after --target and SCA_TARGET)", default="")
     parser.addini("sca_strict", "SHOULD violations fail the run (as --sca-strict)", "bool", False)
-    pluginmanager.import_plugin("sca_conformance.reporting")
-    # After pytest-playwright-asyncio: of two plugins' fixtures with one name, the one
-    # registered last is used.
-    pluginmanager.import_plugin(BROWSER_FIXTURES)
+    # The suite's other plugin modules (plain modules of this package, not rewritten);
+    # the browser fixtures after pytest-playwright-asyncio: of two plugins' fixtures with one
+    # name, the one registered last is used.
+    for name in ("sca_conformance.reporting", BROWSER_FIXTURES):
+        module = importlib.import_module(name)
+        if not pluginmanager.has_plugin(name) and not pluginmanager.is_registered(module):
+            pluginmanager.register(module, name)
 
 
 def _load_playwright_asyncio(pluginmanager: pytest.PytestPluginManager) -> None:

@@ -70,7 +70,7 @@ def scenario(item: pytest.Item) -> str:
 def _label(kind: str, *values: str) -> pytest.MarkDecorator:
     """An Allure label as the mark allure-pytest reads at collection, so that its
     selection options (--allure-severities, --allure-features, --allure-label) see it."""
-    return getattr(pytest.mark, f"allure_label.{kind}")(*values, label_type=kind)
+    return pytest.mark.allure_label(*values, label_type=kind)
 
 
 def allure_marks(item: pytest.Item) -> list[pytest.MarkDecorator]:
@@ -319,8 +319,8 @@ MARKERS = {
     "should": "proves only SHOULD requirements (added from the requirement marker)",
     "slow": "the project's own slow tests (kill matrix, fuzzer)",
     "any_onboarding_style": "drives onboarding in either style (consent or redirect)",
-    **{f"allure_label.{kind}": f"Allure {kind} label (added at collection)"
-       for kind in ("epic", "feature", "story", "severity", "requirement")},
+    "allure_label": "an Allure label (epic, feature, story, severity, requirement: marks "
+    "added at collection, so that allure-pytest's selection options see them)",
 }
 
 

@@ -236,6 +236,9 @@ def main() -> None:
             ended = "timed out" if run.exit_code == -1 else f"exit {run.exit_code}"
             print(f"   {fault:<26} {seconds:6.1f} s   {seconds / serial:5.2f}x   {ended}, "
                   f"{len(failing)} failing, {len(run.unattributed())} naming no requirement")
+            for outcome in run.unattributed()[:3]:
+                print(f"      naming none: {outcome.nodeid.split('::')[-1]}: "
+                      f"{outcome.message[:100]}")
         worst = max(faulty, key=lambda name: faulty[name][0])
         print(f"   worst ratio {faulty[worst][0] / serial:.2f}x ({worst}) (target ≤ 1.5)")
 
