@@ -1,4 +1,4 @@
-"""The report layer: Allure 2 build with history, self-containment check, launch metadata, secret scan."""
+"""The report layer: Allure 2 build with history, self-containment, launch metadata, leak scan."""
 
 from __future__ import annotations
 

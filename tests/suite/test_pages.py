@@ -19,8 +19,8 @@ from pages import (
 from sca_conformance import checks
 from sca_conformance.catalog import CATALOG
 from sca_conformance.consents import Consents
-from sca_conformance.requirements import RequirementViolation
 from sca_conformance.passkeys import VirtualAuthenticator
+from sca_conformance.requirements import RequirementViolation
 from sca_conformance.texts import load_texts
 
 pytestmark = pytest.mark.browser

@@ -111,11 +111,11 @@ def test_displayed_values_compare_as_the_contract_means_them() -> None:
     checks.text_shown("payee", "  Ada\n Lovelace  AB ", "Ada Lovelace AB")
     checks.card_shown("•••• 5432", "5432")
     checks.amount_shown("12,34 €", 1234, "EUR", ",")
-    with pytest.raises(RequirementViolation, match="^MUST PAGE-2 violated"):
+    with pytest.raises(RequirementViolation, match=r"^MUST PAGE-2 violated"):
         checks.amount_shown("12,43 €", 1234, "EUR", ",")
-    with pytest.raises(RequirementViolation, match="^MUST PAGE-2 violated"):
+    with pytest.raises(RequirementViolation, match=r"^MUST PAGE-2 violated"):
         checks.iban_shown("DE89 3704 0044 0532 0130 01", "DE89370400440532013000")
-    with pytest.raises(RequirementViolation, match="^MUST PAGE-2 violated"):
+    with pytest.raises(RequirementViolation, match=r"^MUST PAGE-2 violated"):
         checks.card_shown("5958 3322 4321 5432", "5432")  # the whole number is not linking
 
 
@@ -125,7 +125,7 @@ def test_bodies_may_carry_keys_the_contract_does_not_forbid() -> None:
                          "application/json; charset=utf-8")
     checks.answers_412_json(response)
     checks.no_protected_data(response.json())
-    with pytest.raises(RequirementViolation, match="^MUST TRIGGER-7 violated"):
+    with pytest.raises(RequirementViolation, match=r"^MUST TRIGGER-7 violated"):
         checks.no_protected_data({"consent": consent, "transactions": []})
 
 
@@ -149,7 +149,7 @@ def test_utc_timestamps_in_any_iso_8601_form_are_accepted(stamp: str) -> None:
 
 def test_a_local_time_or_no_zone_is_not_utc() -> None:
     for stamp in ("2031-05-11T09:55:17", "2031-05-11T09:55:17+02:00"):
-        with pytest.raises(RequirementViolation, match="^MUST TRIGGER-6 violated"):
+        with pytest.raises(RequirementViolation, match=r"^MUST TRIGGER-6 violated"):
             checks.consent_expires_in_future({"expires_at": stamp})
 
 
