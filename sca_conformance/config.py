@@ -142,7 +142,8 @@ def _model_at(location: tuple[Any, ...]) -> type[BaseModel] | None:
         if model == "actions":
             model = ActionSettings
             continue
-        field = model.model_fields.get(part) if isinstance(model, type) else None
+        field = (model.model_fields.get(part)
+                 if isinstance(model, type) and issubclass(model, BaseModel) else None)
         if field is None or not (isinstance(field.annotation, type)
                                  and issubclass(field.annotation, BaseModel)):
             return None

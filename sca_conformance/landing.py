@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 from playwright.async_api import Frame, Page, Request
@@ -238,7 +238,7 @@ class LandingWatcher:
 
     async def _first(self, landing: asyncio.Future[str], ended: asyncio.Future[None] | None) -> str:
         try:
-            futures = {landing, ended} if ended else {landing}
+            futures: set[asyncio.Future[Any]] = {landing, ended} if ended else {landing}
             await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
             if landing.done():
                 return landing.result()

@@ -167,7 +167,7 @@ def should(request: pytest.FixtureRequest) -> SoftChecks:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
-    """A SHOULD violation warns (xfail) unless --strict; a MUST violation fails."""
+    """A SHOULD violation warns (xfail) unless --sca-strict; a MUST violation fails."""
     try:
         result = yield
     except RequirementViolation as violation:

@@ -82,7 +82,8 @@ def test_a_broken_profile_stops_the_run_with_exit_4(case: str, tmp_path: Path) -
     profile = tmp_path / "broken.toml"
     profile.write_text(BROKEN[case][0])
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "suites", "--target", str(profile), "-q"],
+        [sys.executable, "-m", "pytest", "suites", "--target", str(profile), "-q",
+         "--output", str(tmp_path / "out")],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )
     assert run.returncode == 4, run.stdout[-2000:] + run.stderr[-2000:]
@@ -103,7 +104,7 @@ def test_a_named_target_is_never_replaced_by_the_embedded_sandbox(tmp_path: Path
     # A named target that does not answer stops the run (exit 3): it never goes green.
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "suites", "-q", "--target-url", "http://127.0.0.1:9",
-         "-k", "412"],
+         "-k", "412", "--output", str(tmp_path / "out")],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )
     assert run.returncode == 3, run.stdout[-2000:]
@@ -132,7 +133,8 @@ def test_missing_capabilities_skip_with_their_reason(tmp_path: Path) -> None:
     )
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", "-rs",
-         "--target", str(profile), "--requirement", "TRIGGER-3,AFTER-5"],
+         "--target", str(profile), "--requirement", "TRIGGER-3,AFTER-5",
+         "--output", str(tmp_path / "out")],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )
     assert run.returncode == 0, run.stdout[-3000:]
