@@ -269,6 +269,21 @@ class HostedFlow:
                 await self.screenshot("Card active")
 
 
+async def expect_first(expected: Locator, instead: Locator, what: str) -> None:
+    """Waits until the page shows `expected` or `instead`, whichever comes first, and fails
+    at once when it is `instead`: a broken target gets its verdict without the timeout."""
+    await expect(expected.or_(instead).first).to_be_visible()
+    if not await expected.first.is_visible():
+        shown = " ".join((await instead.first.inner_text()).split())[:200]
+        raise AssertionError(f"{what}; the page shows {shown!r} instead")
+
+
+async def expect_end_state(page: Page, what: str) -> None:
+    """The page shows one of the contract's end states (not valid, expired, completed,
+    refused, too many attempts: the target's wording decides which), not the summary."""
+    await expect_first(EndStates(page).any, SummaryPage(page).heading, what)
+
+
 def wrong_code(right: str) -> str:
     """A code of the same length that is certainly not the right one."""
     while True:

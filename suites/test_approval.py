@@ -22,9 +22,10 @@ pytestmark = pytest.mark.browser
 
 async def expect_summary(started: Started, action: Action) -> None:
     summary = await started.flow.summary()
+    shown = started.flow.timeouts.control_seconds * 1000  # the page is there already
     with checks.proving("PAGE-1"):
-        await expect(summary.intro).to_be_visible()
-        await expect(summary.action_title(action.name)).to_be_visible()
+        await expect(summary.intro).to_be_visible(timeout=shown)
+        await expect(summary.action_title(action.name)).to_be_visible(timeout=shown)
 
 
 async def expect_dynamic_linking(

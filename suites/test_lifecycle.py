@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import pytest
 from playwright.async_api import Page, expect
 
-from pages import EndStates, ErrorPage, IdentifyPage, LockedOutPage, PasscodePage, SummaryPage
+from pages import IdentifyPage, LockedOutPage, PasscodePage, SummaryPage
 from sca_conformance import checks
 from sca_conformance.consents import Consents
-from sca_conformance.flow import wrong_code
+from sca_conformance.flow import expect_end_state, wrong_code
 from sca_conformance.reporting import SoftChecks
 
 pytestmark = pytest.mark.lifecycle
@@ -34,7 +34,7 @@ async def test_a_pending_consent_past_its_expiry_can_no_longer_be_approved(
     checks.consent_expired(await consents.read(started.consent["id"]))
     await page.reload()
     with checks.proving("PAGE-8"):
-        await expect(ErrorPage(page, ErrorPage.EXPIRED).heading).to_be_visible()
+        await expect_end_state(page, "a consent past its expiry must not open the flow")
     with checks.proving("AFTER-6"):
         await expect(SummaryPage(page).confirm_button).to_have_count(0)
     refused = await consents.initiate(started.consent["id"])
@@ -57,7 +57,7 @@ async def test_an_expired_method_token_never_leads_to_approval(
     await clock(int((method_end - datetime.now(UTC)).total_seconds()) + 30)
     with checks.proving("PAGE-8"):
         await page.goto(method["redirect_url"])
-        await expect(ErrorPage(page, ErrorPage.EXPIRED).heading).to_be_visible()
+        await expect_end_state(page, "an expired redirect_url must not open the flow")
         await expect(SummaryPage(page).confirm_button).to_have_count(0)
     status = await consents.status(consent["id"])
     with checks.proving("PAGE-8"):
@@ -92,7 +92,7 @@ async def test_three_wrong_passcodes_fail_the_consent(
     should(checks.landing_names_outcome, landing, started.consent["id"], "failed")
     with checks.proving("PAGE-7"):
         await page.goto(started.method["redirect_url"])
-        await expect(EndStates(page).any.first).to_be_visible()
+        await expect_end_state(page, "a used redirect_url must not open the flow again")
         await expect(SummaryPage(page).confirm_button).to_have_count(0)
     checks.new_consent_after_end(await consents.trigger(action, subject), started.consent["id"])
 
@@ -109,7 +109,7 @@ async def test_a_used_token_cannot_change_the_outcome(consents: Consents, page: 
     with checks.proving("PAGE-9"):
         await page.goto(started.method["redirect_url"])
         # Any end state the contract defines: what matters is that nothing can be changed.
-        await expect(EndStates(page).any.first).to_be_visible()
+        await expect_end_state(page, "a used redirect_url must not open the flow again")
         await expect(SummaryPage(page).confirm_button).to_have_count(0)
     status = await consents.status(started.consent["id"])
     with checks.proving("PAGE-9"):
