@@ -38,14 +38,10 @@ from sca_conformance.plugin import attach_exchange
 from sca_conformance.redact import SecretRegistry
 from sca_sandbox import DEV_API_KEYS
 from sca_sandbox.process import run_sandbox
-from scripts.kill_matrix import Run, parse_probe
+from scripts.kill_matrix import SLOW_FAILURES, Run, parse_probe
 
 ROOT = Path(__file__).resolve().parent.parent
 SERIAL = ("-p", "no:xdist", "-p", "no:randomly")
-# Faults whose failure a suite notices only by waiting, unless it ends its waits as soon as
-# a page shows an end state or the browser leaves the hosted pages.
-SLOW_FAILURES = ("landing-on-other-port", "landing-path-dropped", "decline-button-missing",
-                 "redirect-url-relative")
 FAULT_RUN_TIMEOUT = 1800  # seconds; a suite that waits out every timeout is slow, not hung
 
 

@@ -33,7 +33,12 @@ own time and its wider fixtures: interpreter, imports, collection, session teard
 + the clean set-up time of the wider fixtures the fault's run set up + the clean own
 time of exactly the tests the fault's run executed. Both are measured as wall time of
 the pytest process, in the same matrix, on the same pool of `--jobs` concurrent runs.
-Without the clean run (`--no-clean`) the ratio is not known and not judged.
+Without the clean run (`--no-clean`) the ratio is not known and not judged. The
+machine's other work makes one run's wall time noisy (a sandbox start takes 1.5 s or
+6 s), so a ratio over the bound is measured once more: the fault's run again, side by
+side with a clean run of the same selection (its reference made the same way), and the
+lower of the two ratios counts. A slow failure - a wait that runs into its timeout - is
+slow in both measurements; both are reported.
 
 The clean sandbox (no fault) runs the whole suite once and must pass without warnings.
 `--target FILE` runs everything against a target profile (the suite's `--target`), e.g.
@@ -70,6 +75,10 @@ STRICT_OPTION = "--sca-strict"  # the suite's strict mode: SHOULD violations fai
 UNUSED_PLUGINS = ("hypothesispytest", "schemathesis", "xdist", "xdist.looponfail",
                   "pytest-split", "anyio", "random_order", "randomly")
 SECTIONS = ("AUTH", "TRIGGER", "INIT", "PAGE", "AFTER", "ERR")
+# Faults a suite notices only by waiting, unless it ends its waits as soon as a page shows
+# an end state or the browser leaves the hosted pages (issue 10); `make bench` times them.
+SLOW_FAILURES = ("landing-on-other-port", "landing-path-dropped", "decline-button-missing",
+                 "redirect-url-relative")
 _FAULT_LINE = re.compile(r"^(?P<name>[a-z0-9][a-z0-9-]*)\s+(?P<id>[A-Z]+-\d+)\s+(?P<text>.*)$")
 _WARNING = re.compile(r"SHOULD warning \[(?P<ids>[^\]]*)\]")
 # An attributed failure's message, after the exception's type ("...RequirementViolation: ").
@@ -157,6 +166,8 @@ class Verdict:
     unattributed: int = 0  # failures naming no requirement, over the fault's runs
     ratio: float | None = None  # wall time over the clean run's, same tests (worst run)
     references: dict[str, float] = field(default_factory=dict)  # per mode: clean seconds
+    slowest: str = "default"  # the mode (default, strict) whose ratio is the worst
+    ratios: list[float] = field(default_factory=list)  # every measurement; `ratio` the least
 
 
 def list_faults(python: str = sys.executable) -> list[Fault]:
@@ -300,13 +311,18 @@ def reference_seconds(run: Run, clean: Run | None) -> float | None:
 
 
 def judge(fault: Fault, default: Run, strict: Run | None, clean: Run | None = None, *,
-          ratio_bound: float = RATIO_BOUND) -> Verdict:
+          ratio_bound: float = RATIO_BOUND, again: float | None = None) -> Verdict:
+    """The verdict on one fault; `again` is a second measurement of its worst ratio."""
     rid, level = fault.requirement, fault.level
     runs = {"default": default} | ({"strict": strict} if strict else {})
     references = {mode: ref for mode, run in runs.items()
-                  if (ref := reference_seconds(run, clean)) is not None}
-    ratios = [runs[mode].seconds / ref for mode, ref in references.items() if ref > 0]
-    ratio = round(max(ratios), 2) if ratios else None
+                  if (ref := reference_seconds(run, clean)) is not None and ref > 0}
+    per_mode = {mode: runs[mode].seconds / ref for mode, ref in references.items()}
+    slowest = max(per_mode, key=per_mode.__getitem__) if per_mode else "default"
+    measured = [round(per_mode[slowest], 2)] if per_mode else []
+    if measured and again is not None:
+        measured.append(round(again, 2))
+    ratio = min(measured) if measured else None
     unattributed = sum(run.suite_errors() for run in runs.values())
     problems: list[str] = []
 
@@ -342,16 +358,17 @@ def judge(fault: Fault, default: Run, strict: Run | None, clean: Run | None = No
     if unattributed:
         problems.append(f"{unattributed} unattributed: {_first_suite_error(runs)}")
     if ratio is not None and ratio > ratio_bound:
-        worst = max(references, key=lambda mode: runs[mode].seconds / references[mode])
-        problems.append(f"{ratio:.2f}x the clean time ({runs[worst].seconds:.1f}s vs "
-                        f"{references[worst]:.1f}s) > {ratio_bound}")
+        how = (f"measured twice: {measured[0]:.2f}x, then {measured[1]:.2f}x" if again
+               else f"{runs[slowest].seconds:.1f}s vs {references[slowest]:.1f}s")
+        problems.append(f"{ratio:.2f}x the clean time ({how}) > {ratio_bound}")
     killed = not problems and detected and named
     reason = "; ".join(problems) if problems else (
         "fails naming the requirement" if level == "MUST"
         else "warns by default, fails in strict mode naming the requirement")
     return Verdict(fault.name, rid, level, fault.description, killed, sorted(set(caught)),
                    reason, runs, detected=detected, named=named, unattributed=unattributed,
-                   ratio=ratio, references={m: round(r, 2) for m, r in references.items()})
+                   ratio=ratio, references={m: round(r, 2) for m, r in references.items()},
+                   slowest=slowest, ratios=measured)
 
 
 def _first_suite_error(runs: dict[str, Run]) -> str:
@@ -425,7 +442,7 @@ class Matrix:
     def _row(self, v: Verdict) -> tuple[str, ...]:
         return (v.fault, v.requirement, v.level, _yes(v.detected), _yes(v.named),
                 str(v.unattributed), f"{sum(r.seconds for r in v.runs.values()):.1f}",
-                _ratio(v.ratio), _result(v))
+                "/".join(map(_ratio, v.ratios)) or "n/a", _result(v))
 
     HEADER = ("fault", "requirement", "level", "killed", "named", "unattributed", "seconds",
               "ratio", "verdict")
@@ -447,7 +464,8 @@ class Matrix:
         lines = ["# Kill matrix", "", self.totals(), "",
                  "killed: the run fails; named: a failure names the fault's requirement; "
                  "unattributed: failures naming no requirement (suite errors); ratio: wall "
-                 "time over the clean run's for the same tests; KILLED needs all four "
+                 "time over the clean run's for the same tests (a/b: measured twice, the "
+                 "lower counts); KILLED needs all four "
                  f"(ratio ≤ {self.ratio_bound}).", "",
                  "| Fault | Requirement | Level | Killed | Named | Unattributed | Seconds "
                  "| Ratio | Verdict | Caught by / reason |",
@@ -493,6 +511,7 @@ class Matrix:
                 {"fault": v.fault, "requirement": v.requirement, "level": v.level,
                  "description": v.description, "killed": v.killed, "detected": v.detected,
                  "named": v.named, "unattributed": v.unattributed, "ratio": v.ratio,
+                 "ratios": v.ratios,
                  "reference_seconds": v.references, "caught_by": v.caught_by,
                  "reason": v.reason, "widened": v.widened,
                  "runs": {mode: run(r, not v.killed) for mode, r in v.runs.items()}}
@@ -582,12 +601,37 @@ def build_matrix(
                 f"{sum(r.seconds for r in verdict.runs.values()):.0f}s, "
                 f"ratio {_ratio(verdict.ratio)}, {verdict.unattributed} unattributed)")
             verdicts.append(verdict)
+        # Only once every first measurement is in, so that each pair runs side by side.
+        suspects = [(fault, v) for fault, v in zip(chosen, verdicts, strict=True)
+                    if v.ratio is not None and v.ratio > ratio_bound]
+        if suspects:
+            say(f"measuring {len(suspects)} ratio(s) over {ratio_bound} again, each beside a "
+                "clean run of the same tests")
+        pairs = []
+        for fault, verdict in suspects:
+            args = planned[(fault.name, verdict.slowest)]
+            pairs.append((fault, verdict, pool.submit(run_suite, **args), pool.submit(
+                run_suite, requirements=args["requirements"],
+                strict=args.get("strict", False), target=target)))
+        for fault, verdict, again, beside in pairs:
+            rerun, reference = again.result(), reference_seconds(again.result(), beside.result())
+            second = rerun.seconds / reference if reference else None
+            index = verdicts.index(verdict)
+            verdicts[index] = judge(fault, verdict.runs["default"], verdict.runs.get("strict"),
+                                    clean_run, ratio_bound=ratio_bound, again=second)
+            say(f"{_result(verdicts[index]):<8} {fault.name}: ratio measured again "
+                f"{_ratio(second)} (first {_ratio(verdict.ratio)})")
         if widen:
             verdicts = [widened(v, pool, say, target=target, clean=clean_run,
                                 ratio_bound=ratio_bound)
                         if not v.killed else v for v in verdicts]
     return Matrix(clean_run, verdicts, round(time.monotonic() - started, 1), jobs,
-                  ratio_bound, str(target) if target else "")
+                  ratio_bound, _shown(target) if target else "")
+
+
+def _shown(path: Path) -> str:
+    resolved = path.resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(path)
 
 
 def widened(survivor: Verdict, pool: ThreadPoolExecutor, say: Callable[[str], None], *,
