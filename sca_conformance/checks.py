@@ -19,6 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 from urllib.parse import SplitResult, parse_qs, quote, unquote, urlsplit
 
 import httpx
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from sca_conformance.redact import luhn_valid
@@ -85,6 +86,9 @@ def proving(requirement_id: str) -> Iterator[None]:
     except PlaywrightTimeoutError as timeout:
         missing = AssertionError(f"the page never got there: {timeout.message}")
         raise RequirementViolation(requirement_id, missing) from timeout
+    except PlaywrightError as error:  # e.g. "Cannot navigate to invalid URL": the target's
+        failed = AssertionError(f"the browser could not do it: {error.message.splitlines()[0]}")
+        raise RequirementViolation(requirement_id, failed) from error
 
 
 def _json(response: httpx.Response) -> Any:
