@@ -267,3 +267,60 @@ def test_a_secret_in_a_should_warning_is_masked(suite: pytest.Pytester) -> None:
     result.assert_outcomes(xfailed=1)
     result.stdout.fnmatch_lines(["*SHOULD warning [[]PAGE-5[]]*landed with key «redacted»*"])
     assert "sk_live_0123456789" not in result.stdout.str()
+
+
+def test_a_k_run_shows_the_requirements_outside_it_as_not_selected(
+    suite: pytest.Pytester,
+) -> None:
+    suite.makepyfile(CHECKS)
+    result = suite.runpytest_subprocess(*PLUGINS, "-k", "must_holds")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["TRIGGER-3*SHOULD*not selected*0 test(s)",
+                                 "TRIGGER-4*MUST*passed*1 test(s)",
+                                 "uncovered: none", "not selected: *TRIGGER-3*"])
+    everything = suite.runpytest_subprocess(*PLUGINS)
+    everything.stdout.fnmatch_lines(["TRIGGER-1*MUST*uncovered*", "uncovered: *TRIGGER-1*"])
+    assert "not selected" not in everything.stdout.str()
+
+
+def test_collect_only_prints_the_requirement_matrix_without_running(
+    suite: pytest.Pytester,
+) -> None:
+    suite.makepyfile(CHECKS)
+    result = suite.runpytest_subprocess(*PLUGINS, "--collect-only", "-q")
+    result.stdout.fnmatch_lines(["*requirement -> tests (collected, nothing run)*",
+                                 "AUTH-1*MUST*not selected*",
+                                 "TRIGGER-3*SHOULD*2 test(s)", "TRIGGER-4*MUST*1 test(s)"])
+    assert " passed" not in result.stdout.str()
+
+
+def test_failures_are_told_apart_violation_not_prepared_suite_error(
+    suite: pytest.Pytester,
+) -> None:
+    suite.makepyfile("""
+        import pytest
+        from sca_conformance import checks
+
+        @pytest.mark.requirement("TRIGGER-4")
+        def test_violation():
+            checks.consent_is_pending({"status": "Pending"})
+
+        @pytest.mark.requirement("TRIGGER-4")
+        def test_not_prepared():
+            with checks.preparing("POST /v3/simulations/clock"):
+                raise KeyError("advance_seconds")
+
+        @pytest.mark.requirement("TRIGGER-4")
+        def test_suite_bug():
+            {}["consent"]
+    """)
+    result = suite.runpytest_subprocess(*PLUGINS)
+    result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines([
+        "*verdicts of the failures*",
+        "*1 requirement violated (named in the message)",
+        "*1 target could not be prepared (a call the test needed)",
+        "*1 SUITE ERRORS: unattributed, a defect of the suite",
+        "*suite error: test_failures_are_told_apart*::test_suite_bug: KeyError*",
+    ])
+    result.stdout.fnmatch_lines(["*Target could not be prepared: POST /v3/simulations/clock*"])
