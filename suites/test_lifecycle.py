@@ -81,9 +81,12 @@ async def test_three_wrong_passcodes_fail_the_consent(
         for left in (2, 1):  # the attempts left, in the target's wording
             await passcode_page.enter(wrong)
             await expect(passcode_page.alert).to_contain_text(re.compile(rf"(?<!\d){left}(?!\d)"))
-        await passcode_page.enter(wrong)
+        async with page.expect_response(lambda answer: answer.request.method == "POST"):
+            await passcode_page.enter(wrong)
+        # The target has answered: the page shows the lock-out now, not after the timeout.
         locked = LockedOutPage(page)
-        await expect(locked.heading).to_be_visible()
+        await expect(locked.heading).to_be_visible(
+            timeout=started.flow.timeouts.control_seconds * 1000)
     status = await consents.status(started.consent["id"])
     with checks.proving("PAGE-7"):
         assert status == "failed", f"consent status after 3 wrong passcodes: {status}"
