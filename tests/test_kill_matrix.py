@@ -152,6 +152,7 @@ def test_a_must_fault_is_killed_only_without_suite_errors_and_within_the_ratio()
     assert not with_error.killed
     assert slow.detected and slow.unattributed == 1 and slow.ratio == pytest.approx(22 / 10)
     assert not slow.killed and "> 1.5" in slow.reason
+    assert slow.excess == ("u", 10.0)  # the test that waited into its timeout
     # measured again beside a clean run of the same tests: the lower ratio counts
     noisy = judge(fault, Run([], 2, 22.0, [caught]), None, clean, again=1.1)
     still_slow = judge(fault, Run([], 2, 22.0, [caught]), None, clean, again=1.9)
