@@ -692,5 +692,6 @@ def card_shown(displayed: str, last4: str) -> None:
     if not re.search(rf"(?<!\d){re.escape(last4)}(?!\d)", displayed) or re.search(
         r"\d{12,}", compact
     ):
-        raise Mismatch("the card on the summary", f"its last four digits {last4}",
-                       normalised(displayed))
+        # Never echo what may be a whole card number into a failure message.
+        shown = "a whole card number" if re.search(r"\d{12,}", compact) else normalised(displayed)
+        raise Mismatch("the card on the summary", f"its last four digits {last4}", shown)

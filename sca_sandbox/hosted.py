@@ -24,6 +24,7 @@ from typing import Any
 import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -774,54 +775,12 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-@router.post("/{token}/confirm")
-async def confirm(token: str, request: Request) -> Response:
-    return await _post(request, token, "confirm")
-
-
-@router.post("/{token}/decline")
-async def decline(token: str, request: Request) -> Response:
-    return await _post(request, token, "decline")
-
-
-@router.post("/{token}/another-way")
-async def another_way(token: str, request: Request) -> Response:
-    return await _post(request, token, "another-way")
-
-
-@router.post("/{token}/passcode")
-async def passcode(token: str, request: Request) -> Response:
-    return await _post(request, token, "passcode")
-
-
-@router.post("/{token}/close")
-async def close(token: str, request: Request) -> Response:
-    return await _post(request, token, "close")
-
-
-@router.post("/{token}/pin")
-async def pin(token: str, request: Request) -> Response:
-    return await _post(request, token, "pin")
-
-
-@router.post("/{token}/cvc")
-async def cvc(token: str, request: Request) -> Response:
-    return await _post(request, token, "cvc")
-
-
-@router.post("/{token}/create-passcode")
-async def create_passcode(token: str, request: Request) -> Response:
-    return await _post(request, token, "create-passcode")
-
-
-@router.post("/{token}/sms")
-async def sms(token: str, request: Request) -> Response:
-    return await _post(request, token, "sms")
-
-
-@router.post("/{token}/skip-passkey")
-async def skip_passkey(token: str, request: Request) -> Response:
-    return await _post(request, token, "skip-passkey")
+@router.post("/{token}/{name}")
+async def post_step(token: str, name: str, request: Request) -> Response:
+    """Every step's form post (POSTS names them); anything else is not a page."""
+    if name not in POSTS:
+        raise StarletteHTTPException(404)
+    return await _post(request, token, name)
 
 
 # --- passkeys -----------------------------------------------------------------------------
