@@ -30,10 +30,10 @@ import allure
 import pytest
 import pytest_asyncio
 from allure_commons.model2 import Status, TestStepResult
-from playwright.async_api import BrowserContext, BrowserType, Page
+from playwright.async_api import BrowserContext, BrowserType, Page, expect
 from playwright.async_api import Error as PlaywrightError
 
-from pages import CardDetailsPage
+from pages import CardDetailsPage, use_texts
 from sca_conformance.browser import launch_args, server_launch_options
 from sca_conformance.config import Settings
 from sca_conformance.landing import NavigationLog
@@ -125,9 +125,16 @@ async def context(
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def page(context: BrowserContext) -> Page:
+async def page(context: BrowserContext, settings: Settings) -> Page:
+    """A page speaking the target's wording (its text table) and waiting as long as its
+    profile says: a control on a shown page briefly, a page or navigation longer."""
     page = await context.new_page()
     NavigationLog(page)  # where it went: the landing watchers and the failure evidence
+    timeouts = settings.profile.timeouts
+    use_texts(page, settings.texts)
+    page.set_default_timeout(timeouts.control_seconds * 1000)
+    page.set_default_navigation_timeout(timeouts.page_seconds * 1000)
+    expect.set_options(timeout=timeouts.page_seconds * 1000)
     return page
 
 

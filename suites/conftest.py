@@ -6,10 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import pytest
-import pytest_asyncio
-from playwright.async_api import Page, expect
 
-from pages import use_texts
 from sca_conformance.catalog import actions_for
 from sca_conformance.checks import TargetNotPrepared
 from sca_conformance.client import ApiClient
@@ -52,18 +49,6 @@ def _onboarding_style(request: pytest.FixtureRequest, settings: Settings) -> Non
         )
     if not settings.profile.capabilities.sms_simulation:
         pytest.skip("enrolment needs the target's SMS simulation (capabilities.sms_simulation)")
-
-
-@pytest_asyncio.fixture
-async def page(page: Page, settings: Settings) -> Page:
-    """The plugin's page, speaking the target's wording and waiting as long as its profile
-    says: a control on a shown page briefly, a page or navigation longer."""
-    timeouts = settings.profile.timeouts
-    use_texts(page, settings.texts)
-    page.set_default_timeout(timeouts.control_seconds * 1000)
-    page.set_default_navigation_timeout(timeouts.page_seconds * 1000)
-    expect.set_options(timeout=timeouts.page_seconds * 1000)
-    return page
 
 
 @pytest.fixture
