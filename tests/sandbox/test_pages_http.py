@@ -80,3 +80,11 @@ async def test_the_static_files_are_served_by_the_sandbox(alpha: SandboxClient) 
     assert (await alpha.http.get("/static/sandbox.css")).status_code == 200
     assert (await alpha.http.get("/static/passkey.js")).status_code == 200
     assert "https://" not in page
+
+
+async def test_a_post_to_a_step_the_pages_do_not_have_is_not_found(alpha: SandboxClient) -> None:
+    flow = await new_flow(alpha)
+    await flow.open()
+    response = await alpha.http.post(f"{flow.url}/approve-everything", data={"csrf": flow.csrf()})
+    assert response.status_code == 404
+    assert "<h2>Activate card</h2>" in (await flow.open()).text, "the flow did not move"
