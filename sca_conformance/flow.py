@@ -17,6 +17,7 @@ from pages import (
     CardDetailsPage,
     CreatePasscodePage,
     Cvc2Page,
+    DonePage,
     EndStates,
     HostedPage,
     IdentifyPage,
@@ -32,6 +33,13 @@ from sca_conformance.config import Timeouts
 from sca_conformance.data import Subject, digits
 from sca_conformance.landing import Guard, first_of
 from sca_conformance.requirements import Mismatch, RequirementViolation
+
+STEPS: tuple[type[HostedPage], ...] = (
+    SummaryPage, IdentifyPage, PasscodePage, CreatePasscodePage, PhoneCodePage, AddPasskeyPage,
+    PinPage, Cvc2Page, ActivatedPage, CardDetailsPage, DonePage,
+)
+"""Every step page of a hosted flow: one of these showing in place of the step awaited
+means the target skipped or reordered steps."""
 
 
 def reporting() -> bool:
@@ -61,6 +69,7 @@ class HostedFlow:
         self.guard = guard
         self.card_details: dict[str, str] = {}
         self.pin: str | None = None
+        self.reached: str | None = None  # the title of the step last reached
 
     @contextmanager
     def step(self, title: str) -> Iterator[None]:
@@ -89,21 +98,45 @@ class HostedFlow:
 
     async def reach(self, target: HostedPage, requirement_id: str) -> None:
         """Waits for `target` (its heading); fails under `requirement_id` the moment the page
-        shows an end state instead, or PAGE-4 the moment the browser leaves."""
+        shows an end state instead, PAGE-4 the moment the browser leaves, and soon after
+        the page settles on another step than `target` (a skipped or reordered step)."""
         ends = EndStates(self.page).any
         seconds = self.timeouts.page_seconds
-        shown = target.heading.or_(ends).first
+        others = self.other_steps(target)
+        shown = target.heading.or_(ends)
+        for other in others:
+            shown = shown.or_(other.heading)
         try:
-            await first_of(shown.wait_for(state="visible", timeout=seconds * 1000),
+            await first_of(shown.first.wait_for(state="visible", timeout=seconds * 1000),
                            self.guard, "PAGE-4")
         except PlaywrightTimeoutError:
             raise RequirementViolation(requirement_id, Mismatch(
                 "the hosted page", f"{target.title!r} within {seconds:g} s", await self.where()
             )) from None
+        if not await target.heading.first.is_visible() and not await ends.first.is_visible():
+            # Another step is showing. A page in transition gets the control wait to show
+            # `target` still; a page that stays on the other step has skipped this one.
+            settle = self.timeouts.control_seconds
+            try:
+                await first_of(target.heading.or_(ends).first.wait_for(
+                    state="visible", timeout=settle * 1000), self.guard, "PAGE-4")
+            except PlaywrightTimeoutError:
+                raise RequirementViolation(requirement_id, Mismatch(
+                    "the hosted page", repr(target.title),
+                    f"another step instead: {await self.where()}",
+                )) from None
         if not await target.heading.first.is_visible():
             raise RequirementViolation(requirement_id, Mismatch(
                 "the hosted page", repr(target.title), f"the end state {await self.where()}"
             ))
+        self.reached = target.title
+
+    def other_steps(self, target: HostedPage) -> list[HostedPage]:
+        """The hosted flow's other steps, by their headings in the target's wording, but
+        not the step last reached (the one being left, until the next one loads)."""
+        leaving = {target.title, self.reached}
+        return [other for other in (kind(self.page) for kind in STEPS)
+                if other.title not in leaving]
 
     async def press(self, button: Locator, requirement_id: str, what: str) -> None:
         """Clicks a control the requirement needs; says so when the page has none."""
