@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__, api, auth, faults, hosted
+from .consents import ACTIONS
 from .context import Sandbox
+from .dialects import Dialect, dialect_of
 from .dialects import install as install_dialect
 from .errors import (
     ApiError,
@@ -89,6 +92,47 @@ def openapi_document() -> dict[str, Any]:
     return create_app(None).openapi()
 
 
+ONBOARD = "/v3/individuals/{individual_id}/onboard"
+SCOPED = re.compile(r"scope (\w+)")
+
+
+def describe_dialect(app: FastAPI, dialect: Dialect) -> None:
+    """The OpenAPI document says what this dialect answers: its scope names, and a 200 with
+    the onboarding page where onboarding is by redirect (not the contract's 412)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()
+        scopes = {a.scope: dialect.scope(a.name, a.scope) for a in ACTIONS.values()}
+        for path in document["paths"].values():
+            for operation in path.values():
+                operation["summary"] = SCOPED.sub(
+                    lambda m: f"scope {scopes.get(m[1], m[1])}",
+                    operation.get("summary", ""),
+                )
+        if dialect.onboarding == "redirect":
+            onboard = document["paths"][ONBOARD]["post"]
+            onboard["summary"] = "Onboard (KYC): answers the onboarding page to send the browser to"
+            onboard["responses"].pop("412", None)
+            onboard["responses"]["200"] = {
+                "description": "The provider's onboarding page: {redirect_url, expires_at}",
+                "content": {"application/json": {"schema": {
+                    "type": "object",
+                    "required": ["redirect_url", "expires_at"],
+                    "properties": {
+                        "redirect_url": {"type": "string", "format": "uri"},
+                        "expires_at": {"type": "string", "format": "date-time"},
+                    },
+                }}},
+            }
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(sandbox: Sandbox | None) -> FastAPI:
     app = FastAPI(
         title="SCA Sandbox",
@@ -99,11 +143,12 @@ def create_app(sandbox: Sandbox | None) -> FastAPI:
     app.state.sandbox = sandbox
     app.include_router(auth.router)
     app.include_router(api.router)
-    dialect = sandbox.settings.dialect if sandbox is not None else "default"
-    if dialect == "default":
+    dialect = dialect_of(sandbox)
+    if dialect.name == "default":
         app.include_router(hosted.router)
     else:  # the dialect's own hosted pages (sca_sandbox/dialects)
-        install_dialect(app, dialect)
+        install_dialect(app, dialect.name)
+    describe_dialect(app, dialect)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(ApiError, on_api_error)

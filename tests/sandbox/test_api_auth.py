@@ -92,3 +92,6 @@ async def test_openapi_document_describes_the_json_api_only(sandbox: RunningSand
     assert "/v3/consents/{consent_id}" in document["paths"]
     assert "/v3/transactions/pay" in document["paths"]
     assert not any(path.startswith("/sca") for path in document["paths"])
+    onboard = document["paths"]["/v3/individuals/{individual_id}/onboard"]["post"]
+    assert "412" in onboard["responses"]  # the contract's onboarding, in the default dialect
+    assert "scope onboarding" in onboard["summary"]

@@ -249,6 +249,19 @@ async def test_onboarding_answers_200_with_a_redirect_url_at_once(
     assert (await client.post(f"/v3/individuals/{active['id']}/onboard")).status_code == 409
 
 
+async def test_the_openapi_document_describes_the_dialect(nordic: RunningSandbox) -> None:
+    async with httpx.AsyncClient(base_url=nordic.url) as http:
+        document = (await http.get("/openapi.json")).json()
+
+    onboard = document["paths"]["/v3/individuals/{individual_id}/onboard"]["post"]
+    assert "412" not in onboard["responses"]
+    answer = onboard["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer["required"] == ["redirect_url", "expires_at"]
+    pay = document["paths"]["/v3/transactions/pay"]["post"]
+    assert "412" in pay["responses"]
+    assert f"scope {SCOPES['external_payment']}" in pay["summary"]
+
+
 @pytest.mark.api
 async def test_the_json_calls_check_csrf_and_the_step(client: SandboxClient) -> None:
     consent, _ = await payment_consent(client)
