@@ -13,12 +13,15 @@ from pages import (
     ErrorPage,
     IdentifyPage,
     PasscodePage,
+    PhoneCodePage,
     SummaryPage,
     use_texts,
 )
 from sca_conformance import checks
 from sca_conformance.catalog import CATALOG
 from sca_conformance.consents import Consents
+from sca_conformance.data import Subject
+from sca_conformance.flow import HostedFlow
 from sca_conformance.passkeys import VirtualAuthenticator
 from sca_conformance.requirements import RequirementViolation
 from sca_conformance.texts import load_texts
@@ -154,3 +157,36 @@ async def test_the_passkey_fixture_gives_the_page_a_verifying_authenticator(
     passkey: VirtualAuthenticator,
 ) -> None:
     assert await passkey.credentials() == []
+
+
+STEP_SHOWN = """<!doctype html><html><body><main><h1 id="h">{heading}</h1></main>
+<script>{script}</script></body></html>"""
+
+
+@pytest.mark.parametrize(
+    ("shown", "later", "verdict"),
+    [
+        ("Add a passkey", None, "another step instead: 'Add a passkey'"),
+        ("Add a passkey", "Confirm your phone number", None),  # a page in transition
+        ("Create your passcode", "Confirm your phone number", None),  # the step being left
+    ],
+    ids=["skipped", "in transition", "leaving"],
+)
+async def test_reaching_a_step_fails_when_the_page_settles_on_another(
+    consents: Consents, page: Page, shown: str, later: str | None, verdict: str | None
+) -> None:
+    """A page that shows another step than the one awaited fails the step's requirement
+    (after the short control wait, not the page wait); one that moves on to it passes."""
+    flow = HostedFlow(page, CATALOG["onboarding"], Subject(individual={}), consents.api)
+    flow.reached = "Create your passcode"
+    script = (f"setTimeout(() => {{ document.getElementById('h').textContent = {later!r}; }}, 500)"
+              if later else "")
+    await page.set_content(STEP_SHOWN.format(heading=shown, script=script))
+    if verdict is None:
+        await flow.reach(PhoneCodePage(page), "PAGE-15")
+        assert flow.reached == "Confirm your phone number"
+        return
+    with pytest.raises(RequirementViolation) as failure:
+        await flow.reach(PhoneCodePage(page), "PAGE-15")
+    assert str(failure.value).startswith("MUST PAGE-15 violated:"), failure.value
+    assert verdict in str(failure.value)
