@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import allure
 import allure_commons
@@ -40,6 +41,11 @@ STEPS: tuple[type[HostedPage], ...] = (
 )
 """Every step page of a hosted flow: one of these showing in place of the step awaited
 means the target skipped or reordered steps."""
+
+
+SETTLE_GRACE = 1.0
+"""Seconds a shown page that has finished loading and making requests still gets to show
+a control (a script that renders it on a timer)."""
 
 
 def reporting() -> bool:
@@ -139,16 +145,46 @@ class HostedFlow:
                 if other.title not in leaving]
 
     async def press(self, button: Locator, requirement_id: str, what: str) -> None:
-        """Clicks a control the requirement needs; says so when the page has none."""
-        seconds = self.timeouts.control_seconds
-        try:
-            await button.wait_for(state="visible", timeout=seconds * 1000)
-        except PlaywrightTimeoutError:
+        """Clicks a control the requirement needs, on a page already shown; says so when
+        the page has none by the time it has settled (see `shows`)."""
+        if not await self.shows(button):
+            seconds = self.timeouts.control_seconds
             raise RequirementViolation(requirement_id, AssertionError(
-                f"{what} (expected it within {seconds:g} s; the page shows {await self.where()})"
-            )) from None
+                f"{what} (expected it within {seconds:g} s, or before the page settled: "
+                f"loaded, no request for 0.5 s, then {SETTLE_GRACE:g} s more; the page shows "
+                f"{await self.where()})"
+            ))
         with proving(requirement_id):
             await button.click()
+
+    async def shows(self, control: Locator) -> bool:
+        """Whether `control` shows on the page already shown, waiting at most
+        `timeouts.control_seconds`, and no longer than it takes the page to settle: loaded,
+        no network request for 0.5 s, then SETTLE_GRACE more (a page that keeps making
+        requests gets the whole control wait)."""
+        seconds = self.timeouts.control_seconds
+        showing = asyncio.ensure_future(
+            control.first.wait_for(state="visible", timeout=seconds * 1000))
+        settling = asyncio.ensure_future(self.settled(seconds))
+        try:
+            await asyncio.wait({showing, settling}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (showing, settling):
+                if not task.done():
+                    task.cancel()
+                with suppress(asyncio.CancelledError, PlaywrightError):
+                    await task
+        if showing.done() and not showing.cancelled() and showing.exception() is None:
+            return True
+        return await control.first.is_visible()  # settled first: one last look
+
+    async def settled(self, seconds: float) -> None:
+        try:
+            await self.page.wait_for_load_state("networkidle", timeout=seconds * 1000)
+        except PlaywrightError:
+            await asyncio.sleep(seconds)  # never idle: the whole control wait
+            return
+        await asyncio.sleep(SETTLE_GRACE)
 
     # Whole flows ---------------------------------------------------------------------
 

@@ -190,3 +190,34 @@ async def test_reaching_a_step_fails_when_the_page_settles_on_another(
         await flow.reach(PhoneCodePage(page), "PAGE-15")
     assert str(failure.value).startswith("MUST PAGE-15 violated:"), failure.value
     assert verdict in str(failure.value)
+
+
+CONTROL_LATER = """<!doctype html><html><body><main><h1>Authentication</h1><div id="c"></div>
+</main><script>{script}</script></body></html>"""
+ADD_BUTTON = """setTimeout(() => {{
+  const b = document.createElement('button'); b.textContent = 'Decline';
+  b.onclick = () => {{ document.title = 'pressed'; }};
+  document.getElementById('c').append(b); }}, {ms})"""
+
+
+@pytest.mark.parametrize(
+    ("script", "pressed"),
+    [("", False), (ADD_BUTTON.format(ms=500), True)],
+    ids=["never shown", "shown by a timer after the page settled"],
+)
+async def test_a_missing_control_fails_its_requirement_once_the_page_has_settled(
+    consents: Consents, page: Page, script: str, pressed: bool
+) -> None:
+    """A control rendered within the settle grace is pressed; one never rendered fails the
+    requirement it is needed for, saying what the page shows."""
+    flow = HostedFlow(page, CATALOG["payment_history"], Subject(individual={}), consents.api)
+    await page.set_content(CONTROL_LATER.format(script=script))
+    decline = SummaryPage(page).decline_button
+    if pressed:
+        await flow.press(decline, "PAGE-6", "no Decline button")
+        assert await page.title() == "pressed"
+        return
+    with pytest.raises(RequirementViolation) as failure:
+        await flow.press(decline, "PAGE-6", "no Decline button")
+    assert str(failure.value).startswith("MUST PAGE-6 violated: no Decline button"), failure.value
+    assert "'Authentication'" in str(failure.value)
