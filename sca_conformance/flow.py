@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager, suppress
 
 import allure
@@ -177,6 +177,22 @@ class HostedFlow:
         if showing.done() and not showing.cancelled() and showing.exception() is None:
             return True
         return await control.first.is_visible()  # settled first: one last look
+
+    async def submit(self, form: Awaitable[None]) -> None:
+        """Runs `form` (a step's submission) and returns once the target has answered and
+        the page showing its answer is the current one: after a form post, the document
+        that replaced the page; after a script's request, the page itself."""
+        seconds = self.timeouts.page_seconds
+        await self.page.evaluate("() => { window.__scaSubmitted = true; }")
+        async with self.page.expect_response(
+            lambda answer: answer.request.method == "POST", timeout=seconds * 1000
+        ) as answered:
+            await form
+        if (await answered.value).request.is_navigation_request():
+            await self.page.wait_for_function(
+                "() => !window.__scaSubmitted && document.readyState !== 'loading'",
+                timeout=seconds * 1000,
+            )
 
     async def settled(self, seconds: float) -> None:
         try:

@@ -81,12 +81,12 @@ async def test_three_wrong_passcodes_fail_the_consent(
         for left in (2, 1):  # the attempts left, in the target's wording
             await passcode_page.enter(wrong)
             await expect(passcode_page.alert).to_contain_text(re.compile(rf"(?<!\d){left}(?!\d)"))
-        async with page.expect_response(lambda answer: answer.request.method == "POST"):
-            await passcode_page.enter(wrong)
-        # The target has answered: the page shows the lock-out now, not after the timeout.
+        await started.flow.submit(passcode_page.enter(wrong))
+        # The target has answered and its page is loaded: it shows the lock-out now.
         locked = LockedOutPage(page)
-        await expect(locked.heading).to_be_visible(
-            timeout=started.flow.timeouts.control_seconds * 1000)
+        if not await started.flow.shows(locked.heading):
+            raise AssertionError(f"expected {locked.title!r} after 3 wrong passcodes, "
+                                 f"the page shows {await started.flow.where()}")
     status = await consents.status(started.consent["id"])
     with checks.proving("PAGE-7"):
         assert status == "failed", f"consent status after 3 wrong passcodes: {status}"
