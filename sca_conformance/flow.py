@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 
 import allure
 import allure_commons
@@ -32,7 +32,7 @@ from sca_conformance.checks import TargetNotPrepared, preparing, proving
 from sca_conformance.client import ApiClient
 from sca_conformance.config import Timeouts
 from sca_conformance.data import Subject, digits
-from sca_conformance.landing import Guard, first_of
+from sca_conformance.landing import Guard, first_of, race
 from sca_conformance.requirements import Mismatch, RequirementViolation
 
 STEPS: tuple[type[HostedPage], ...] = (
@@ -163,17 +163,10 @@ class HostedFlow:
         no network request for 0.5 s, then SETTLE_GRACE more (a page that keeps making
         requests gets the whole control wait)."""
         seconds = self.timeouts.control_seconds
-        showing = asyncio.ensure_future(
-            control.first.wait_for(state="visible", timeout=seconds * 1000))
-        settling = asyncio.ensure_future(self.settled(seconds))
-        try:
-            await asyncio.wait({showing, settling}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (showing, settling):
-                if not task.done():
-                    task.cancel()
-                with suppress(asyncio.CancelledError, PlaywrightError):
-                    await task
+        showing, _ = await race(
+            control.first.wait_for(state="visible", timeout=seconds * 1000),
+            self.settled(seconds),
+        )
         if showing.done() and not showing.cancelled() and showing.exception() is None:
             return True
         return await control.first.is_visible()  # settled first: one last look

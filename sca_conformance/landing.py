@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 from urllib.parse import urlsplit
 
 from playwright.async_api import Frame, Page, Request
@@ -174,24 +174,30 @@ class Guard:
         ))
 
 
-async def first_of(primary: Awaitable[T], guard: Guard | None, requirement_id: str) -> T:
-    """`primary`'s result, unless the browser leaves the hosted flow first: then the
-    departure is the verdict, at once (PAGE-4, or the requirement the caller names)."""
-    waiting = asyncio.ensure_future(primary)
-    if guard is None:
-        return await waiting
-    leaving = asyncio.ensure_future(guard.departed())
+async def race(*awaitables: Awaitable[Any]) -> list[asyncio.Future[Any]]:
+    """Runs `awaitables` until the first of them ends, cancels the others, and returns
+    them all as futures, in order (look at which are done)."""
+    tasks: list[asyncio.Future[Any]] = [asyncio.ensure_future(each) for each in awaitables]
     try:
-        await asyncio.wait({waiting, leaving}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (waiting, leaving):
+        for task in tasks:
             if not task.done():
                 task.cancel()
                 with suppress(asyncio.CancelledError, Exception):
                     await task
+    return tasks
+
+
+async def first_of(primary: Awaitable[T], guard: Guard | None, requirement_id: str) -> T:
+    """`primary`'s result, unless the browser leaves the hosted flow first: then the
+    departure is the verdict, at once (PAGE-4, or the requirement the caller names)."""
+    if guard is None:
+        return await primary
+    waiting, _ = await race(primary, guard.departed())
     if not waiting.done() or waiting.cancelled():
         raise guard.violation(requirement_id)
-    return waiting.result()
+    return cast(T, waiting.result())
 
 
 class LandingWatcher:
