@@ -80,7 +80,7 @@ class Formats(_Section):
 
 class Timeouts(_Section):
     page_seconds: float = Field(default=10.0, gt=0)  # a hosted page or control to appear
-    control_seconds: float = Field(default=3.0, gt=0)  # a control once its page is shown
+    control_seconds: float = Field(default=3.0, gt=0)  # at most, a control on a shown page
     landing_seconds: float = Field(default=10.0, gt=0)  # the browser to reach return_url
     api_seconds: float = Field(default=30.0, gt=0)  # one API exchange
 

@@ -107,35 +107,37 @@ class HostedFlow:
         shows an end state instead, PAGE-4 the moment the browser leaves, and soon after
         the page settles on another step than `target` (a skipped or reordered step)."""
         ends = EndStates(self.page).any
+        expected = target.heading.or_(ends)
+        anything = expected
+        for other in self.other_steps(target):
+            anything = anything.or_(other.heading)
         seconds = self.timeouts.page_seconds
-        others = self.other_steps(target)
-        shown = target.heading.or_(ends)
-        for other in others:
-            shown = shown.or_(other.heading)
-        try:
-            await first_of(shown.first.wait_for(state="visible", timeout=seconds * 1000),
-                           self.guard, "PAGE-4")
-        except PlaywrightTimeoutError:
+        if not await self.appears(anything, seconds):
             raise RequirementViolation(requirement_id, Mismatch(
                 "the hosted page", f"{target.title!r} within {seconds:g} s", await self.where()
-            )) from None
-        if not await target.heading.first.is_visible() and not await ends.first.is_visible():
-            # Another step is showing. A page in transition gets the control wait to show
-            # `target` still; a page that stays on the other step has skipped this one.
-            settle = self.timeouts.control_seconds
-            try:
-                await first_of(target.heading.or_(ends).first.wait_for(
-                    state="visible", timeout=settle * 1000), self.guard, "PAGE-4")
-            except PlaywrightTimeoutError:
-                raise RequirementViolation(requirement_id, Mismatch(
-                    "the hosted page", repr(target.title),
-                    f"another step instead: {await self.where()}",
-                )) from None
+            ))
+        # Another step showing: a page in transition gets the control wait to show `target`
+        # still; a page that stays on the other step has skipped this one.
+        if not await self.appears(expected, self.timeouts.control_seconds):
+            raise RequirementViolation(requirement_id, Mismatch(
+                "the hosted page", repr(target.title),
+                f"another step instead: {await self.where()}",
+            ))
         if not await target.heading.first.is_visible():
             raise RequirementViolation(requirement_id, Mismatch(
                 "the hosted page", repr(target.title), f"the end state {await self.where()}"
             ))
         self.reached = target.title
+
+    async def appears(self, shown: Locator, seconds: float) -> bool:
+        """Whether `shown` becomes visible within `seconds`; PAGE-4 fails at once if the
+        browser leaves the hosted pages meanwhile."""
+        try:
+            await first_of(shown.first.wait_for(state="visible", timeout=seconds * 1000),
+                           self.guard, "PAGE-4")
+        except PlaywrightTimeoutError:
+            return False
+        return True
 
     def other_steps(self, target: HostedPage) -> list[HostedPage]:
         """The hosted flow's other steps, by their headings in the target's wording, but
@@ -145,17 +147,21 @@ class HostedFlow:
                 if other.title not in leaving]
 
     async def press(self, button: Locator, requirement_id: str, what: str) -> None:
-        """Clicks a control the requirement needs, on a page already shown; says so when
-        the page has none by the time it has settled (see `shows`)."""
-        if not await self.shows(button):
+        """Clicks a control the requirement needs, on a page already shown."""
+        await self.require(button, requirement_id, what)
+        with proving(requirement_id):
+            await button.click()
+
+    async def require(self, control: Locator, requirement_id: str, what: str) -> None:
+        """Fails `requirement_id`, saying `what` is missing and what the page shows, when
+        the page already shown does not show `control` by the time it has settled."""
+        if not await self.shows(control):
             seconds = self.timeouts.control_seconds
             raise RequirementViolation(requirement_id, AssertionError(
                 f"{what} (expected it within {seconds:g} s, or before the page settled: "
                 f"loaded, no request for 0.5 s, then {SETTLE_GRACE:g} s more; the page shows "
                 f"{await self.where()})"
             ))
-        with proving(requirement_id):
-            await button.click()
 
     async def shows(self, control: Locator) -> bool:
         """Whether `control` shows on the page already shown, waiting at most
@@ -188,6 +194,8 @@ class HostedFlow:
             )
 
     async def settled(self, seconds: float) -> None:
+        """Returns once the page has loaded, made no request for 0.5 s, and SETTLE_GRACE
+        has passed; a page still busy after `seconds` never counts as settled."""
         try:
             await self.page.wait_for_load_state("networkidle", timeout=seconds * 1000)
         except PlaywrightError:

@@ -17,6 +17,7 @@ from .consents import ACTIONS
 from .context import Sandbox
 from .dialects import Dialect, dialect_of
 from .dialects import install as install_dialect
+from .dialects.redirect import describe_onboarding
 from .errors import (
     ApiError,
     error_response,
@@ -113,20 +114,7 @@ def describe_dialect(app: FastAPI, dialect: Dialect) -> None:
                     operation.get("summary", ""),
                 )
         if dialect.onboarding == "redirect":
-            onboard = document["paths"][ONBOARD]["post"]
-            onboard["summary"] = "Onboard (KYC): answers the onboarding page to send the browser to"
-            onboard["responses"].pop("412", None)
-            onboard["responses"]["200"] = {
-                "description": "The provider's onboarding page: {redirect_url, expires_at}",
-                "content": {"application/json": {"schema": {
-                    "type": "object",
-                    "required": ["redirect_url", "expires_at"],
-                    "properties": {
-                        "redirect_url": {"type": "string", "format": "uri"},
-                        "expires_at": {"type": "string", "format": "date-time"},
-                    },
-                }}},
-            }
+            describe_onboarding(document["paths"][ONBOARD]["post"])
         app.openapi_schema = document
         return document
 

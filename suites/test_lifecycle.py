@@ -84,9 +84,8 @@ async def test_three_wrong_passcodes_fail_the_consent(
         await started.flow.submit(passcode_page.enter(wrong))
         # The target has answered and its page is loaded: it shows the lock-out now.
         locked = LockedOutPage(page)
-        if not await started.flow.shows(locked.heading):
-            raise AssertionError(f"expected {locked.title!r} after 3 wrong passcodes, "
-                                 f"the page shows {await started.flow.where()}")
+        await started.flow.require(locked.heading, "PAGE-7",
+                                   f"no {locked.title!r} page after 3 wrong passcodes")
     status = await consents.status(started.consent["id"])
     with checks.proving("PAGE-7"):
         assert status == "failed", f"consent status after 3 wrong passcodes: {status}"

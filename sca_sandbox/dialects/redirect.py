@@ -54,3 +54,20 @@ async def onboard_by_redirect(
     method = initiate(caller.sandbox, caller, consent_id, return_url)["method"]
     shown = {"redirect_url": method["redirect_url"], "expires_at": method["expires_at"]}
     return JSONResponse(shown)
+
+
+def describe_onboarding(operation: dict[str, Any]) -> None:
+    """The onboard operation of the OpenAPI document, as this dialect answers it."""
+    operation["summary"] = "Onboard (KYC): answers the onboarding page to send the browser to"
+    operation["responses"].pop("412", None)
+    operation["responses"]["200"] = {
+        "description": "The provider's onboarding page: {redirect_url, expires_at}",
+        "content": {"application/json": {"schema": {
+            "type": "object",
+            "required": ["redirect_url", "expires_at"],
+            "properties": {
+                "redirect_url": {"type": "string", "format": "uri"},
+                "expires_at": {"type": "string", "format": "date-time"},
+            },
+        }}},
+    }
