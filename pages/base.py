@@ -2,26 +2,52 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from playwright.async_api import Locator, Page
 
 from sca_conformance.texts import DEFAULT, Texts
 
-_TEXTS: weakref.WeakKeyDictionary[Page, Texts] = weakref.WeakKeyDictionary()
+PRESSABLE = ("button", "link", "menuitem")
+"""The roles of a control a person can press. `button` also finds `<input type=submit>`
+and any element with `role="button"`; a provider's "Try another way" may well be a link."""
 
 
-def use_texts(page: Page, texts: Texts) -> None:
-    """The text table (the target's wording) every page object on `page` looks for."""
-    _TEXTS[page] = texts
+@dataclass(frozen=True)
+class Wording:
+    """A target's wording: its text table, and the role of any control that needs one."""
+
+    texts: Texts = field(default_factory=lambda: DEFAULT)
+    roles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+_WORDING: weakref.WeakKeyDictionary[Page, Wording] = weakref.WeakKeyDictionary()
+
+
+def use_texts(
+    page: Page, texts: Texts, roles: Mapping[str, Mapping[str, str]] | None = None
+) -> None:
+    """The text table (the target's wording) and control roles every page object on `page`
+    looks for."""
+    _WORDING[page] = Wording(texts, roles or {})
 
 
 def texts_of(page: Page) -> Texts:
-    return _TEXTS.get(page, DEFAULT)
+    return wording_of(page).texts
+
+
+def wording_of(page: Page) -> Wording:
+    return _WORDING.get(page, Wording())
+
+
+def _literal(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class HostedPage:
-    """What every hosted page has: a main heading, buttons, a place for refusals. Texts
-    come from the page's text table (`table`), in the target's wording."""
+    """What every hosted page has: a main heading, controls, fields and labelled values.
+    Texts come from the page's text table (`table`), in the target's wording; elements are
+    found by role and accessible name, in any markup (open shadow roots included)."""
 
     table = ""
 
@@ -40,17 +66,30 @@ class HostedPage:
     def heading(self) -> Locator:
         return self.page.get_by_role("heading", name=self.title, exact=True)
 
-    @property
-    def alert(self) -> Locator:
-        return self.page.get_by_role("alert")
-
-    def button(self, name: str) -> Locator:
-        return self.page.get_by_role("button", name=name, exact=True)
+    def button(self, name: str, role: str | None = None) -> Locator:
+        """A control named `name`, in `role` or any role a person can press."""
+        roles = (role,) if role else PRESSABLE
+        found = self.page.get_by_role(roles[0], name=name, exact=True)  # type: ignore[arg-type]
+        for other in roles[1:]:
+            found = found.or_(self.page.get_by_role(other, name=name, exact=True))  # type: ignore[arg-type]
+        return found.first
 
     def control(self, key: str) -> Locator:
-        """A button named by this page's text `key` (its wording in the target's table)."""
-        return self.button(self.texts[key])
+        """The control named by this page's text `key`, in the role the profile gives it
+        (`[roles.<page>] <key> = "link"`), else in any pressable role."""
+        role = wording_of(self.page).roles.get(self.table, {}).get(key)
+        return self.button(self.texts[key], role)
 
     def field(self, key: str) -> Locator:
-        """An input labelled by this page's text `key`."""
+        """An input labelled by this page's text `key` (a label, aria-label or
+        aria-labelledby)."""
         return self.page.get_by_label(self.texts[key], exact=True)
+
+    def value(self, key: str) -> Locator:
+        """A displayed value named by this page's text `key`: the element labelled with it,
+        or the element right after the term (`<dt>`/`<dd>`, `<th>`/`<td>`, a caption above
+        its value)."""
+        label = _literal(self.texts[key])
+        return self.page.get_by_label(self.texts[key], exact=True).or_(
+            self.page.locator(f"*:text-is({label}) + *")
+        ).first

@@ -8,24 +8,21 @@ from pages.base import HostedPage
 class CardDetailsPage(HostedPage):
     table = "card_details"
 
-    def _value(self, key: str) -> Locator:
-        return self.field(key)
-
     @property
     def holder(self) -> Locator:
-        return self._value("holder")
+        return self.value("holder")
 
     @property
     def number(self) -> Locator:
-        return self._value("number")
+        return self.value("number")
 
     @property
     def valid_thru(self) -> Locator:
-        return self._value("valid_thru")
+        return self.value("valid_thru")
 
     @property
     def cvc(self) -> Locator:
-        return self._value("cvc")
+        return self.value("cvc")
 
     @property
     def secrets(self) -> list[Locator]:

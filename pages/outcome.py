@@ -51,6 +51,12 @@ class EndStates(HostedPage):
         return shown
 
     @property
+    def titles(self) -> list[str]:
+        """The end states' headings, in the target's wording."""
+        titles = [ErrorPage(self.page, kind).title for kind in ErrorPage.KINDS]
+        return [*titles, LockedOutPage(self.page).title]
+
+    @property
     def any(self) -> Locator:
         headings = list(self.headings.values())
         combined = headings[0]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from playwright.async_api import Locator
 
 from pages.base import HostedPage
@@ -14,23 +16,15 @@ class SummaryPage(HostedPage):
     def intro(self) -> Locator:
         return self.page.get_by_text(self.texts["intro"])
 
-    @property
-    def consent(self) -> Locator:
-        return self.page.get_by_role("region", name=self.texts["consent_region"], exact=True)
-
     def action_title(self, action: str) -> Locator:
-        """The action named in the consent region, in any element."""
-        return self.consent.get_by_text(self.texts[action], exact=True)
+        """The action's wording on the page, in any element (a region, a dialog, the main
+        landmark, a heading, a sentence), as words of its own, in any case."""
+        words = re.compile(rf"(?<!\w){re.escape(self.texts[action])}(?!\w)", re.IGNORECASE)
+        return self.page.get_by_text(words).first
 
     def detail(self, key: str) -> Locator:
-        """A dynamically linked value (amount, payee, iban, account, card, reference): the
-        element labelled with it, or the definition or cell that follows the term."""
-        label = self.texts[key]
-        literal = "'" + label + "'" if "'" not in label else '"' + label + '"'
-        return self.consent.get_by_label(label, exact=True).or_(self.consent.locator(
-            f"xpath=.//dt[normalize-space(.)={literal}]/following-sibling::dd[1]"
-            f" | .//th[normalize-space(.)={literal}]/following-sibling::td[1]"
-        )).first
+        """A dynamically linked value (amount, payee, iban, account, card, reference)."""
+        return self.value(key)
 
     @property
     def confirm_button(self) -> Locator:

@@ -131,7 +131,7 @@ async def page(context: BrowserContext, settings: Settings) -> Page:
     page = await context.new_page()
     NavigationLog(page)  # where it went: the landing watchers and the failure evidence
     timeouts = settings.profile.timeouts
-    use_texts(page, settings.texts)
+    use_texts(page, settings.texts, settings.profile.roles)
     page.set_default_timeout(timeouts.control_seconds * 1000)
     page.set_default_navigation_timeout(timeouts.page_seconds * 1000)
     expect.set_options(timeout=timeouts.page_seconds * 1000)

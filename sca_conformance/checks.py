@@ -28,10 +28,11 @@ from sca_conformance.requirements import Mismatch, RequirementViolation, require
 P = ParamSpec("P")
 R = TypeVar("R")
 CLOCK_SKEW = timedelta(seconds=30)
-# ISO 8601 in UTC: any fraction of a second, "Z" or a zero offset (+00:00, +0000, +00).
-ISO_UTC = re.compile(
-    r"^(?P<base>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d+))?"
-    r"(?:[Zz]|\+00(?::?00)?)$"
+# ISO 8601 with a zone designator: any fraction of a second, "Z" or an offset (+02:00,
+# +0200, +02; the provider's documentation shows both "...17.000Z" and "...33+02:00").
+ISO_ZONED = re.compile(
+    r"^(?P<base>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:[.,](?P<fraction>\d+))?"
+    r"(?P<zone>[Zz]|(?P<sign>[+-])(?P<hours>\d{2})(?::?(?P<minutes>\d{2}))?)$"
 )
 
 
@@ -112,11 +113,22 @@ def _status(response: httpx.Response, expected: int | set[int]) -> None:
 
 
 def parse_timestamp(value: Any, what: str) -> datetime:
-    match = ISO_UTC.match(value) if isinstance(value, str) else None
+    """An ISO 8601 timestamp with its zone, as an instant (UTC): timestamps in different
+    zones compare as the moments they name."""
+    match = ISO_ZONED.match(value) if isinstance(value, str) else None
     if match is None:
-        raise Mismatch(what, "an ISO 8601 UTC timestamp like 2021-05-11T09:55:17.000Z", value)
+        raise Mismatch(what, "an ISO 8601 timestamp with a zone designator, like "
+                       "2021-05-11T09:55:17.000Z or 2025-06-02T12:00:33+02:00", value)
     fraction = (match["fraction"] or "0")[:6].ljust(6, "0")
-    return datetime.fromisoformat(f"{match['base']}.{fraction}+00:00")
+    offset = timedelta(0)
+    if match["sign"]:
+        offset = timedelta(hours=int(match["hours"]), minutes=int(match["minutes"] or 0))
+        offset = -offset if match["sign"] == "-" else offset
+    try:
+        moment = datetime.fromisoformat(f"{match['base']}.{fraction}")
+    except ValueError:
+        raise Mismatch(what, "a valid date and time", value) from None
+    return (moment - offset).replace(tzinfo=UTC)
 
 
 def _future(value: Any, what: str, now: datetime | None) -> datetime:
@@ -591,6 +603,15 @@ def declined_action_not_performed(response: httpx.Response) -> None:
             "no result (the declined action is not performed)",
             f"{response.status_code} {response.text[:200]}",
         )
+
+
+@proves("PAGE-6")
+def consent_ended_unapproved(status: Any) -> None:
+    """After Decline the consent has ended, and not approved (the contract's own word for
+    it, "declined", is a SHOULD: AFTER-2)."""
+    if status in ("approved", "pending"):
+        raise Mismatch("consent status after Decline", "an end state that is not approved "
+                       "(declined)", status)
 
 
 @proves("AFTER-2")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -56,6 +61,8 @@ class ApiClient:
         self._on_exchange = on_exchange
         self.access_token: str | None = None
         self.refresh_token: str | None = None
+        self.access_expires: datetime | None = None  # as the target tells it, if it does
+        self.server_time: datetime | None = None  # the Date of the target's last answer
         self.exchanges: list[Exchange] = []
         self.http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -94,6 +101,11 @@ class ApiClient:
         self.access_token = body["access_token"]
         self.refresh_token = body["refresh_token"]
         self.secrets.add(self.access_token, self.refresh_token)
+        self.access_expires = token_expiry(body, self.now())
+
+    def now(self) -> datetime:
+        """The target's time: the Date of its last answer, else this machine's."""
+        return self.server_time or datetime.now(UTC)
 
     # Requests ------------------------------------------------------------------------
 
@@ -157,6 +169,8 @@ class ApiClient:
         await response.aread()
         request = response.request
         started = request.extensions.get("sca_started", time.perf_counter())
+        with suppress(KeyError, TypeError, ValueError):  # no Date, or not one
+            self.server_time = parsedate_to_datetime(response.headers["date"]).astimezone(UTC)
         self._take_response_secrets(response)
         exchange = Exchange(
             method=request.method,
@@ -184,6 +198,23 @@ class ApiClient:
             method = body.get("method")
             if isinstance(method, dict) and isinstance(method.get("token"), str):
                 self.secrets.add(method["token"])
+
+
+def token_expiry(body: dict[str, Any], now: datetime) -> datetime | None:
+    """When the access token of a login or refresh answer expires, as the target says it:
+    `expires_in` seconds from its answer, or the token's own `exp` claim when it is a JWT
+    (read, not verified: the target verifies it). None when the target does not say."""
+    expires_in = body.get("expires_in")
+    if isinstance(expires_in, int | float) and not isinstance(expires_in, bool):
+        return now + timedelta(seconds=float(expires_in))
+    parts = str(body.get("access_token") or "").split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        return datetime.fromtimestamp(float(claims["exp"]), UTC)
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _path(url: httpx.URL) -> str:

@@ -12,6 +12,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -38,8 +39,17 @@ class TargetSection(_Section):
     embedded: bool = False  # start the embedded sandbox instead of naming a base_url
     sandbox_dialect: str = "default"
     brand: str = ""  # the name the summary page introduces ("I identify myself to <brand>")
-    # Origins the hosted pages may move between, besides redirect_url's own.
-    hosted_origins: tuple[str, ...] = ()
+    # Origins the hosted pages may move between, besides redirect_url's own and those the
+    # browser passes through before the first hosted page shows (a launch host).
+    hosted_origins: list[str] = []
+
+    @model_validator(mode="after")
+    def _origins(self) -> TargetSection:
+        for value in self.hosted_origins:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f"target.hosted_origins: {value!r} is not an http(s) origin")
+        return self
 
 
 class KeysSection(_Section):
@@ -70,12 +80,23 @@ class ActionSettings(_Section):
 
 
 class Formats(_Section):
-    """How the hosted pages display amounts."""
+    """How the hosted pages display amounts: the decimal separator decides between
+    `1.234` and `1,234`; grouping, code or symbol, and their position are read as shown."""
 
     decimal_separator: Literal[".", ","] = "."
-    thousands_separator: str = ""
-    currency_display: Literal["code", "symbol"] = "code"
-    currency_position: Literal["before", "after"] = "after"
+
+
+class Lifetimes(_Section):
+    """What the target's lifetimes are, where it does not say so itself. The suite takes
+    time from the target (a consent's or method's `expires_at`, the access token's
+    `expires_in` or `exp`); these fill in what a target does not tell, and for the
+    embedded sandbox they are what it is started with."""
+
+    access_token_seconds: int | None = Field(default=None, gt=0)
+    refresh_token_seconds: int | None = Field(default=None, gt=0)  # the session's life
+    consent_seconds: int | None = Field(default=None, gt=0)  # embedded sandbox only
+    method_seconds: int | None = Field(default=None, gt=0)  # embedded sandbox only
+    history_window_days: int = Field(default=180, gt=0)  # AFTER-5's window
 
 
 class Timeouts(_Section):
@@ -83,6 +104,9 @@ class Timeouts(_Section):
     control_seconds: float = Field(default=3.0, gt=0)  # at most, a control on a shown page
     landing_seconds: float = Field(default=10.0, gt=0)  # the browser to reach return_url
     api_seconds: float = Field(default=30.0, gt=0)  # one API exchange
+
+
+ROLES = ("button", "link", "menuitem")
 
 
 class TextsSection(BaseModel):
@@ -98,7 +122,11 @@ class Profile(_Section):
     actions: dict[Literal[ACTIONS], ActionSettings] = {}  # type: ignore[valid-type]
     formats: Formats = Formats()
     timeouts: Timeouts = Timeouts()
+    lifetimes: Lifetimes = Lifetimes()
     texts: TextsSection = TextsSection()
+    # The role of a control where a target needs one: [roles.identify] another_way = "link"
+    # (by default a control is found in any role a person can press).
+    roles: dict[str, dict[str, Literal[ROLES]]] = {}  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _one_target(self) -> Profile:
@@ -183,9 +211,17 @@ def load_profile(path: Path) -> Profile:
     except ValidationError as error:
         raise ProfileError(_explain(path, error)) from None
     try:
-        load_texts(profile.texts.language, profile.texts.model_extra or {})
+        texts = load_texts(profile.texts.language, profile.texts.model_extra or {})
     except ValueError as error:
         raise ProfileError(f"Target profile {path}: {error}") from None
+    for page, controls in profile.roles.items():
+        if page not in texts:
+            raise ProfileError(f"Target profile {path}: unknown text table 'roles.{page}'"
+                               f"{_nearest(page, list(texts))}")
+        for key in controls:
+            if key not in texts[page]:
+                raise ProfileError(f"Target profile {path}: unknown key 'roles.{page}.{key}'"
+                                   f"{_nearest(key, list(texts[page]))}")
     if not profile.target.name:
         profile = profile.model_copy(
             update={"target": profile.target.model_copy(update={"name": path.stem})}
@@ -247,10 +283,20 @@ class Settings(BaseModel):
         if url and not url.startswith(("http://", "https://")):
             raise ProfileError(f"Target URL {url!r} is not an http(s) URL.")
         sources = (profile.keys.primary_env, profile.keys.secondary_env)
-        keys = (
-            environ.get(sources[0]) or DEV_API_KEYS[0],
-            environ.get(sources[1]) or DEV_API_KEYS[1],
-        )
+        if url:
+            # A named target gets the keys named for it, never the sandbox's published ones.
+            if not environ.get(sources[0]):
+                raise ProfileError(
+                    f"No API key for {url}: the environment variable {sources[0]} is not set "
+                    f"(and {sources[1]}, for the second client of the isolation checks). The "
+                    "sandbox's development keys are sent only to the embedded sandbox."
+                )
+            keys = (environ[sources[0]], environ.get(sources[1]) or "")
+        else:
+            keys = (
+                environ.get(sources[0]) or DEV_API_KEYS[0],
+                environ.get(sources[1]) or DEV_API_KEYS[1],
+            )
         return cls(
             target_url=url,
             api_keys=keys,

@@ -88,8 +88,19 @@ class Consents:
         return await self.api.get(f"/v3/consents/{consent_id}")
 
     async def status(self, consent_id: str) -> Any:
-        """The consent's status as GET /v3/consents/{id} tells it (AFTER-2)."""
-        return checks.consent_status(await self.read(consent_id))
+        """The consent's status as GET /v3/consents/{id} tells it, wrapped in `{"consent"}`
+        or not (the wrapper is AFTER-2's, checked where AFTER-2 is proved); a read that
+        tells no status at all is AFTER-2's violation."""
+        response = await self.read(consent_id)
+        try:
+            body = response.json() if response.status_code == 200 else None
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("consent"), dict):
+            body = body["consent"]
+        if isinstance(body, dict) and "status" in body:
+            return body["status"]
+        return checks.consent_status(response)
 
     async def start(
         self, page: Page, action: Action, subject: Subject, return_url: str | None = None
@@ -104,7 +115,7 @@ class Consents:
             consent = await self.pending(action, subject)
             method = await self.method(consent["id"], return_url)
         guard = Guard(page, method["redirect_url"], return_url,
-                      self.profile.target.hosted_origins)
+                      tuple(self.profile.target.hosted_origins))
         landing = LandingWatcher(page, return_url, guard, self.profile.timeouts.landing_seconds)
         flow = HostedFlow(page, action, subject, self.api,
                           timeouts=self.profile.timeouts, guard=guard)

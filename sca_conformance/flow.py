@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import allure
 import allure_commons
@@ -34,6 +34,42 @@ from sca_conformance.config import Timeouts
 from sca_conformance.data import Subject, digits
 from sca_conformance.landing import Guard, first_of, race
 from sca_conformance.requirements import Mismatch, RequirementViolation
+
+VISIBLE_TEXT = """() => {
+  const lines = [];
+  const visit = (root) => {
+    for (const element of root.querySelectorAll('*')) {
+      if (element.shadowRoot) visit(element.shadowRoot);
+      if (['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE'].includes(element.tagName)) continue;
+      const own = [...element.childNodes].some(
+        (node) => node.nodeType === Node.TEXT_NODE && node.textContent.trim());
+      if (!own || !element.checkVisibility({opacityProperty: true, visibilityProperty: true}))
+        continue;
+      const text = (element.innerText || element.textContent || '').replace(/\\s+/g, ' ').trim();
+      if (text) lines.push(text);
+    }
+  };
+  visit(document);
+  return lines;
+}"""
+"""Every visible text on the page, element by element, across open shadow roots."""
+
+REFUSAL = """(wanted) => {
+  const lines = (""" + VISIBLE_TEXT + """)();
+  const shown = (title) => lines.includes(title);
+  if (!shown(wanted.heading)) {
+    const other = wanted.others.find(shown);
+    return other ? {moved: other} : null;
+  }
+  const before = new Set(wanted.before);
+  const fresh = lines.filter((line) => !before.has(line) && line !== wanted.heading);
+  const number = wanted.number === null
+    ? null : new RegExp('(^|[^0-9])' + wanted.number + '([^0-9]|$)');
+  const refusal = fresh.filter((line) => number === null || number.test(line));
+  return refusal.length ? {refusal: refusal.join(' | ')} : null;
+}"""
+"""What a refusal looks like in any markup: new text on the step, the step still shown;
+or the heading of another step (the refusal never came)."""
 
 STEPS: tuple[type[HostedPage], ...] = (
     SummaryPage, IdentifyPage, PasscodePage, CreatePasscodePage, PhoneCodePage, AddPasskeyPage,
@@ -147,10 +183,56 @@ class HostedFlow:
                 if other.title not in leaving]
 
     async def press(self, button: Locator, requirement_id: str, what: str) -> None:
-        """Clicks a control the requirement needs, on a page already shown."""
+        """Clicks a control the requirement needs, on a page already shown, once the page's
+        own scripts have run (a click before its handler is attached does nothing)."""
         await self.require(button, requirement_id, what)
         with proving(requirement_id):
+            await self.page.wait_for_load_state("domcontentloaded")
             await button.click()
+
+    async def refusal(
+        self, step: HostedPage, act: Awaitable[None], requirement_id: str, what: str,
+        *, naming: int | None = None,
+    ) -> str:
+        """Runs `act` (a submission the target must refuse) on `step`, already reached, and
+        returns the refusal as shown: text the step did not show before, with the step
+        still there, however the page shows it (an alert, a status or live region, an error
+        tied to its field, or plain text). `naming`: a number the refusal must contain (the
+        attempts left). Fails `requirement_id` when the page moves to another step or shows
+        no refusal within the page wait."""
+        with suppress(PlaywrightTimeoutError):  # the step as it stands, its requests done
+            await self.page.wait_for_load_state(
+                "networkidle", timeout=self.timeouts.control_seconds * 1000)
+        before = await self.page.evaluate(VISIBLE_TEXT)
+        await act
+        others = [other.title for other in self.other_steps(step)]
+        others += list(EndStates(self.page).titles)
+        seconds = self.timeouts.page_seconds
+        deadline = asyncio.get_running_loop().time() + seconds
+        wanted = {"before": before, "heading": step.title, "others": others,
+                  "number": None if naming is None else str(naming)}
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            try:
+                found = await first_of(self.page.wait_for_function(
+                    REFUSAL, arg=wanted, timeout=max(remaining, 0.1) * 1000, polling=100,
+                ), self.guard, "PAGE-4")
+                answer = await found.json_value()
+                break
+            except PlaywrightTimeoutError:
+                expected = f"a refusal naming {naming}" if naming is not None else "a refusal"
+                raise RequirementViolation(requirement_id, Mismatch(
+                    what, f"{expected}, the step {step.title!r} kept, within {seconds:g} s",
+                    await self.where())) from None
+            except PlaywrightError as error:  # the page was replaced (a form post): look again
+                if remaining <= 0 or ("context was destroyed" not in error.message and (
+                        "navigat" not in error.message)):
+                    raise
+                await self.page.wait_for_load_state("domcontentloaded")
+        if answer.get("moved"):
+            raise RequirementViolation(requirement_id, Mismatch(
+                what, f"a refusal on {step.title!r}", f"another step instead: {answer['moved']!r}"))
+        return str(answer["refusal"])
 
     async def require(self, control: Locator, requirement_id: str, what: str) -> None:
         """Fails `requirement_id`, saying `what` is missing and what the page shows, when
@@ -227,6 +309,8 @@ class HostedFlow:
     async def summary(self) -> SummaryPage:
         summary = SummaryPage(self.page)
         await self.reach(summary, "PAGE-1")
+        if self.guard is not None:
+            self.guard.launched()  # the origins that led here are the hosted pages'
         await self.screenshot("Summary")
         return summary
 
@@ -255,10 +339,15 @@ class HostedFlow:
                              "the identification page offers no other way than a passkey")
         await self.enter_passcode(self.subject.passcode or "")
 
-    async def enter_passcode(self, passcode: str) -> None:
+    async def passcode_step(self) -> PasscodePage:
+        """The passcode step, reached (after 'Try another way')."""
         page = PasscodePage(self.page)
+        await self.reach(page, "PAGE-3")
+        return page
+
+    async def enter_passcode(self, passcode: str) -> None:
         with self.step("Enter the passcode"):
-            await self.reach(page, "PAGE-3")
+            page = await self.passcode_step()
             await self.screenshot("Enter your passcode")
             with proving("PAGE-3"):
                 await page.enter(passcode)

@@ -149,9 +149,21 @@ class Guard:
         self.return_url = return_url
         self.return_prefix = return_url.split("?", 1)[0] if return_url else None
         self.origins = {origin(redirect_url), *(origin(o) for o in hosted_origins)}
+        self.launching = True
+
+    def launched(self) -> None:
+        """The first hosted page shows: every origin the browser passed through to get there
+        (a launch host redirecting to the app's host) is one of the hosted pages' origins.
+        From now on, any other origin is a departure."""
+        if not self.launching:
+            return
+        returning = origin(self.return_url) if self.return_url else None
+        self.origins |= {origin(url) for url in self.log.urls[self.start:]
+                         if url.startswith(("http://", "https://")) and origin(url) != returning}
+        self.launching = False
 
     def _outside(self, url: str) -> bool:
-        if not url.startswith(("http://", "https://")):
+        if self.launching or not url.startswith(("http://", "https://")):
             return False
         if self.return_prefix and url.split("?", 1)[0] == self.return_prefix:
             return False

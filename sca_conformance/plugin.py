@@ -232,10 +232,15 @@ def embedded_sandbox(
         return
     from sca_sandbox.process import run_sandbox
 
+    lifetimes = settings.profile.lifetimes
+    chosen = {"token_ttl": lifetimes.access_token_seconds,
+              "consent_ttl": lifetimes.consent_seconds, "method_ttl": lifetimes.method_seconds,
+              "refresh_ttl": lifetimes.refresh_token_seconds}  # as the profile describes it
     with tempfile.TemporaryDirectory(prefix="sca-sandbox-") as folder, run_sandbox(
         Path(folder) / "sandbox.db",
         faults=pytestconfig.getoption("--sandbox-fault"),
         dialect=settings.profile.sandbox_dialect,
+        **{name: value for name, value in chosen.items() if value is not None},
     ) as sandbox:
         yield sandbox.url
 
@@ -311,6 +316,9 @@ async def api(target: Target, secrets: SecretRegistry) -> AsyncIterator[ApiClien
 @pytest_asyncio.fixture(loop_scope="session")
 async def other_api(target: Target, secrets: SecretRegistry) -> AsyncIterator[ApiClient]:
     """A second, unrelated client (another API key), for the isolation checks."""
+    if not target.api_keys[1]:
+        pytest.skip(f"needs a second client's API key: {target.settings.key_sources[1]} is not "
+                    "set (profile keys.secondary_env)")
     async with client_session(target, 1, secrets) as client:
         yield client
 
@@ -318,7 +326,8 @@ async def other_api(target: Target, secrets: SecretRegistry) -> AsyncIterator[Ap
 def client_session(target: Target, which: int, secrets: SecretRegistry) -> ApiClient:
     """A client with the target's first (0) or second (1) key, recorded into the report."""
     return ApiClient(
-        target.url, target.api_keys[which], secrets=secrets, on_exchange=attach_exchange
+        target.url, target.api_keys[which], secrets=secrets, on_exchange=attach_exchange,
+        timeout=target.settings.profile.timeouts.api_seconds,
     )
 
 

@@ -154,12 +154,22 @@ class SecretRegistry:
         return value  # numbers, booleans, null: nothing typed or shown is stored as these
 
 
+PREFIX = 12
+"""A long secret is masked from its first PREFIX characters on, so that a message cut
+short in the middle of a token ("...sca/AbCdEf0123456") shows no part of it either."""
+
+
 def _replace(text: str, secret: str) -> str:
     # A numeric secret (passcode, PIN, CVC) is masked only where it stands alone, not
     # inside a longer number such as a timestamp or a decimal ("11.342").
     if secret.isdigit():
         return re.sub(rf"(?<!\d)(?<!\d\.){secret}(?!\.?\d)", MASK, text)
-    return text.replace(secret, MASK)
+    text = text.replace(secret, MASK)
+    if len(secret) >= 2 * PREFIX and secret[:PREFIX] in text:
+        # What remains of it after a cut: its start, then any of its own characters.
+        alphabet = re.escape("".join(sorted(set(secret))))
+        text = re.sub(re.escape(secret[:PREFIX]) + f"[{alphabet}]*", MASK, text)
+    return text
 
 
 def _mask_card_number(match: re.Match[str]) -> str:

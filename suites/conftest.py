@@ -3,13 +3,11 @@ profile has it; the action's name is the test id's parameter and a marker."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 import pytest
 
 from sca_conformance.catalog import actions_for
-from sca_conformance.checks import TargetNotPrepared
 from sca_conformance.client import ApiClient
+from sca_conformance.clock import Clock
 from sca_conformance.config import SETTINGS, Capabilities, Settings
 from sca_conformance.consents import Consents
 from sca_conformance.data import DataFactory
@@ -60,15 +58,8 @@ def consents(
 
 
 @pytest.fixture
-def clock(capabilities: Capabilities, api: ApiClient) -> Callable[[int], Awaitable[None]]:
+def clock(settings: Settings, capabilities: Capabilities, api: ApiClient) -> Clock:
     """Moves the target's clock forward (the sandbox scopes it to this test's session)."""
     if not capabilities.clock_simulation:
         pytest.skip("the target has no clock simulation (profile: clock_simulation = false)")
-
-    async def advance(seconds: int) -> None:
-        response = await api.post("/v3/simulations/clock", json={"advance_seconds": seconds})
-        if response.status_code != 200:
-            raise TargetNotPrepared("POST /v3/simulations/clock",
-                                    f"answered {response.status_code} {response.text[:200]}")
-
-    return advance
+    return Clock(api, settings.profile.lifetimes)

@@ -132,8 +132,10 @@ async def test_declining_lands_on_return_url_and_nothing_happens(
         checks.landed_on_return_url(landing, started.return_url)
     if started.consent_id:  # redirect-style onboarding hands out no consent id
         should(checks.landing_names_outcome, landing, started.consent_id, "declined")
+        # PAGE-6 (MUST): the consent ended unapproved; its exact word is AFTER-2's (SHOULD).
+        checks.consent_ended_unapproved(await consents.status(started.consent_id))
         should(checks.consent_reads, await consents.read(started.consent_id), "declined")
-    if started.consent_id:  # (a redirect-style onboarding request answers 200 by design)
+        # (a redirect-style onboarding request answers 200 by design)
         checks.declined_action_not_performed(await consents.trigger(action, subject))
     with checks.proving("PAGE-6"):
         await verify_not_performed(consents, action, subject, before, started.consent_id)

@@ -17,7 +17,8 @@ pytestmark = [pytest.mark.api, pytest.mark.errors]
 def payment(action: Action, values: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """The action's payment body with some fields changed (`a__b` for nested) or removed."""
     body = action.request(values)[2]
-    assert body is not None, f"{action.name} has no request body to alter"
+    if body is None:
+        pytest.skip(f"{action.name} has no request body to alter (profile actions.{action.name})")
     for dotted, value in changes.items():
         target = body
         *parents, leaf = dotted.split("__")

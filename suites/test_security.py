@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 import httpx
@@ -15,13 +14,12 @@ from playwright.async_api import Page, Route, expect
 from pages import SummaryPage
 from sca_conformance import checks
 from sca_conformance.client import ApiClient
+from sca_conformance.clock import Clock
 from sca_conformance.consents import Consents
 from sca_conformance.flow import expect_end_state
 from sca_conformance.plugin import Target
 
 pytestmark = pytest.mark.security
-Clock = Callable[[int], Awaitable[None]]
-A_DAY = 24 * 3600
 
 
 @pytest.mark.api
@@ -67,7 +65,7 @@ async def test_a_request_without_a_valid_access_token_answers_401(
         "expired": {"Authorization": f"Bearer {token}"},
     }[credential]
     if credential == "expired":
-        await clock(A_DAY)
+        await clock.past_access_token()
     response = await api.get("/v3/individuals/3f0c6b1e-8d7a-4c55-9a51-2b8f0e6d9c41",
                              headers=headers, authenticated=False)
     checks.unauthenticated_refused(response)
@@ -81,7 +79,7 @@ async def test_refresh_works_after_expiry_and_not_before(api: ApiClient, clock: 
     old_access, refresh_token = str(api.access_token), api.refresh_token
     early = await refresh(api, refresh_token)
     checks.refresh_before_expiry_refused(early)
-    await clock(A_DAY)
+    await clock.past_access_token()
     late = await refresh(api, refresh_token)
     checks.refresh_after_expiry_rotates(late, old_access)
 
@@ -91,10 +89,10 @@ async def test_refresh_works_after_expiry_and_not_before(api: ApiClient, clock: 
 async def test_a_used_refresh_token_is_refused(api: ApiClient, clock: Clock) -> None:
     """A refresh token works once: after rotation the old one answers 401"""
     await api.login()
-    refresh_token = api.refresh_token
-    await clock(A_DAY)
+    old_access, refresh_token = str(api.access_token), api.refresh_token
+    await clock.past_access_token()
     first = await refresh(api, refresh_token)
-    assert first.status_code == 200, f"refresh after expiry answered {first.status_code}"
+    checks.refresh_after_expiry_rotates(first, old_access)  # AUTH-3, which this builds on
     again = await refresh(api, refresh_token)
     checks.used_refresh_token_refused(again)
 
@@ -129,8 +127,9 @@ async def test_the_hosted_pages_refuse_to_be_framed(consents: Consents, page: Pa
     """The hosted pages refuse to be framed"""
     action = consents.action("card_details")
     started = await consents.start(page, action, await consents.subject(action))
-    assert started.response is not None
-    checks.framing_refused(await started.response.all_headers())
+    with checks.proving("PAGE-10"):
+        assert started.response is not None, "opening redirect_url gave no document"
+        checks.framing_refused(await started.response.all_headers())
 
 
 @pytest.mark.browser
@@ -141,8 +140,9 @@ async def test_the_hosted_pages_are_not_cached_and_send_no_referrer(
     """The hosted pages send Cache-Control: no-store and Referrer-Policy: no-referrer"""
     action = consents.action("card_details")
     started = await consents.start(page, action, await consents.subject(action))
-    assert started.response is not None
-    checks.not_cached_not_referred(await started.response.all_headers())
+    with checks.proving("PAGE-11"):
+        assert started.response is not None, "opening redirect_url gave no document"
+        checks.not_cached_not_referred(await started.response.all_headers())
 
 
 @pytest.mark.browser

@@ -33,8 +33,11 @@ def test_must_holds():
 
 
 @pytest.fixture
-def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     pytester.makeini(INI)
+    # A named target gets its own keys (never the sandbox's): these runs name one.
+    monkeypatch.setenv("SCA_API_KEY", "sk-test-named-target")
+    monkeypatch.setenv("SCA_API_KEY_2", "sk-test-named-target-2")
     return pytester
 
 

@@ -4,7 +4,10 @@ cannot do is skipped with the reason, never failed."""
 
 from __future__ import annotations
 
+import os
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import sys
 from pathlib import Path
 
@@ -94,7 +97,8 @@ def test_a_broken_profile_stops_the_run_with_exit_4(case: str, tmp_path: Path) -
 def test_a_named_target_is_never_replaced_by_the_embedded_sandbox(tmp_path: Path) -> None:
     profile = tmp_path / "staging.toml"
     profile.write_text('[target]\nbase_url = "https://staging.example.com"\n')
-    settings = Settings.resolve(target_url=None, profile_path=str(profile), strict=False)
+    settings = Settings.resolve(target_url=None, profile_path=str(profile), strict=False,
+                                environ={"SCA_API_KEY": "sk-staging"})
     assert not settings.embedded and settings.target_url == "https://staging.example.com"
     # An embedded profile with a URL named on the command line is a contradiction, not a
     # quiet choice of one of them.
@@ -106,6 +110,7 @@ def test_a_named_target_is_never_replaced_by_the_embedded_sandbox(tmp_path: Path
         [sys.executable, "-m", "pytest", "suites", "-q", "--target-url", "http://127.0.0.1:9",
          "-k", "412", "--output", str(tmp_path / "out")],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "SCA_API_KEY": "sk-not-the-sandbox"},
     )
     assert run.returncode == 3, run.stdout[-2000:]
     assert "127.0.0.1:9" in run.stdout + run.stderr
@@ -142,3 +147,44 @@ def test_missing_capabilities_skip_with_their_reason(tmp_path: Path) -> None:
     assert "onboarding.style = redirect" in run.stdout
     assert "capabilities.activation_simulation = false" in run.stdout
     assert "no clock simulation (profile: clock_simulation = false)" in run.stdout
+
+
+def test_credentials_never_cross_targets(tmp_path: Path) -> None:
+    """A named target whose key variable is unset is a usage error naming the variables,
+    before anything reaches it: the sandbox's development keys go only to the sandbox."""
+    arrived: list[str] = []
+
+    class Listener(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            arrived.append(self.path)
+            self.send_response(500)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Listener)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    profile = tmp_path / "staging.toml"
+    profile.write_text(f'[target]\nbase_url = "http://127.0.0.1:{server.server_address[1]}"\n'
+                       '[keys]\nprimary_env = "ACME_KEY_UNSET"\nsecondary_env = "ACME_KEY_2_UNSET"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCA_", "ACME_"))}
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "pytest", "suites", "-q", "--target", str(profile),
+             "--output", str(tmp_path / "out"), "-p", "no:cacheprovider"],
+            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False, env=env,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert run.returncode == 4, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "ACME_KEY_UNSET is not set" in run.stderr and "ACME_KEY_2_UNSET" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert arrived == []  # not a login, not a single request
+    with pytest.raises(ProfileError, match="SCA_API_KEY is not set"):
+        Settings.resolve(target_url="https://api.example.test", profile_path=None, strict=False,
+                         environ={})
+    second_unset = Settings.resolve(target_url="https://api.example.test", profile_path=None,
+                                    strict=False, environ={"SCA_API_KEY": "sk-1"})
+    assert second_unset.api_keys == ("sk-1", "")  # isolation checks skip, saying why

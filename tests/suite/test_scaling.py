@@ -4,6 +4,7 @@ and against a sandbox started by hand behind another origin."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from sca_conformance.config import DEV_API_KEYS
 from sca_sandbox.process import run_sandbox, stop_group
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -30,7 +32,10 @@ def run_suite(
     return subprocess.run(
         [sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", "-q",
          f"--output={output}", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, env=env, check=False,
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+        # A target named by URL is sent only the keys named for it: here the sandbox's own.
+        env={"SCA_API_KEY": DEV_API_KEYS[0], "SCA_API_KEY_2": DEV_API_KEYS[1],
+             **(env if env is not None else os.environ)},
     )
 
 
