@@ -2,11 +2,11 @@
 (sca_conformance.allure_meta), so that the installed plugin has it; re-exported here."""
 
 from sca_conformance.allure_meta import (
-    CATEGORIES,
+    categories,
     ci_executor,
     write_categories,
     write_environment,
     write_executor,
 )
 
-__all__ = ["CATEGORIES", "ci_executor", "write_categories", "write_environment", "write_executor"]
+__all__ = ["categories", "ci_executor", "write_categories", "write_environment", "write_executor"]

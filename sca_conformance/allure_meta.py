@@ -81,28 +81,52 @@ def write_executor(results_dir: Path) -> None:
     (results_dir / "executor.json").write_text(json.dumps(executor, indent=2), encoding="utf-8")
 
 
-_NAMED = r"(MUST|SHOULD) [A-Z]+-\d+ violated"
-_UNREACHABLE = r"Target unreachable|target .* not reachable|ConnectError"
-_NOT_PREPARED = r"Target could not be prepared"
-# Allure files a result under every category that matches: the last one takes only what no
-# other explains (a failure that names no requirement is a defect of the suite).
-CATEGORIES: list[dict[str, Any]] = [
-    {"name": "MUST violated", "matchedStatuses": ["failed", "broken"],
-     "messageRegex": r"(?s).*\bMUST [A-Z]+-\d+ violated.*"},
-    {"name": "SHOULD violated (strict)", "matchedStatuses": ["failed", "broken"],
-     "messageRegex": r"(?s).*\bSHOULD [A-Z]+-\d+ violated.*"},
-    {"name": "SHOULD warning", "matchedStatuses": ["skipped"],
-     "messageRegex": r"(?s).*SHOULD warning.*"},
-    {"name": "Target unreachable", "matchedStatuses": ["broken", "failed"],
-     "messageRegex": rf"(?s).*({_UNREACHABLE}).*"},
-    {"name": "Target not prepared", "matchedStatuses": ["broken", "failed"],
-     "messageRegex": rf"(?s).*{_NOT_PREPARED}.*"},
-    {"name": "Suite error", "matchedStatuses": ["broken", "failed"],
-     "messageRegex": rf"(?s)(?!.*({_NAMED}|{_UNREACHABLE}|{_NOT_PREPARED})).*"},
-]
+def categories() -> list[dict[str, Any]]:
+    """One category per kind of verdict and requirement, titled in words: a violated
+    requirement, a SHOULD warning (a result of status "unknown": Allure has no warning),
+    the target not prepared, skipped, and a suite error for what nothing else explains."""
+    from sca_conformance.verdict import NOT_PREPARED, registry
+
+    found: list[dict[str, Any]] = []
+    for requirement_id, req in registry().items():
+        text = req.text if len(req.text) <= 90 else req.text[:87].rsplit(" ", 1)[0] + " …"
+        found.append({"name": f"{requirement_id} violated ({req.level}): {text}",
+                      "matchedStatuses": ["failed", "broken"],
+                      "messageRegex": rf"(?s).*\b(MUST|SHOULD) {requirement_id} violated\b.*"})
+    for requirement_id, req in registry().items():
+        if req.level == "SHOULD":
+            found.append({"name": f"{requirement_id} warning (SHOULD, not failing the run)",
+                          "matchedStatuses": ["unknown"],
+                          "messageRegex": rf"(?s).*SHOULD warning \[([^\]]*,)?"
+                                          rf"{requirement_id}(,[^\]]*)?\].*"})
+    found += [
+        {"name": "Target could not be prepared (no verdict: a call the test needed failed)",
+         "matchedStatuses": ["failed", "broken"], "messageRegex": rf"(?s).*{NOT_PREPARED}.*"},
+        {"name": "Not applicable to this target (skipped, with the reason)",
+         "matchedStatuses": ["skipped"]},
+        {"name": "Suite error (a failure naming no requirement: a defect of the suite)",
+         "matchedStatuses": ["failed", "broken"],
+         "messageRegex": rf"(?s)(?!.*(\b(MUST|SHOULD) [A-Z0-9]+-\d+ violated\b|{NOT_PREPARED})).*"},
+    ]
+    return found
+
+
+def mark_warnings(results_dir: Path) -> None:
+    """A SHOULD warning is a warning, not a skip: its results get the status "unknown"
+    (Allure has no warning status), apart from the skips of what a target cannot do."""
+    for path in results_dir.glob("*-result.json"):
+        try:
+            result = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        message = str((result.get("statusDetails") or {}).get("message") or "")
+        if result.get("status") == "skipped" and "SHOULD warning [" in message:
+            result["status"] = "unknown"
+            path.write_text(json.dumps(result), encoding="utf-8")
 
 
 def write_categories(results_dir: Path) -> None:
     """Write categories.json (the report's Categories tab)."""
     results_dir.mkdir(parents=True, exist_ok=True)
-    (results_dir / "categories.json").write_text(json.dumps(CATEGORIES, indent=2), encoding="utf-8")
+    (results_dir / "categories.json").write_text(json.dumps(categories(), indent=2),
+                                                 encoding="utf-8")

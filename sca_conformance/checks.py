@@ -24,6 +24,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from sca_conformance.redact import luhn_valid
 from sca_conformance.requirements import Mismatch, RequirementViolation, requirement
+from sca_conformance.verdict import not_prepared_message
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -57,7 +58,7 @@ class TargetNotPrepared(Exception):
     had from the target: the test cannot give a verdict. Names the call that failed."""
 
     def __init__(self, call: str, detail: str) -> None:
-        super().__init__(f"Target could not be prepared: {call}: {detail}")
+        super().__init__(not_prepared_message(call, detail))
         self.call = call
 
 

@@ -106,6 +106,26 @@ class Timeouts(_Section):
     api_seconds: float = Field(default=30.0, gt=0)  # one API exchange
 
 
+class VerdictSection(_Section):
+    """What the run's verdict may leave aside: MUST requirements this target cannot be
+    tested for, each with the reason a QA lead signs (`"AFTER-6" = "no clock simulation"`).
+    An accepted requirement that is not proved does not make the run INCOMPLETE."""
+
+    accept_untested: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _known(self) -> VerdictSection:
+        from sca_conformance.requirements import registry
+
+        for requirement_id, reason in self.accept_untested.items():
+            if requirement_id not in registry():
+                raise ValueError(f"verdict.accept_untested: {requirement_id!r} is not a "
+                                 f"requirement{_nearest(requirement_id, list(registry()))}")
+            if not reason.strip():
+                raise ValueError(f"verdict.accept_untested.{requirement_id}: give the reason")
+        return self
+
+
 ROLES = ("button", "link", "menuitem")
 
 
@@ -123,6 +143,7 @@ class Profile(_Section):
     formats: Formats = Formats()
     timeouts: Timeouts = Timeouts()
     lifetimes: Lifetimes = Lifetimes()
+    verdict: VerdictSection = VerdictSection()
     texts: TextsSection = TextsSection()
     # The role of a control where a target needs one: [roles.identify] another_way = "link"
     # (by default a control is found in any role a person can press).

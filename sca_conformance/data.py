@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from sca_conformance.checks import TargetNotPrepared, preparing
 from sca_conformance.client import ApiClient
 from sca_conformance.config import Capabilities
-from sca_conformance.requirements import Mismatch
 
 FIRST_NAMES = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Tony")
 LAST_NAMES = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Hoare")
@@ -52,11 +52,12 @@ class DataFactory:
 
     async def _create(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = await self.api.post(path, json=body)
-        if response.status_code not in (200, 201):
-            raise Mismatch(f"test data: POST {path}", "200 or 201",
-                           f"{response.status_code} {response.text[:300]}")
-        result: dict[str, Any] = response.json()
-        return result
+        with preparing(f"POST {path}"):
+            if response.status_code not in (200, 201):
+                raise TargetNotPrepared(f"POST {path}", f"answered {response.status_code} "
+                                        f"{response.text[:300]}")
+            result: dict[str, Any] = response.json()
+            return result
 
     async def individual(self, *, active: bool = True) -> tuple[dict[str, Any], str | None]:
         first, last = secrets.choice(FIRST_NAMES), secrets.choice(LAST_NAMES)
@@ -103,8 +104,9 @@ class DataFactory:
         )
 
     async def balance(self, account_id: str) -> int:
-        response = await self.api.get(f"/v3/accounts/{account_id}")
-        return int(response.json()["balance"])
+        with preparing(f"GET /v3/accounts/{account_id}"):
+            response = await self.api.get(f"/v3/accounts/{account_id}")
+            return int(response.json()["balance"])
 
     async def subject(
         self, kind: str, enrolled: tuple[dict[str, Any], str] | None = None

@@ -203,12 +203,13 @@ async def race(*awaitables: Awaitable[Any]) -> list[asyncio.Future[Any]]:
 
 async def first_of(primary: Awaitable[T], guard: Guard | None, requirement_id: str) -> T:
     """`primary`'s result, unless the browser leaves the hosted flow first: then the
-    departure is the verdict, at once (PAGE-4, or the requirement the caller names)."""
+    departure is the verdict, at once, and it is PAGE-4's whatever step the flow was in
+    (`requirement_id`, the step's, names only what `primary` itself fails)."""
     if guard is None:
         return await primary
     waiting, _ = await race(primary, guard.departed())
     if not waiting.done() or waiting.cancelled():
-        raise guard.violation(requirement_id)
+        raise guard.violation("PAGE-4")
     return cast(T, waiting.result())
 
 

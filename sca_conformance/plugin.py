@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import allure
 import pytest
@@ -34,7 +34,8 @@ from sca_conformance.data import DataFactory
 from sca_conformance.landing import ReturnReceiver
 from sca_conformance.passkeys import VirtualAuthenticator, add_virtual_authenticator
 from sca_conformance.redact import SecretRegistry
-from sca_conformance.reporting import SECRETS
+from sca_conformance.reporting import MATRIX, SECRETS
+from sca_conformance.verdict import EXIT_CODES, RunVerdict
 
 PLAYWRIGHT_ASYNCIO = "playwright-asyncio"  # pytest-playwright-asyncio's entry point name
 PLAYWRIGHT_SYNC = "playwright"  # pytest-playwright's (sync): cannot share a run with it
@@ -233,7 +234,7 @@ def embedded_sandbox(
     from sca_sandbox.process import run_sandbox
 
     lifetimes = settings.profile.lifetimes
-    chosen = {"token_ttl": lifetimes.access_token_seconds,
+    chosen: dict[str, Any] = {"token_ttl": lifetimes.access_token_seconds,
               "consent_ttl": lifetimes.consent_seconds, "method_ttl": lifetimes.method_seconds,
               "refresh_ttl": lifetimes.refresh_token_seconds}  # as the profile describes it
     with tempfile.TemporaryDirectory(prefix="sca-sandbox-") as folder, run_sandbox(
@@ -256,18 +257,48 @@ def pytest_collection(session: pytest.Session) -> None:
     try:
         asyncio.run(preflight(settings.target_url, settings.api_keys[0], settings.key_sources[0]))
     except TargetError as error:
-        pytest.exit(str(error), returncode=3)
+        unusable(config, str(error))
+
+
+class TargetUnusable(pytest.exit.Exception):  # type: ignore[misc,name-defined]
+    """The target cannot be tested at all: the run stops with one sentence, its verdict."""
+
+
+def unusable(config: pytest.Config, reason: str) -> NoReturn:
+    config.stash[MATRIX].unusable = reason
+    raise TargetUnusable(reason, returncode=EXIT_CODES[RunVerdict.TARGET_UNUSABLE])
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """The terminal would print the stop as `!!! _pytest.outcomes.Exit: ...`: the verdict
+    line (reporting.pytest_unconfigure) says it once, in words."""
+    if isinstance(excinfo.value, TargetUnusable):
+        for reporter in _REPORTERS:
+            reporter._keyboardinterrupt_memo = None
+
+
+_REPORTERS: list[Any] = []
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        _REPORTERS[:] = [reporter]
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def target(settings: Settings, embedded_sandbox: str | None) -> Target:
+async def target(
+    settings: Settings, embedded_sandbox: str | None, pytestconfig: pytest.Config
+) -> Target:
     """The target: the one named (checked at session start) or the embedded sandbox."""
     url = embedded_sandbox or settings.target_url
     if embedded_sandbox:
         try:
             await preflight(url, settings.api_keys[0], settings.key_sources[0])
         except TargetError as error:
-            pytest.exit(f"The embedded sandbox is not usable: {error}", returncode=3)
+            unusable(pytestconfig, f"The embedded sandbox is not usable: {error}")
     return Target(url=url, api_keys=settings.api_keys, settings=settings)
 
 

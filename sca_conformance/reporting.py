@@ -7,11 +7,8 @@ import dataclasses
 import html
 import json
 import platform
-import re
 import shutil
 import subprocess
-import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Generator
 from importlib import metadata
@@ -22,9 +19,22 @@ import allure
 import pytest
 
 from sca_conformance.catalog import CATALOG
+from sca_conformance.checks import TargetNotPrepared
 from sca_conformance.config import SETTINGS
 from sca_conformance.redact import SecretRegistry
 from sca_conformance.requirements import CONTRACT_URL, RequirementViolation, registry, requirement
+from sca_conformance.verdict import (
+    EXIT_CODES,
+    USER_PROPERTY,
+    Kind,
+    Matrix,
+    RunVerdict,
+    Standing,
+    TestVerdict,
+    of_report,
+    parse_message,
+    warning_message,
+)
 
 EPIC = "Strong Customer Authentication"
 FEATURES = {
@@ -165,23 +175,66 @@ def should(request: pytest.FixtureRequest) -> SoftChecks:
     return SoftChecks(request.node)
 
 
+RAISED = pytest.StashKey[RequirementViolation]()  # a SHOULD violation that stopped the test
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     """A SHOULD violation warns (xfail) unless --sca-strict; a MUST violation fails."""
+    strict = item.config.stash[SETTINGS].strict
     try:
         result = yield
     except RequirementViolation as violation:
-        if violation.level == "SHOULD" and not item.config.stash[SETTINGS].strict:
-            pytest.xfail(f"SHOULD warning [{violation.requirement.id}] {violation}")
+        if violation.level == "SHOULD" and not strict:
+            item.stash[RAISED] = violation
+            pytest.xfail(warning_message([violation.requirement.id], str(violation)))
         raise
     soft = item.stash.get(SOFT, [])
     if soft:
-        ids = ",".join(sorted({v.requirement.id for v in soft}))
         message = "; ".join(str(v) for v in soft)
-        if not item.config.stash[SETTINGS].strict:
-            pytest.xfail(f"SHOULD warning [{ids}] {message}")
+        if not strict:
+            pytest.xfail(warning_message((v.requirement.id for v in soft), message))
         raise soft[0]
     return result
+
+
+def _verdict(item: pytest.Item, call: pytest.CallInfo[None],
+             report: pytest.TestReport) -> TestVerdict | None:
+    """What this phase of the test says, from the exception itself (not its text)."""
+    ids = tuple(requirement_ids(item))
+    registry = item.stash.get(SECRETS, None)
+
+    def masked(text: str) -> str:
+        first = text.strip().splitlines()[0][:300] if text.strip() else ""
+        return registry.text(first) if registry is not None else first
+
+    error = call.excinfo.value if call.excinfo is not None else None
+    if hasattr(report, "wasxfail"):
+        raised = item.stash.get(RAISED, None)
+        named = ((raised.requirement.id,) if raised else
+                 tuple(sorted({v.requirement.id for v in item.stash.get(SOFT, [])})))
+        return TestVerdict(report.nodeid, ids, Kind.WARNED, named, "SHOULD",
+                           completed=raised is None, reason=masked(str(report.wasxfail)))
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        return TestVerdict(report.nodeid, ids, Kind.SKIPPED,
+                           reason=masked(str(reason).removeprefix("Skipped: ")))
+    if report.passed:
+        return TestVerdict(report.nodeid, ids, Kind.PASSED) if report.when == "call" else None
+    if isinstance(error, RequirementViolation):
+        return TestVerdict(report.nodeid, ids, Kind.VIOLATED, (error.requirement.id,),
+                           error.level, completed=False, reason=masked(str(error)))
+    if isinstance(error, TargetNotPrepared):
+        return TestVerdict(report.nodeid, ids, Kind.NOT_PREPARED, completed=False,
+                           reason=masked(str(error)))
+    message = str(error) if error is not None else report.longreprtext
+    kind, named = parse_message(message)  # an error wrapping a violation's message
+    if kind is Kind.VIOLATED:
+        level = requirement(named[0]).level
+        return TestVerdict(report.nodeid, ids, kind, named, level, completed=False,
+                           reason=masked(message))
+    return TestVerdict(report.nodeid, ids, Kind.SUITE_ERROR, completed=False,
+                       reason=masked(f"{type(error).__name__}: {message}" if error else message))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -202,6 +255,9 @@ def pytest_runtest_makereport(
         report.wasxfail = registry.text(report.wasxfail)  # a SHOULD warning's message
     if report.failed and report.when in ("setup", "call"):
         item.stash[FAILED_CALL] = report
+    verdict = _verdict(item, call, report)
+    if verdict is not None:  # travels with the report (to the xdist controller too)
+        report.user_properties.append((USER_PROPERTY, verdict.to_json()))
     return report
 
 
@@ -227,83 +283,18 @@ def mask_in_place(node: Any, registry: SecretRegistry, depth: int = 0) -> Any:
 # The coverage matrix, built where every report arrives (the controller under xdist) --------
 
 
-ATTRIBUTED = re.compile(r"\b(MUST|SHOULD) (?P<id>[A-Z]+-\d+) violated\b")
-NOT_PREPARED = "Target could not be prepared"
+class CoverageMatrix(Matrix):
+    """The run's verdict model, registered as a plugin object: every test report of the run
+    passes through it."""
 
-
-def failure_message(report: pytest.TestReport) -> str:
-    crash = getattr(report.longrepr, "reprcrash", None)
-    message = getattr(crash, "message", None)
-    return str(message if message is not None else report.longreprtext)
-
-
-def failure_kind(report: pytest.TestReport) -> str:
-    """What a failure is: a requirement violated (named), the target not prepared (a call
-    the test needed), or a suite error: a failure nobody can act on without a trace."""
-    message = failure_message(report)
-    if ATTRIBUTED.search(message):
-        return "violation"
-    if NOT_PREPARED in message:
-        return "not prepared"
-    return "suite error"
-
-
-class CoverageMatrix:
-    """Registered as a plugin object: every test report of the run passes through it."""
-
-    def __init__(self, selection: bool = False) -> None:
-        self.results: dict[str, dict[str, str]] = defaultdict(dict)
-        self.warnings: list[tuple[str, str]] = []
-        self.failures: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.collected: dict[str, list[str]] = defaultdict(list)
-        self.selection = selection  # a -k, -m, --requirement or node-id run
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        ids = next((value for key, value in report.user_properties if key == REQUIREMENTS), "")
-        outcome = self.outcome(report)
-        if outcome is None:
-            return
-        if outcome in ("failed", "error"):
-            self.failures[failure_kind(report)].append(
-                (report.nodeid, failure_message(report).strip().splitlines()[0][:300]
-                 if failure_message(report).strip() else ""))
-        if outcome == "warning":
-            self.warnings.append((report.nodeid, str(getattr(report, "wasxfail", ""))))
-        for requirement_id in filter(None, str(ids).split(",")):
-            previous = self.results[requirement_id].get(report.nodeid)
-            if previous in (None, "passed"):
-                self.results[requirement_id][report.nodeid] = outcome
-
-    @staticmethod
-    def outcome(report: pytest.TestReport) -> str | None:
-        if report.when == "call":
-            if hasattr(report, "wasxfail"):
-                return "warning"
-            return report.outcome
-        if report.when == "setup" and not report.passed:
-            return "skipped" if report.skipped else "error"
-        if report.when == "teardown" and report.failed:
-            return "error"
-        return None
-
-    def rows(self) -> list[dict[str, Any]]:
-        rows = []
-        for requirement_id, req in registry().items():
-            tests = self.results.get(requirement_id, {})
-            outcomes = set(tests.values())
-            if not tests:
-                verdict = "not selected" if self.selection else "uncovered"
-            elif outcomes & {"failed", "error"}:
-                verdict = "FAILED"
-            elif "warning" in outcomes:
-                verdict = "warning"
-            elif outcomes == {"skipped"}:
-                verdict = "skipped"
-            else:
-                verdict = "passed"
-            rows.append({"id": requirement_id, "level": req.level, "verdict": verdict,
-                         "tests": tests, "text": req.text})
-        return rows
+        verdict = of_report(report)
+        if verdict is not None:
+            self.add(verdict)
 
 
 MATRIX = pytest.StashKey[CoverageMatrix]()
@@ -325,9 +316,19 @@ MARKERS = {
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.getgroup("sca", "SCA consent conformance").addoption(
+    group = parser.getgroup("sca", "SCA consent conformance")
+    group.addoption(
         "--coverage-matrix", default="", metavar="DIR",
         help="write coverage-matrix.md/.json into DIR (default: into --alluredir, or nowhere)",
+    )
+    group.addoption(
+        "--sca-exploratory", action="store_true", default=False,
+        help="an exploratory run: MUST requirements left untested do not make it INCOMPLETE "
+        "(exit 0 unless a MUST is violated)",
+    )
+    group.addoption(
+        "--sca-matrix", action="store_true", default=False,
+        help="print the whole requirement matrix at the end (also with -v)",
     )
 
 
@@ -346,7 +347,11 @@ def _is_selection(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     for marker, description in MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: {description}")
-    matrix = CoverageMatrix(selection=_is_selection(config))
+    settings = config.stash.get(SETTINGS, None)
+    matrix = CoverageMatrix(
+        selection=_is_selection(config), strict=bool(settings and settings.strict),
+        accepted=settings.profile.verdict.accept_untested if settings else {},
+    )
     config.stash[MATRIX] = matrix
     config.pluginmanager.register(matrix, "sca-coverage-matrix")
 
@@ -359,8 +364,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             matrix.collected[requirement_id].append(item.nodeid)
 
 
-def _ran_requirement_tests(config: pytest.Config) -> bool:
-    return bool(config.stash[MATRIX].results)
+def _judged(config: pytest.Config) -> bool:
+    """Whether this run has a verdict to give: tests that prove requirements ran, or the
+    target could not be tested at all."""
+    matrix = config.stash[MATRIX]
+    return bool(matrix.unusable) or any(t.requirements for t in matrix.tests.values())
 
 
 def pytest_terminal_summary(
@@ -378,113 +386,134 @@ def pytest_terminal_summary(
                 write(f"{requirement_id:<11} {req.level:<6} "
                       f"{len(tests) if tests else 'not selected':>3} {'test(s)' if tests else ''}")
         return
-    if not _ran_requirement_tests(config):
+    if not _judged(config):
         return
-    if matrix.failures:
+    failed = [t for t in matrix.tests.values()
+              if t.kind in (Kind.VIOLATED, Kind.NOT_PREPARED, Kind.SUITE_ERROR)]
+    if failed:
         terminalreporter.section("verdicts of the failures")
-        labels = {"violation": "requirement violated (named in the message)",
-                  "not prepared": "target could not be prepared (a call the test needed)",
-                  "suite error": "SUITE ERRORS: unattributed, a defect of the suite"}
-        for kind in ("violation", "not prepared", "suite error"):
-            if matrix.failures.get(kind):
-                write(f"{len(matrix.failures[kind]):>4} {labels[kind]}")
-        for nodeid, message in matrix.failures.get("suite error", []):
-            write(f"  suite error: {nodeid}: {message}")
-    if matrix.warnings:
+        labels = {Kind.VIOLATED: "requirement violated (named in the message)",
+                  Kind.NOT_PREPARED: "target could not be prepared (a call the test needed)",
+                  Kind.SUITE_ERROR: "SUITE ERRORS: unattributed, a defect of the suite"}
+        for kind, label in labels.items():
+            count = sum(t.kind is kind for t in failed)
+            if count:
+                write(f"{count:>4} {label}")
+        for test in matrix.suite_errors():
+            write(f"  suite error: {test.nodeid}: {test.reason}")
+    warned = [t for t in matrix.tests.values() if t.kind is Kind.WARNED]
+    if warned:
         terminalreporter.section("SHOULD warnings (--sca-strict makes them fail)")
-        for nodeid, message in matrix.warnings:
-            write(f"{message.split(']')[0].removeprefix('SHOULD warning [')}: {nodeid}")
-            write(f"    {message}")
-    terminalreporter.section("requirement coverage matrix")
-    for row in matrix.rows():
-        tests = row["tests"]
-        write(f"{row['id']:<11} {row['level']:<6} {row['verdict']:<9} {len(tests):>3} test(s)")
-    uncovered = [row["id"] for row in matrix.rows() if row["verdict"] == "uncovered"]
-    write(f"uncovered: {', '.join(uncovered) if uncovered else 'none'}")
-    unselected = [row["id"] for row in matrix.rows() if row["verdict"] == "not selected"]
-    if unselected:
-        write(f"not selected: {', '.join(unselected)}")
+        for test in warned:
+            write(f"{','.join(test.named)}: {test.nodeid}")
+            write(f"    {test.reason}")
+    rows = matrix.rows()
+    if config.getoption("--sca-matrix") or config.getoption("verbose") > 0:
+        terminalreporter.section("requirement matrix")
+        for row in rows:
+            reason = f"  ({row.reason[:120]})" if row.reason else ""
+            write(f"{row.id:<11} {row.level:<6} {row.standing!s:<17} "
+                  f"{len(row.tests):>3} test(s){reason}")
+    counts = ", ".join(f"{number} {standing}" for standing, number in matrix.counts().items())
+    write(f"requirements: {counts}")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
-    if hasattr(config, "workerinput") or not _ran_requirement_tests(config):
+    if hasattr(config, "workerinput") or not _judged(config):
         return
-    rows = config.stash[MATRIX].rows()
+    matrix = config.stash[MATRIX]
+    rows = [row.as_dict() for row in matrix.rows()]
     results_dir = config.getoption("--alluredir", None)
     chosen = config.getoption("--coverage-matrix", "") or results_dir
     if chosen:  # only inside the results folder, or where the option says
         out = Path(chosen)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "coverage-matrix.json").write_text(json.dumps(rows, indent=2))
-        (out / "coverage-matrix.md").write_text(matrix_markdown(rows))
+        summary = {"verdict": str(matrix.verdict()), "sentence": matrix.sentence(),
+                   "exit_code": _exit_code(config, matrix), "requirements": rows}
+        (out / "coverage-matrix.json").write_text(json.dumps(summary, indent=2))
+        (out / "coverage-matrix.md").write_text(matrix_markdown(matrix))
     if results_dir:
-        write_allure_extras(config, Path(results_dir), rows)
+        write_allure_extras(config, Path(results_dir), matrix)
+    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or matrix.unusable:
+        session.exitstatus = _exit_code(config, matrix)
 
 
-def matrix_markdown(rows: list[dict[str, Any]]) -> str:
-    lines = ["| Requirement | Level | Result | Tests |", "|---|---|---|---|"]
-    for row in rows:
-        tests = "<br>".join(f"`{nodeid}` {outcome}" for nodeid, outcome in row["tests"].items())
-        lines.append(f"| {row['id']} | {row['level']} | {row['verdict']} | {tests or '—'} |")
+def _exit_code(config: pytest.Config, matrix: Matrix) -> int:
+    verdict = matrix.verdict()
+    if verdict is RunVerdict.INCOMPLETE and config.getoption("--sca-exploratory"):
+        return EXIT_CODES[RunVerdict.CONFORMANT]
+    return EXIT_CODES[verdict]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The verdict, the run's last line (after pytest's own count of tests)."""
+    if hasattr(config, "workerinput") or MATRIX not in config.stash or not _judged(config):
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    matrix = config.stash[MATRIX]
+    exploratory = config.getoption("--sca-exploratory") and (
+        matrix.verdict() is RunVerdict.INCOMPLETE)
+    colour = {RunVerdict.CONFORMANT: {"green": True}, RunVerdict.INCOMPLETE: {"yellow": True}}
+    reporter.write_line(matrix.sentence() + (" (exploratory run: exit 0)" if exploratory else ""),
+                        bold=True, **colour.get(matrix.verdict(), {"red": True}))
+
+
+def matrix_markdown(matrix: Matrix) -> str:
+    lines = [f"**{matrix.sentence()}**", "",
+             "| Requirement | Level | Verdict | Why | Tests |", "|---|---|---|---|---|"]
+    for row in matrix.rows():
+        tests = "<br>".join(f"`{nodeid}` {what}" for nodeid, what in row.tests.items())
+        why = row.reason.replace("|", "\\|")[:200]
+        lines.append(f"| {row.id} | {row.level} | {row.standing} | {why or '—'} | "
+                     f"{tests or '—'} |")
     return "\n".join(lines) + "\n"
 
 
-def matrix_html(rows: list[dict[str, Any]]) -> str:
-    colour = {"passed": "#1a7f37", "FAILED": "#cf222e", "warning": "#9a6700",
-              "uncovered": "#6e7781", "skipped": "#6e7781", "not selected": "#6e7781"}
+COLOURS = {Standing.PROVED: "#1a7f37", Standing.VIOLATED: "#cf222e",
+           Standing.WARNING: "#9a6700", Standing.NOT_PROVED: "#bc4c00"}
+
+
+def matrix_html(matrix: Matrix) -> str:
+    """The requirement matrix as a page of the report: per requirement its verdict, why,
+    and its tests, each requirement linked to its row in the contract."""
     body = "".join(
-        f"<tr><td><a href='{CONTRACT_URL}'>{row['id']}</a></td><td>{row['level']}</td>"
-        f"<td style='color:{colour[row['verdict']]}'><b>{row['verdict']}</b></td>"
-        f"<td>{html.escape(row['text'])}</td><td>"
-        + "<br>".join(f"{html.escape(n)} — {o}" for n, o in row["tests"].items())
+        f"<tr><td><a href='{html.escape(row.requirement.anchor)}'>{row.id}</a></td>"
+        f"<td>{row.level}</td><td style='color:{COLOURS.get(row.standing, '#6e7781')}'>"
+        f"<b>{row.standing}</b></td><td>{html.escape(row.reason)}</td>"
+        f"<td>{html.escape(row.requirement.text)}</td><td>"
+        + "<br>".join(f"{html.escape(n)} — {html.escape(o)}" for n, o in row.tests.items())
         + "</td></tr>"
-        for row in rows
+        for row in matrix.rows()
     )
     return (
-        "<html><body style='font-family:sans-serif'><table border=1 cellpadding=4 "
-        "style='border-collapse:collapse'><tr><th>ID</th><th>Level</th><th>Result</th>"
-        f"<th>Requirement</th><th>Tests</th></tr>{body}</table></body></html>"
+        "<!doctype html><meta charset=utf-8><title>Requirement matrix</title>"
+        "<style>body{font:14px/1.4 sans-serif;margin:1.5em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top}</style>"
+        f"<h1>{html.escape(matrix.sentence())}</h1><p><a href='index.html'>The report</a> · "
+        f"<a href='{CONTRACT_URL}'>The contract</a></p><table><tr><th>ID</th><th>Level</th>"
+        f"<th>Verdict</th><th>Why</th><th>Requirement</th><th>Tests</th></tr>{body}</table>"
     )
 
 
-def write_allure_extras(config: pytest.Config, results: Path, rows: list[dict[str, Any]]) -> None:
+REQUIREMENTS_PAGE = "requirements.html"  # beside the results, then beside the report
+
+
+def write_allure_extras(config: pytest.Config, results: Path, matrix: Matrix) -> None:
     from sca_conformance import allure_meta as meta
 
     results.mkdir(parents=True, exist_ok=True)
     settings = config.stash.get(SETTINGS, None)
-    meta.write_environment(results, environment(config, settings))
+    meta.write_environment(results, {"Verdict": matrix.sentence(),
+                                     "Requirements": REQUIREMENTS_PAGE,
+                                     **environment(config, settings)})
     meta.write_categories(results)
     meta.write_executor(results)
-    attachment = f"{uuid.uuid4()}-attachment.html"
-    (results / attachment).write_text(matrix_html(rows))
-    failed = [row["id"] for row in rows if row["verdict"] == "FAILED"]
-    uncovered = [row["id"] for row in rows if row["verdict"] == "uncovered"]
-    now = int(time.time() * 1000)
-    result = {
-        "uuid": str(uuid.uuid4()),
-        "historyId": "requirement-coverage-matrix",
-        "name": "Requirement coverage matrix",
-        "fullName": "sca.coverage.matrix",
-        # Informational: the failing tests are already counted; this entry is not one more.
-        "status": "unknown" if failed else "passed",
-        "statusDetails": {
-            "message": f"failed: {', '.join(failed) or 'none'}; "
-            f"uncovered: {', '.join(uncovered) or 'none'}"
-        },
-        "stage": "finished",
-        "start": now,
-        "stop": now,
-        "labels": [
-            {"name": "epic", "value": EPIC},
-            {"name": "feature", "value": "Requirement coverage"},
-            {"name": "story", "value": "Every requirement → its tests → their result"},
-        ],
-        "attachments": [
-            {"name": "Coverage matrix", "source": attachment, "type": "text/html"}
-        ],
-    }
-    (results / f"{result['uuid']}-result.json").write_text(json.dumps(result))
+    meta.mark_warnings(results)
+    (results / REQUIREMENTS_PAGE).write_text(matrix_html(matrix), encoding="utf-8")
 
 
 def environment(config: pytest.Config, settings: Any) -> dict[str, str]:

@@ -12,6 +12,8 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any, Literal
 
+from sca_conformance.verdict import violation_message
+
 # Package data, so that the plugin works from an installed wheel as from the checkout.
 CONTRACT: Traversable = resources.files("sca_conformance") / "contract" / "consent-contract.md"
 # The report ships the contract as contract.html beside index.html (reports.build); set
@@ -80,7 +82,7 @@ class RequirementViolation(AssertionError):
         lines = str(cause).strip().split("\nCall log:")[0].strip().splitlines()
         detail = "; ".join(line.strip() for line in lines if line.strip())[:500]
         detail = detail or type(cause).__name__
-        super().__init__(f"{self.requirement.level} {requirement_id} violated: {detail}")
+        super().__init__(violation_message(self.requirement.level, requirement_id, detail))
 
     @property
     def level(self) -> Level:
