@@ -16,6 +16,10 @@ class SummaryPage(HostedPage):
     def intro(self) -> Locator:
         return self.page.get_by_text(self.texts["intro"])
 
+    def brand(self, name: str) -> Locator:
+        """The provider's name, which the summary introduces ("I identify myself to ...")."""
+        return self.page.get_by_text(name).first
+
     def action_title(self, action: str) -> Locator:
         """The action's wording on the page, in any element (a region, a dialog, the main
         landmark, a heading, a sentence), as words of its own, in any case."""

@@ -12,6 +12,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import wraps
@@ -242,31 +243,65 @@ def nothing_happened(what: str, before: Any, after: Any) -> None:
 
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-# What a protected action returns once approved: none of it may come with the 412.
-PROTECTED_KEYS = {"transactions", "transaction", "items", "pan", "card_number", "cvc", "cvc2",
-                  "cvv", "balance", "holder"}
+
+
+@dataclass(frozen=True)
+class Protected:
+    """What the suite knows is protected for one subject, by value: the transactions it
+    created (ids, references, amounts), the balance, a card's number and CVC."""
+
+    strings: frozenset[str] = frozenset()
+    numbers: frozenset[int] = frozenset()
+
+
+def _leaves(body: Any) -> Iterator[Any]:
+    """Every key and scalar value of a JSON body, however deep."""
+    if isinstance(body, dict):
+        for key, value in body.items():
+            yield str(key)
+            yield from _leaves(value)
+    elif isinstance(body, list):
+        for value in body:
+            yield from _leaves(value)
+    else:
+        yield body
+
+
+def card_number_in(body: Any) -> bool:
+    """Whether a Luhn-valid run of 13 to 19 digits (any grouping by spaces or dashes) stands
+    anywhere in the body, outside ids (UUIDs)."""
+    text = _UUID.sub("", " ".join(str(leaf) for leaf in _leaves(body)))
+    for run in re.findall(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)", text):
+        number = re.sub(r"\D", "", run)
+        if 13 <= len(number) <= 19 and luhn_valid(number):
+            return True
+    return False
+
+
+def _protected_found(body: Any, protected: Protected) -> str | None:
+    for leaf in _leaves(body):
+        if isinstance(leaf, bool) or leaf is None:
+            continue
+        if isinstance(leaf, int | float) and int(leaf) == leaf and int(leaf) in protected.numbers:
+            return "a protected amount or balance"
+        if isinstance(leaf, str) and any(value in leaf for value in protected.strings):
+            return "a protected value (a transaction's id or reference, a card's CVC)"
+        if isinstance(leaf, str) and leaf.strip().lstrip("-").isdigit() and (
+                int(leaf) in protected.numbers):
+            return "a protected amount or balance"
+    return None
 
 
 @proves("TRIGGER-7")
-def no_protected_data(body: Any) -> None:
+def no_protected_data(body: Any, protected: Protected = Protected()) -> None:
     """The 412 may carry keys the contract does not name (`_links`, a trace id); it must
-    not carry the action's result."""
-    found = sorted(_keys(body) & PROTECTED_KEYS)
+    not carry the action's result: none of what the suite knows is protected, under any
+    key, and no card number."""
+    found = _protected_found(body, protected)
     if found:
-        raise Mismatch("the 412 body", "no protected data", f"keys {found}")
-    text = _UUID.sub("", str(body))  # ids are not card numbers
-    for run in re.findall(r"\d[\d -]{10,}\d", text):
-        digits = re.sub(r"\D", "", run)
-        if 12 <= len(digits) <= 19 and luhn_valid(digits):
-            raise Mismatch("the 412 body", "no card number", "a Luhn-valid card number")
-
-
-def _keys(body: Any) -> set[str]:
-    if isinstance(body, dict):
-        return {str(k) for k in body} | {k for v in body.values() for k in _keys(v)}
-    if isinstance(body, list):
-        return {k for v in body for k in _keys(v)}
-    return set()
+        raise Mismatch("the 412 body", "no protected data", found)
+    if card_number_in(body):
+        raise Mismatch("the 412 body", "no card number", "a Luhn-valid card number")
 
 
 @proves("TRIGGER-8")
@@ -414,15 +449,16 @@ def not_cached_not_referred(headers: Mapping[str, str]) -> None:
 
 @proves("PAGE-14")
 def no_card_secrets(body: Any, pan: str, cvc: str) -> None:
-    text = str(body)
+    """The API never returns the card number or the CVC: not the number the details page
+    showed (in any grouping), nor any other card number, nor the CVC, under any key."""
+    text = re.sub(r"[ -]", "", " ".join(str(leaf) for leaf in _leaves(body)))
     digits = re.sub(r"\D", "", pan)
-    if digits and digits in re.sub(r"[ -]", "", text):
+    if digits and digits in text:
         raise Mismatch("API answer", "no card number", "the card number")
-    for key in ("cvc", "cvc2", "cvv", "pan", "card_number"):
-        value = body.get(key) if isinstance(body, dict) else None
-        if value is not None and re.fullmatch(r"\d{3,4}|\d{12,19}", str(value)):
-            raise Mismatch(f"API answer field {key!r}", "absent", "a card secret")
-    if isinstance(body, dict) and cvc in {str(v) for v in body.values()}:
+    if card_number_in(body):
+        raise Mismatch("API answer", "no card number", "a Luhn-valid card number")
+    if cvc and any(str(leaf).strip() == cvc for leaf in _leaves(body)
+                   if leaf is not None and not isinstance(leaf, bool)):
         raise Mismatch("API answer", "no CVC", "a value equal to the CVC")
 
 

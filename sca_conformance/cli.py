@@ -5,7 +5,8 @@
                     [--history reports/history] [--no-report] [PYTEST ARGS ...]
 
 Every other argument goes to pytest, e.g. `sca-conformance -n auto --target-url URL`.
-The exit status is pytest's (0: every MUST holds), or 1 when the report cannot be built.
+The exit status is the verdict's (README: 0 CONFORMANT, 1 NON-CONFORMANT, 10 INCOMPLETE,
+11 TARGET UNUSABLE) or pytest's own (2-5), or 1 when the report cannot be built.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = [sys.executable, "-m", "pytest", str(args.suites),
                f"--alluredir={args.results}", *pytest_args]
     status = subprocess.run(command, check=False).returncode
-    if args.no_report or status in (3, 4):  # nothing ran: unusable target, usage error
+    # A usage error or an interrupted run has no verdict to report; every verdict has one,
+    # TARGET UNUSABLE too (the report says so, so that no earlier report stands for it).
+    if args.no_report or status in (2, 3, 4, 5):
         return status
     try:
         from sca_conformance.report import BuildError, build

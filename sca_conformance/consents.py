@@ -120,7 +120,8 @@ class Consents:
         flow = HostedFlow(page, action, subject, self.api,
                           timeouts=self.profile.timeouts, guard=guard)
         response = await flow.open(method["redirect_url"])
-        return Started(consent, method, return_url, landing, flow, response)
+        return Started(consent, method, return_url, landing, flow, response,
+                       self.profile.target.brand)
 
     async def onboarding_redirect(
         self, action: Action, subject: Subject, return_url: str
@@ -155,6 +156,8 @@ class Started:
     landing: LandingWatcher
     flow: HostedFlow
     response: Any
+
+    brand: str = ""  # the provider's name on the summary, as the profile gives it
 
     @property
     def consent_id(self) -> str | None:

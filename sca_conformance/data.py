@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
-
 from sca_conformance.checks import TargetNotPrepared, preparing
 from sca_conformance.client import ApiClient
-from sca_conformance.config import Capabilities
 
 FIRST_NAMES = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Tony")
 LAST_NAMES = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Hoare")
@@ -41,14 +39,10 @@ class Subject:
 
 
 class DataFactory:
-    def __init__(self, api: ApiClient, capabilities: Capabilities | None = None) -> None:
+    def __init__(self, api: ApiClient, needs: Callable[[str], None] | None = None) -> None:
         self.api = api
-        self.capabilities = capabilities or Capabilities()
-
-    def _needs(self, capability: str) -> None:
-        if not getattr(self.capabilities, capability):
-            pytest.skip(f"needs the target's {capability.replace('_', ' ')} "
-                        f"(profile: capabilities.{capability} = false)")
+        # The plugin's capability gate (skips a test the target cannot serve); none: all.
+        self._needs = needs or (lambda capability: None)
 
     async def _create(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = await self.api.post(path, json=body)
@@ -102,6 +96,19 @@ class DataFactory:
                 "type": kind,
             },
         )
+
+    async def move(self, subject: Subject) -> dict[str, Any]:
+        """A move from the subject's account to another of the individual's own (not a
+        protected action): a transaction the test knows, for what must stay protected."""
+        assert subject.account is not None
+        savings = await self.account(str(subject.individual["id"]))
+        amount = 10_000 + secrets.randbelow(80_000)
+        reference = f"Savings {uuid.uuid4().hex[:10]}"
+        moved = await self._create("/v3/transactions/move", {
+            "source_account_id": subject.account["id"], "target_account_id": savings["id"],
+            "amount": amount, "reference": reference, "request_id": str(uuid.uuid4()),
+        })
+        return {"amount": amount, "reference": reference, **moved}
 
     async def balance(self, account_id: str) -> int:
         with preparing(f"GET /v3/accounts/{account_id}"):

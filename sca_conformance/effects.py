@@ -15,6 +15,22 @@ from sca_conformance.redact import luhn_valid
 from sca_conformance.requirements import Mismatch
 
 
+async def protected(consents: Consents, action: Action, subject: Subject) -> checks.Protected:
+    """What this subject has that a 412 must not give away, by value: the balance of its
+    account and, for payment history, a transaction the test makes itself (a move between
+    the individual's own accounts, which needs no consent): its id, reference and amount."""
+    if subject.account is None:
+        return checks.Protected()
+    strings: set[str] = set()
+    numbers: set[int] = set()
+    if action.name == "payment_history":
+        move = await consents.data.move(subject)
+        strings |= {str(move["id"]), str(move["reference"])}
+        numbers.add(int(move["amount"]))
+    numbers.add(await consents.data.balance(str(subject.account["id"])))
+    return checks.Protected(frozenset(strings), frozenset(n for n in numbers if n))
+
+
 async def observe(consents: Consents, action: Action, subject: Subject) -> Any:
     """The value approval would change (balance, status), or None for actions without one."""
     if action.observes is None:

@@ -12,6 +12,7 @@ function scope everything with state (API sessions, data, contexts, pages).
 from __future__ import annotations
 
 import asyncio
+import difflib
 import importlib
 import importlib.util
 import json
@@ -175,11 +176,51 @@ def _check_browser_options(config: pytest.Config) -> None:
         )
 
 
+def _target_url(config: pytest.Config) -> str | None:
+    """--target-url, else Playwright's --base-url (pytest-base-url's users name the target
+    so), else SCA_TARGET_URL, else the ini keys sca_target_url and base_url."""
+    named = config.getoption("--target-url")
+    base = config.getoption("base_url", None)
+    if named and base and named.rstrip("/") != str(base).rstrip("/"):
+        raise pytest.UsageError(f"--target-url {named} and --base-url {base} name two targets: "
+                                "give one of them")
+    found = _setting(config, "--target-url", "SCA_TARGET_URL", "sca_target_url")
+    if named or not base:
+        return found or _ini(config, "base_url")
+    return str(base)
+
+
+def _ini(config: pytest.Config, name: str) -> str | None:
+    try:
+        return str(config.getini(name) or "").strip() or None
+    except ValueError:  # no such ini key (pytest-playwright's base_url not registered)
+        return None
+
+
+def _check_faults(config: pytest.Config, settings: Settings) -> None:
+    faults = config.getoption("--sandbox-fault")
+    if not faults:
+        return
+    if not settings.embedded:
+        raise pytest.UsageError(f"--sandbox-fault {', '.join(faults)}: faults are the embedded "
+                                f"sandbox's, and the target is {settings.target_url}")
+    try:
+        from sca_sandbox.faults import FAULTS
+    except ImportError:
+        return  # no sandbox installed: the embedded target cannot start anyway, and says so
+    for fault in faults:
+        if fault not in FAULTS:
+            close = difflib.get_close_matches(fault, list(FAULTS), n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise pytest.UsageError(f"--sandbox-fault {fault}: no such fault; {hint}the faults "
+                                    f"are: {', '.join(sorted(FAULTS))}")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     _check_browser_options(config)
     try:
         config.stash[SETTINGS] = Settings.resolve(
-            target_url=_setting(config, "--target-url", "SCA_TARGET_URL", "sca_target_url"),
+            target_url=_target_url(config),
             profile_path=_setting(config, "--target", "SCA_TARGET", "sca_target"),
             # SHOULD violations fail the run instead of warning.
             strict=bool(
@@ -192,6 +233,7 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     except ProfileError as error:
         raise pytest.UsageError(str(error)) from None
+    _check_faults(config, config.stash[SETTINGS])
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -221,6 +263,29 @@ class Target:
 @pytest.fixture(scope="session")
 def settings(pytestconfig: pytest.Config) -> Settings:
     return pytestconfig.stash[SETTINGS]
+
+
+@pytest.fixture(autouse=True)
+def _needs(request: pytest.FixtureRequest, settings: Settings) -> None:
+    """The one gate for what a target can do: `@pytest.mark.needs("clock_simulation", ...)`
+    skips, saying which profile key says the target cannot."""
+    for mark in request.node.iter_markers("needs"):
+        for capability in mark.args:
+            skip_unless(settings, capability)
+
+
+def skip_unless(settings: Settings, capability: str) -> None:
+    """Skips the running test when the target lacks `capability` (a key of the profile's
+    [capabilities], or "second_client"), with the reason. Every skip for a missing
+    capability comes from here."""
+    if capability == "second_client":
+        if not settings.api_keys[1]:
+            pytest.skip(f"needs a second client's API key: {settings.key_sources[1]} is not "
+                        "set (profile keys.secondary_env)")
+        return
+    if not getattr(settings.profile.capabilities, capability):
+        pytest.skip(f"needs the target's {capability.replace('_', ' ')} "
+                    f"(profile: capabilities.{capability} = false)")
 
 
 @pytest.fixture(scope="session")
@@ -347,9 +412,7 @@ async def api(target: Target, secrets: SecretRegistry) -> AsyncIterator[ApiClien
 @pytest_asyncio.fixture(loop_scope="session")
 async def other_api(target: Target, secrets: SecretRegistry) -> AsyncIterator[ApiClient]:
     """A second, unrelated client (another API key), for the isolation checks."""
-    if not target.api_keys[1]:
-        pytest.skip(f"needs a second client's API key: {target.settings.key_sources[1]} is not "
-                    "set (profile keys.secondary_env)")
+    skip_unless(target.settings, "second_client")
     async with client_session(target, 1, secrets) as client:
         yield client
 
@@ -364,7 +427,7 @@ def client_session(target: Target, which: int, secrets: SecretRegistry) -> ApiCl
 
 @pytest.fixture
 def data(api: ApiClient, settings: Settings) -> DataFactory:
-    return DataFactory(api, settings.profile.capabilities)
+    return DataFactory(api, lambda capability: skip_unless(settings, capability))
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import html
+import json
 import os
 import re
 import shutil
@@ -216,8 +218,31 @@ def write_contract(folder: Path) -> None:
     )
 
 
+def show_verdict(results: Path, folder: Path) -> None:
+    """The run's requirement matrix beside the report (requirements.html, written by the
+    plugin into the results), and the verdict as a line at the top of every page of it."""
+    matrix = results / "requirements.html"
+    summary = results / "coverage-matrix.json"
+    if not matrix.is_file() or not summary.is_file():
+        return
+    shutil.copyfile(matrix, folder / "requirements.html")
+    sentence = html.escape(str(json.loads(summary.read_text(encoding="utf-8"))["sentence"]))
+    banner = ("<div id='sca-verdict' style='font:600 14px sans-serif;padding:6px 12px;"
+              "background:#fff8c5;border-bottom:1px solid #d4a72c'>" + sentence +
+              " · <a href='requirements.html'>requirement matrix</a> · "
+              "<a href='contract.html'>contract</a></div>")
+    index = folder / "index.html"
+    page = index.read_text(encoding="utf-8")
+    if "id='sca-verdict'" not in page:
+        index.write_text(page.replace("<body>", "<body>" + banner, 1), encoding="utf-8")
+
+
+def _has_verdict(results: Path) -> bool:
+    return (results / "coverage-matrix.json").is_file()
+
+
 def build(results: Path, out: Path, single_out: Path | None, history: Path) -> list[Path]:
-    if not _has_results(results):
+    if not _has_results(results) and not _has_verdict(results):
         raise BuildError(
             f"no test results in {results}: run the suite with --alluredir {results} first"
         )
@@ -228,10 +253,12 @@ def build(results: Path, out: Path, single_out: Path | None, history: Path) -> l
     restore_history(history, results)
     generate(results, out)
     write_contract(out)
+    show_verdict(results, out)
     reports = [out / "index.html"]
     if single_out is not None:
         generate(results, single_out, single_file=True)
         write_contract(single_out)
+        show_verdict(results, single_out)
         reports.append(single_out / "index.html")
     save_history(out, history)
     offending = [

@@ -4,6 +4,7 @@ the evidence collectors read, and the requirement coverage matrix."""
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import html
 import json
 import platform
@@ -103,16 +104,17 @@ def allure_marks(item: pytest.Item) -> list[pytest.MarkDecorator]:
 @pytest.hookimpl(tryfirst=True)  # before allure-pytest selects by label
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     wanted = {
-        part.strip()
+        part.strip().upper()
         for option in config.getoption("--requirement", None) or []
         for part in option.split(",")
         if part.strip()
     }
     for requirement_id in wanted:
-        try:
-            requirement(requirement_id)
-        except KeyError as error:
-            raise pytest.UsageError(error.args[0]) from None
+        if requirement_id not in registry():
+            close = difflib.get_close_matches(requirement_id, list(registry()), n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise pytest.UsageError(f"--requirement {requirement_id}: the contract has no such "
+                                    f"requirement{hint}")
     if wanted:
         selected = [item for item in items if wanted & set(requirement_ids(item))]
         deselected = [item for item in items if item not in selected]
@@ -310,6 +312,8 @@ MARKERS = {
     "should": "proves only SHOULD requirements (added from the requirement marker)",
     "slow": "the project's own slow tests (kill matrix, fuzzer)",
     "any_onboarding_style": "drives onboarding in either style (consent or redirect)",
+    "needs(*capabilities)": "skipped, with the reason, on a target whose profile lacks one of "
+    "these capabilities (or 'second_client': a second API key)",
     "allure_label": "an Allure label (epic, feature, story, severity, requirement: marks "
     "added at collection, so that allure-pytest's selection options see them)",
 }
@@ -508,7 +512,6 @@ def write_allure_extras(config: pytest.Config, results: Path, matrix: Matrix) ->
     results.mkdir(parents=True, exist_ok=True)
     settings = config.stash.get(SETTINGS, None)
     meta.write_environment(results, {"Verdict": matrix.sentence(),
-                                     "Requirements": REQUIREMENTS_PAGE,
                                      **environment(config, settings)})
     meta.write_categories(results)
     meta.write_executor(results)

@@ -8,10 +8,11 @@ import pytest
 from sca_conformance.catalog import actions_for
 from sca_conformance.client import ApiClient
 from sca_conformance.clock import Clock
-from sca_conformance.config import SETTINGS, Capabilities, Settings
+from sca_conformance.config import SETTINGS, Settings
 from sca_conformance.consents import Consents
 from sca_conformance.data import DataFactory
 from sca_conformance.landing import ReturnReceiver
+from sca_conformance.plugin import skip_unless
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -30,11 +31,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     )
 
 
-@pytest.fixture
-def capabilities(settings: Settings) -> Capabilities:
-    return settings.profile.capabilities
-
-
 @pytest.fixture(autouse=True)
 def _onboarding_style(request: pytest.FixtureRequest, settings: Settings) -> None:
     if not request.node.get_closest_marker("onboarding"):
@@ -45,8 +41,7 @@ def _onboarding_style(request: pytest.FixtureRequest, settings: Settings) -> Non
             "the target onboards by a direct redirect_url (profile onboarding.style = redirect):"
             " there is no 412 consent for onboarding to check here"
         )
-    if not settings.profile.capabilities.sms_simulation:
-        pytest.skip("enrolment needs the target's SMS simulation (capabilities.sms_simulation)")
+    skip_unless(settings, "sms_simulation")  # enrolment confirms the phone by SMS
 
 
 @pytest.fixture
@@ -58,8 +53,7 @@ def consents(
 
 
 @pytest.fixture
-def clock(settings: Settings, capabilities: Capabilities, api: ApiClient) -> Clock:
+def clock(settings: Settings, api: ApiClient) -> Clock:
     """Moves the target's clock forward (the sandbox scopes it to this test's session)."""
-    if not capabilities.clock_simulation:
-        pytest.skip("the target has no clock simulation (profile: clock_simulation = false)")
+    skip_unless(settings, "clock_simulation")
     return Clock(api, settings.profile.lifetimes)

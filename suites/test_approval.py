@@ -9,7 +9,7 @@ from playwright.async_api import Page, expect
 from pages import SummaryPage
 from sca_conformance import checks
 from sca_conformance.catalog import CATALOG, Action
-from sca_conformance.config import Capabilities, Formats
+from sca_conformance.config import Formats
 from sca_conformance.consents import Consents, Started
 from sca_conformance.data import Subject
 from sca_conformance.effects import observe, verify_not_performed, verify_performed
@@ -26,6 +26,8 @@ async def expect_summary(started: Started, action: Action) -> None:
     with checks.proving("PAGE-1"):
         await expect(summary.intro).to_be_visible(timeout=shown)
         await expect(summary.action_title(action.name)).to_be_visible(timeout=shown)
+        if started.brand:  # the profile names who the individual identifies to
+            await expect(summary.brand(started.brand)).to_be_visible(timeout=shown)
 
 
 async def expect_dynamic_linking(
@@ -75,15 +77,11 @@ async def test_approving_by_passcode_lands_on_return_url_and_performs_the_action
 
 @pytest.mark.requirement("PAGE-3", "PAGE-4", "AFTER-1")
 @pytest.mark.actions("payment_history", "external_payment", "card_details", "card_activation")
+@pytest.mark.needs("passkeys", "sms_simulation")  # enrolling the passkey confirms the phone
 async def test_approving_by_passkey_lands_on_return_url_and_performs_the_action(
     action: Action, consents: Consents, page: Page, passkey: VirtualAuthenticator,
-    capabilities: Capabilities,
 ) -> None:
     """Approve by passkey (WebAuthn, user verification): lands on return_url, action done"""
-    if not capabilities.passkeys:
-        pytest.skip("the target's profile says it has no passkeys (capabilities.passkeys)")
-    if not capabilities.sms_simulation:
-        pytest.skip("enrolling a passkey needs the SMS simulation (capabilities.sms_simulation)")
     enrolled = await enrol_with_passkey(consents, page)
     subject = await consents.data.subject(action.subject, enrolled=enrolled)
     await consents.prepare_in_browser(page, action, subject)

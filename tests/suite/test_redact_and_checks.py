@@ -125,8 +125,42 @@ def test_bodies_may_carry_keys_the_contract_does_not_forbid() -> None:
                          "application/json; charset=utf-8")
     checks.answers_412_json(response)
     checks.no_protected_data(response.json())
+    checks.no_protected_data({"consent": consent, "transactions": []})  # a name, no data
+
+
+KNOWN = checks.Protected(frozenset({"7d1e0c52-6a57-4f0e-9b43-5c2a8e9d1f30", "Invoice 482913"}),
+                         frozenset({48213, 250_000}))
+
+
+@pytest.mark.parametrize("body", [
+    {"consent": {}, "history": [{"id": "7d1e0c52-6a57-4f0e-9b43-5c2a8e9d1f30"}]},
+    {"consent": {}, "data": {"rows": [{"ref": "Invoice 482913"}]}},
+    {"consent": {}, "meta": {"total": 48213}},
+    {"consent": {}, "acct": {"available": "250000"}},
+    {"consent": {}, "x": {"y": "4111 1111 1111 1111"}},
+    {"consent": {}, "x": ["5555-5555-5555-4444"]},
+], ids=["transaction id", "reference", "amount", "balance as text", "card number", "dashed"])
+def test_protected_data_is_found_by_value_under_any_key(body: dict[str, object]) -> None:
     with pytest.raises(RequirementViolation, match=r"^MUST TRIGGER-7 violated"):
-        checks.no_protected_data({"consent": consent, "transactions": []})
+        checks.no_protected_data(body, KNOWN)
+
+
+def test_a_412_with_other_data_passes_trigger_7() -> None:
+    checks.no_protected_data({"consent": {"id": "3f0c6b1e-8d7a-4c55-9a51-2b8f0e6d9c41",
+                                          "expires_at": "2026-01-01T00:00:00Z"},
+                              "trace": "req-123", "amount_limit": 100}, KNOWN)
+
+
+@pytest.mark.parametrize("body", [
+    {"id": "c", "sensitive": {"value": "4000 0566 5566 5556"}},
+    {"id": "c", "x": [{"y": "5958332243215432"}]},
+    {"id": "c", "extra": {"security_code": "671"}},
+], ids=["another card number", "the number, any key", "the cvc, any key"])
+def test_card_secrets_are_found_by_value_under_any_key(body: dict[str, object]) -> None:
+    with pytest.raises(RequirementViolation, match=r"^MUST PAGE-14 violated"):
+        checks.no_card_secrets(body, "5958 3322 4321 5432", "671")
+    checks.no_card_secrets({"id": "c", "last4": "5432", "exp_year": 2031}, "5958 3322 4321 5432",
+                           "671")
 
 
 @pytest.mark.parametrize("errors", [
@@ -147,10 +181,10 @@ def test_utc_timestamps_in_any_iso_8601_form_are_accepted(stamp: str) -> None:
     checks.consent_expires_in_future({"expires_at": stamp})
 
 
-def test_a_local_time_or_no_zone_is_not_utc() -> None:
-    for stamp in ("2031-05-11T09:55:17", "2031-05-11T09:55:17+02:00"):
-        with pytest.raises(RequirementViolation, match=r"^MUST TRIGGER-6 violated"):
-            checks.consent_expires_in_future({"expires_at": stamp})
+def test_a_timestamp_needs_a_zone_and_any_zone_will_do() -> None:
+    checks.consent_expires_in_future({"expires_at": "2031-05-11T09:55:17+02:00"})
+    with pytest.raises(RequirementViolation, match=r"^MUST TRIGGER-6 violated"):
+        checks.consent_expires_in_future({"expires_at": "2031-05-11T09:55:17"})
 
 
 def test_headers_are_parsed_not_matched_as_strings() -> None:
