@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from sca_conformance.requirements import Requirement
@@ -30,7 +30,9 @@ def registry() -> dict[str, Requirement]:
 # The grammar of a failure message ---------------------------------------------------
 
 NOT_PREPARED = "Target could not be prepared"
-_VIOLATION = re.compile(r"\b(?P<level>MUST|SHOULD) (?P<id>[A-Z0-9]+-\d+) violated\b")
+# A violation's message starts with it (after the exception's type, where one is shown).
+_VIOLATION = re.compile(
+    r"^(?:[A-Za-z_][\w.]*: )?(?P<level>MUST|SHOULD) (?P<id>[A-Z0-9]+-\d+) violated:")
 _WARNING = re.compile(r"SHOULD warning \[(?P<ids>[A-Z0-9]+-\d+(?:,\s*[A-Z0-9]+-\d+)*)\]")
 
 
@@ -51,9 +53,9 @@ def parse_message(message: str) -> tuple[str, tuple[str, ...]]:
     probe line): ("violated" | "warned" | "not prepared" | "suite error", the IDs named)."""
     text = message.strip()
     warning = _WARNING.search(text)
-    if warning and text.startswith("SHOULD warning"):
+    if warning and re.match(r"^(?:[A-Za-z_][\w.]*: )?SHOULD warning \[", text):
         return Kind.WARNED, tuple(i.strip() for i in warning["ids"].split(","))
-    violation = _VIOLATION.search(text.split("\n", 1)[0])
+    violation = _VIOLATION.match(text)
     if violation and violation["id"] in registry():
         return Kind.VIOLATED, (violation["id"],)
     if NOT_PREPARED in text.split("\n", 1)[0]:
@@ -77,6 +79,8 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True)
 class TestVerdict:
+    __test__: ClassVar[bool] = False  # a verdict of a test, not a test class to collect
+
     nodeid: str
     requirements: tuple[str, ...]  # what the test sets out to prove (its marks)
     kind: Kind

@@ -9,48 +9,35 @@ that fault, and judge four things:
 - requirement named: a failing test's message names the fault's requirement
   (`MUST <ID> violated: ...`; a SHOULD fault: the default run's warning names it and a
   strict failure says `SHOULD <ID> violated: ...`);
-- unattributed failures: the failed, errored or xfailed tests of the fault's runs whose
-  message names no requirement - it does not start (after the exception's type) with
-  `MUST <ID> violated:`, `SHOULD <ID> violated:` or `SHOULD warning [<ID>...]` - plus
-  one for a run that ended abnormally (exit code other than 0, 1, 2: a stopped target,
-  a usage error, a timeout). These are suite errors; there must be none;
-- wall-time ratio: the run's wall time over what the clean sandbox took for the same
-  tests (the worse of a SHOULD fault's two runs). A broken target must get its verdict
-  about as fast as a correct one, not after waits that run into their timeouts.
+- unattributed failures: the failed, errored or xfailed tests of the fault's runs that
+  name no requirement - read from the suite's own verdict model
+  (sca_conformance.verdict, which the probe records per test) - plus one for a run that
+  ended abnormally (an exit code other than a verdict's 0, 1, 10 or pytest's 2: a stopped
+  target, a usage error, a timeout). These are suite errors; there must be none;
+- a wait that ran into its timeout: the test of the fault's runs furthest over its own
+  time in the clean run must be less than `--excess-bound` seconds over it (default 3,
+  the control wait). A broken target must get its verdict about as fast as a correct one.
 
-A fault is KILLED only when it is killed, its requirement is named, there are 0
-unattributed failures and the ratio is at most `--ratio-bound` (default 1.5).
+A fault is KILLED only when all four hold. The wall-time ratio (the run's wall time over
+what the clean run took for the same tests) is printed too, as information: a short run
+is mostly start-up, and on two shared cores its ratio measures the machine's load.
 
-How the ratio is made fair. A fault's run executes only the tests of its requirement,
-and by default ends at its first catch, so it is compared with the same tests in the
-clean run, not with the whole clean run, and no extra clean run is needed: the probe
-plugin (scripts/kill_matrix_probe.py) records every test phase's duration and every
-set-up of a session-, package- or module-scoped fixture. A test's own time is its
-phases less the wider fixtures it happened to set up (the first browser test launches
-the browser) and less the teardown that also tears the session down. The clean
-reference of a run is then: the clean run's fixed cost (its wall time less its tests'
-own time and its wider fixtures: interpreter, imports, collection, session teardown)
-+ the clean set-up time of the wider fixtures the fault's run set up + the clean own
-time of exactly the tests the fault's run executed. Both are measured as wall time of
-the pytest process, in the same matrix, on the same pool of `--jobs` concurrent runs.
-Without the clean run (`--no-clean`) the ratio is not known and not judged. The
-machine's other work makes one run's wall time noisy, and so does the pool itself: two
-short runs starting together slow each other's start-up (a sandbox start takes 1 s in the
-clean run and 3-4 s in a fault run beside another start). So a ratio over the bound is
-measured once more, after every first measurement, with nothing else running in the
-pool: a clean run of the same selection, then the fault's run again, one after the
-other (the reference made the same way from the former); the lower of the two ratios
-counts. A slow failure - a wait that runs into its timeout - is slow in both
-measurements; both are reported (the second pair's runs are in the JSON report, under
-"remeasured"). Load from outside the matrix still shows in both: on a busy machine
-expect ratios up to about 2 for runs of a few seconds.
+How a test's own time is made fair. A fault's run executes only the tests of its
+requirement, and by default ends at its first catch. The probe plugin
+(scripts/kill_matrix_probe.py) records every test phase's duration and every set-up of a
+session-, package- or module-scoped fixture; a test's own time is its phases less the
+wider fixtures it happened to set up (the first browser test launches the browser) and
+less the teardown that also tears the session down, so it is compared with the same
+test's own time in the clean run. A test found slow is measured once more, with nothing
+else running in the pool: a clean run of the same selection, then the fault's run again;
+the lower excess counts (both are in the JSON report, under "remeasured").
 
 The clean sandbox (no fault) runs the whole suite once and must pass without warnings.
 `--target FILE` runs everything against a target profile (the suite's `--target`), e.g.
 the embedded sandbox's second dialect: `--target profiles/sandbox-nordic.toml --sample`.
 
     python -m scripts.kill_matrix [--jobs 2] [--fault NAME ...] [--sample] [--target FILE]
-                                  [--ratio-bound 1.5] [--widen] [--out reports/kill-matrix]
+                                  [--excess-bound 3] [--widen] [--out reports/kill-matrix]
 """
 
 from __future__ import annotations
@@ -69,12 +56,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sca_conformance.requirements import registry, requirement
+from sca_conformance.config import Timeouts
+from sca_conformance.requirements import requirement
+from sca_conformance.verdict import EXIT_CODES, Kind, RunVerdict, TestVerdict, parse_message
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = ROOT / "suites"
 RUN_TIMEOUT = 600  # seconds; one run is normally well under a minute
-RATIO_BOUND = 1.5
+EXCESS_BOUND = Timeouts().control_seconds
+"""A fault is slow when a test of its run takes this much longer than in the clean run (the
+control wait, 3 s): one of its waits ran into a timeout. The wall ratio is printed, but it
+measures the machine as much as the suite (start-up, load), so it does not judge."""
 STRICT_OPTION = "--sca-strict"  # the suite's strict mode: SHOULD violations fail
 # Installed pytest plugins the suite does not use; not loading them saves a second a run.
 UNUSED_PLUGINS = ("hypothesispytest", "schemathesis", "xdist", "xdist.looponfail",
@@ -85,13 +77,8 @@ SECTIONS = ("AUTH", "TRIGGER", "INIT", "PAGE", "AFTER", "ERR")
 SLOW_FAILURES = ("landing-on-other-port", "landing-path-dropped", "decline-button-missing",
                  "redirect-url-relative")
 _FAULT_LINE = re.compile(r"^(?P<name>[a-z0-9][a-z0-9-]*)\s+(?P<id>[A-Z]+-\d+)\s+(?P<text>.*)$")
-_WARNING = re.compile(r"SHOULD warning \[(?P<ids>[^\]]*)\]")
-# An attributed failure's message, after the exception's type ("...RequirementViolation: ").
-_ATTRIBUTED = re.compile(
-    r"^(?:[A-Za-z_][\w.]*: )?(?:(?:MUST|SHOULD) (?P<id>[A-Z]+-\d+) violated:"
-    r"|SHOULD warning \[(?P<ids>[A-Z]+-\d+(?:,\s*[A-Z]+-\d+)*)\])"
-)
-_NORMAL_EXITS = (0, 1, 2)  # passed, tests failed, stopped at the first catch
+# CONFORMANT, NON-CONFORMANT, stopped at the first catch, INCOMPLETE (a verdict, not a crash)
+_NORMAL_EXITS = (0, 1, 2, EXIT_CODES[RunVerdict.INCOMPLETE])
 
 
 @dataclass(frozen=True)
@@ -118,6 +105,17 @@ class Outcome:
     outcome: str  # passed, failed, error, xfailed, skipped
     message: str = ""
     seconds: float = 0.0
+    verdict: TestVerdict | None = None  # the suite's own (sca_conformance.verdict)
+
+    def says(self) -> tuple[Kind, tuple[str, ...], str]:
+        """What the suite's verdict model says of this test: its kind, the requirements
+        its failure or warning names, and the level of a violation."""
+        if self.verdict is not None:
+            return self.verdict.kind, self.verdict.named, self.verdict.level
+        kind, named = parse_message(self.message)  # a line written without a verdict
+        if kind is Kind.WARNED:
+            return kind, named, "SHOULD"
+        return kind, named, requirement(named[0]).level if named else ""
 
 
 @dataclass
@@ -147,9 +145,10 @@ class Run:
         return self.exit_code not in _NORMAL_EXITS
 
     def unattributed(self) -> list[Outcome]:
-        """Failing tests whose message names no requirement: suite errors."""
+        """Failing tests that name no requirement (the verdict model's suite errors and
+        tests the target could not be prepared for)."""
         return [o for o in self.with_outcome("failed", "error", "xfailed")
-                if not attributed(o.message)]
+                if o.says()[0] not in (Kind.VIOLATED, Kind.WARNED)]
 
     def suite_errors(self) -> int:
         return len(self.unattributed()) + (1 if self.abnormal else 0)
@@ -176,6 +175,7 @@ class Verdict:
     remeasured: dict[str, Run] = field(default_factory=dict)  # "again", "beside": 2nd ratio
     # The test that took longest over its clean time (a wait running into its timeout).
     excess: tuple[str, float] | None = None
+    excesses: list[float] = field(default_factory=list)  # every measurement; the least counts
 
 
 def list_faults(python: str = sys.executable) -> list[Fault]:
@@ -225,7 +225,9 @@ def read_probe(path: Path) -> tuple[list[Outcome], dict[str, float]]:
             continue
         own = 0.0 if seen.get("last") else max(float(seen.get("seconds", 0.0)) - pending, 0.0)
         pending = 0.0
-        now = Outcome(seen["nodeid"], seen["outcome"], seen["message"])
+        now = Outcome(seen["nodeid"], seen["outcome"], seen["message"],
+                      verdict=TestVerdict.from_json(seen["verdict"]) if seen.get("verdict")
+                      else None)
         before = tests.get(now.nodeid)
         if before is None or _WORST[now.outcome] > _WORST[before.outcome]:
             now.seconds = own + (before.seconds if before else 0.0)
@@ -290,22 +292,14 @@ def run_suite(
                    output_tail=str(output)[-3000:], fixtures=fixtures)
 
 
-def names_violation(message: str, requirement_id: str, level: str) -> bool:
-    return re.search(rf"\b{level} {re.escape(requirement_id)} violated\b", message) is not None
+def names_violation(outcome: Outcome, requirement_id: str, level: str) -> bool:
+    kind, named, named_level = outcome.says()
+    return kind is Kind.VIOLATED and requirement_id in named and named_level == level
 
 
-def warns(message: str, requirement_id: str) -> bool:
-    match = _WARNING.search(message)
-    return match is not None and requirement_id in [i.strip() for i in match["ids"].split(",")]
-
-
-def attributed(message: str) -> bool:
-    """Whether a failure's message names a requirement of the contract, as it must."""
-    match = _ATTRIBUTED.match(message.strip())
-    if match is None:
-        return False
-    ids = [match["id"]] if match["id"] else [i.strip() for i in match["ids"].split(",")]
-    return all(i in registry() for i in ids)
+def warns(outcome: Outcome, requirement_id: str) -> bool:
+    kind, named, _ = outcome.says()
+    return kind is Kind.WARNED and requirement_id in named
 
 
 def reference_seconds(run: Run, clean: Run | None) -> float | None:
@@ -329,8 +323,9 @@ def excess(runs: Iterable[Run], clean: Run | None) -> tuple[str, float] | None:
 
 
 def judge(fault: Fault, default: Run, strict: Run | None, clean: Run | None = None, *,
-          ratio_bound: float = RATIO_BOUND, again: float | None = None) -> Verdict:
-    """The verdict on one fault; `again` is a second measurement of its worst ratio."""
+          excess_bound: float = EXCESS_BOUND, again: float | None = None) -> Verdict:
+    """The verdict on one fault; `again` is a second measurement of its slowest test's time
+    over its clean time (the lower of the two counts)."""
     rid, level = fault.requirement, fault.level
     runs = {"default": default} | ({"strict": strict} if strict else {})
     references = {mode: ref for mode, run in runs.items()
@@ -338,9 +333,12 @@ def judge(fault: Fault, default: Run, strict: Run | None, clean: Run | None = No
     per_mode = {mode: runs[mode].seconds / ref for mode, ref in references.items()}
     slowest = max(per_mode, key=per_mode.__getitem__) if per_mode else "default"
     measured = [round(per_mode[slowest], 2)] if per_mode else []
-    if measured and again is not None:
-        measured.append(round(again, 2))
-    ratio = min(measured) if measured else None
+    ratio = measured[0] if measured else None
+    over = excess(runs.values(), clean)
+    overs = [round(over[1], 2)] if over is not None else []
+    if overs and again is not None:
+        overs.append(round(again, 2))
+    slow_by = min(overs) if overs else None
     unattributed = sum(run.suite_errors() for run in runs.values())
     problems: list[str] = []
 
@@ -348,7 +346,7 @@ def judge(fault: Fault, default: Run, strict: Run | None, clean: Run | None = No
         problems.append(f"no test ran (exit {default.exit_code})")
     if level == "MUST":
         caught = [o.nodeid for o in default.with_outcome("failed", "error")
-                  if names_violation(o.message, rid, "MUST")]
+                  if names_violation(o, rid, "MUST")]
         detected, named = default.fails(), bool(caught)
         if default.outcomes and not detected:
             problems.append("the default run passes")
@@ -356,9 +354,9 @@ def judge(fault: Fault, default: Run, strict: Run | None, clean: Run | None = No
             problems.append(f"no failure names MUST {rid}")
     else:
         assert strict is not None
-        warned = [o.nodeid for o in default.with_outcome("xfailed") if warns(o.message, rid)]
+        warned = [o.nodeid for o in default.with_outcome("xfailed") if warns(o, rid)]
         strict_caught = [o.nodeid for o in strict.with_outcome("failed", "error")
-                         if names_violation(o.message, rid, "SHOULD")]
+                         if names_violation(o, rid, "SHOULD")]
         caught = warned + strict_caught
         detected, named = strict.fails(), bool(warned and strict_caught)
         failing = default.with_outcome("failed", "error")
@@ -375,10 +373,11 @@ def judge(fault: Fault, default: Run, strict: Run | None, clean: Run | None = No
             problems.append(f"no strict failure names SHOULD {rid}")
     if unattributed:
         problems.append(f"{unattributed} unattributed: {_first_suite_error(runs)}")
-    if ratio is not None and ratio > ratio_bound:
-        how = (f"measured twice: {measured[0]:.2f}x, then {measured[1]:.2f}x" if again
-               else f"{runs[slowest].seconds:.1f}s vs {references[slowest]:.1f}s")
-        problems.append(f"{ratio:.2f}x the clean time ({how}) > {ratio_bound}")
+    if over is not None and slow_by is not None and slow_by >= excess_bound:
+        how = (f"measured twice: +{overs[0]:.1f} s, then +{overs[1]:.1f} s" if again is not None
+               else f"+{slow_by:.1f} s")
+        problems.append(f"{over[0].split('::')[-1]} ran over its clean time ({how}): a wait ran "
+                        f"into its timeout (bound {excess_bound:g} s)")
     killed = not problems and detected and named
     reason = "; ".join(problems) if problems else (
         "fails naming the requirement" if level == "MUST"
@@ -386,7 +385,7 @@ def judge(fault: Fault, default: Run, strict: Run | None, clean: Run | None = No
     return Verdict(fault.name, rid, level, fault.description, killed, sorted(set(caught)),
                    reason, runs, detected=detected, named=named, unattributed=unattributed,
                    ratio=ratio, references={m: round(r, 2) for m, r in references.items()},
-                   slowest=slowest, ratios=measured, excess=excess(runs.values(), clean))
+                   slowest=slowest, ratios=measured, excess=over, excesses=overs)
 
 
 def _first_suite_error(runs: dict[str, Run]) -> str:
@@ -404,7 +403,7 @@ class Matrix:
     verdicts: list[Verdict]
     seconds: float
     jobs: int
-    ratio_bound: float = RATIO_BOUND
+    excess_bound: float = EXCESS_BOUND
     target: str = ""  # the profile the runs used; empty: the suite's default target
 
     @property
@@ -441,8 +440,8 @@ class Matrix:
             "not killed": sum(not v.detected for v in self.verdicts),
             "requirement not named": sum(v.detected and not v.named for v in self.verdicts),
             "with unattributed failures": sum(v.unattributed > 0 for v in self.verdicts),
-            f"over {self.ratio_bound}x": sum((v.ratio or 0.0) > self.ratio_bound
-                                             for v in self.verdicts),
+            f"a wait running into its timeout (+{self.excess_bound:g} s)": sum(
+                min(v.excesses or [0.0]) >= self.excess_bound for v in self.verdicts),
         }
         why = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
         if self.clean is None:
@@ -461,7 +460,7 @@ class Matrix:
         return (v.fault, v.requirement, v.level, _yes(v.detected), _yes(v.named),
                 str(v.unattributed), f"{sum(r.seconds for r in v.runs.values()):.1f}",
                 "/".join(map(_ratio, v.ratios)) or "n/a",
-                "n/a" if v.excess is None else f"{v.excess[1]:+.1f}", _result(v))
+                "/".join(f"{e:+.1f}" for e in v.excesses) or "n/a", _result(v))
 
     HEADER = ("fault", "requirement", "level", "killed", "named", "unattributed", "seconds",
               "ratio", "slowest test", "verdict")
@@ -482,11 +481,12 @@ class Matrix:
     def markdown(self) -> str:
         lines = ["# Kill matrix", "", self.totals(), "",
                  "killed: the run fails; named: a failure names the fault's requirement; "
-                 "unattributed: failures naming no requirement (suite errors); ratio: wall "
-                 "time over the clean run's for the same tests (a/b: measured twice, the "
-                 "lower counts); KILLED needs all four "
-                 f"(ratio ≤ {self.ratio_bound}). Slowest test: seconds the test furthest over "
-                 "its clean time took more (a wait running into its timeout shows here).", "",
+                 "unattributed: failures naming no requirement (suite errors); slowest test: "
+                 "seconds the test furthest over its clean time took more (a/b: measured "
+                 "twice, the lower counts); KILLED needs all four "
+                 f"(slowest test < +{self.excess_bound:g} s, the control wait: no wait ran into "
+                 "its timeout). Ratio: wall time over the clean run's for the same tests "
+                 "(information: it measures start-up and load as much as the suite).", "",
                  "| Fault | Requirement | Level | Killed | Named | Unattributed | Seconds "
                  "| Ratio | Slowest test | Verdict | Caught by / reason |",
                  "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -525,7 +525,7 @@ class Matrix:
             "seconds": self.seconds,
             "jobs": self.jobs,
             "target": self.target or None,
-            "ratio_bound": self.ratio_bound,
+            "excess_bound": self.excess_bound,
             "clean": clean(),
             "faults": [
                 {"fault": v.fault, "requirement": v.requirement, "level": v.level,
@@ -575,7 +575,7 @@ def build_matrix(
     thorough: bool = False,
     widen: bool = False,
     target: Path | None = None,
-    ratio_bound: float = RATIO_BOUND,
+    excess_bound: float = EXCESS_BOUND,
     durations_from: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Matrix:
@@ -619,36 +619,38 @@ def build_matrix(
             strict_key = (fault.name, "strict")
             strict = submitted[strict_key].result() if strict_key in submitted else None
             verdict = judge(fault, submitted[(fault.name, "default")].result(), strict,
-                            clean_run, ratio_bound=ratio_bound)
+                            clean_run, excess_bound=excess_bound)
             say(f"{_result(verdict):<8} {fault.name} ({fault.requirement}, "
                 f"{sum(r.seconds for r in verdict.runs.values()):.0f}s, "
-                f"ratio {_ratio(verdict.ratio)}, {verdict.unattributed} unattributed)")
+                f"ratio {_ratio(verdict.ratio)}, slowest test "
+                f"{'/'.join(f'{e:+.1f}' for e in verdict.excesses) or 'n/a'} s, "
+                f"{verdict.unattributed} unattributed)")
             verdicts.append(verdict)
         # Only once every first measurement is in: each second one runs alone.
         suspects = [(fault, v) for fault, v in zip(chosen, verdicts, strict=True)
-                    if v.ratio is not None and v.ratio > ratio_bound]
+                    if v.excesses and v.excesses[0] >= excess_bound]
         if suspects:
-            say(f"measuring {len(suspects)} ratio(s) over {ratio_bound} again, each after a "
-                "clean run of the same tests, one run at a time")
+            say(f"measuring {len(suspects)} slow test(s) (+{excess_bound:g} s or more) again, "
+                "each after a clean run of the same tests, one run at a time")
         for fault, verdict in suspects:
             args = planned[(fault.name, verdict.slowest)]
             beside = run_suite(requirements=args["requirements"],
                                strict=args.get("strict", False), target=target)
             rerun = run_suite(**args)
-            reference = reference_seconds(rerun, beside)
-            second = rerun.seconds / reference if reference else None
+            second = excess([rerun], beside)
             index = verdicts.index(verdict)
             verdicts[index] = judge(fault, verdict.runs["default"], verdict.runs.get("strict"),
-                                    clean_run, ratio_bound=ratio_bound, again=second)
+                                    clean_run, excess_bound=excess_bound,
+                                    again=second[1] if second else None)
             verdicts[index].remeasured = {"again": rerun, "beside": beside}
-            say(f"{_result(verdicts[index]):<8} {fault.name}: ratio measured again "
-                f"{_ratio(second)} (first {_ratio(verdict.ratio)})")
+            say(f"{_result(verdicts[index]):<8} {fault.name}: slowest test measured again "
+                f"{'n/a' if second is None else f'{second[1]:+.1f}'} s")
         if widen:
             verdicts = [widened(v, pool, say, target=target, clean=clean_run,
-                                ratio_bound=ratio_bound)
+                                excess_bound=excess_bound)
                         if not v.killed else v for v in verdicts]
     return Matrix(clean_run, verdicts, round(time.monotonic() - started, 1), jobs,
-                  ratio_bound, _shown(target) if target else "")
+                  excess_bound, _shown(target) if target else "")
 
 
 def _shown(path: Path) -> str:
@@ -658,7 +660,7 @@ def _shown(path: Path) -> str:
 
 def widened(survivor: Verdict, pool: ThreadPoolExecutor, say: Callable[[str], None], *,
             target: Path | None = None, clean: Run | None = None,
-            ratio_bound: float = RATIO_BOUND) -> Verdict:
+            excess_bound: float = EXCESS_BOUND) -> Verdict:
     fault = Fault(survivor.fault, survivor.requirement, survivor.description)
     stop = "" if fault.level == "SHOULD" else f"MUST {fault.requirement}"
     default = pool.submit(run_suite, [fault.name], stop_on=stop, target=target)
@@ -666,7 +668,7 @@ def widened(survivor: Verdict, pool: ThreadPoolExecutor, say: Callable[[str], No
                           stop_on=f"SHOULD {fault.requirement}")
               if fault.level == "SHOULD" else None)
     verdict = judge(fault, default.result(), strict.result() if strict else None, clean,
-                    ratio_bound=ratio_bound)
+                    excess_bound=excess_bound)
     if not verdict.killed:
         verdict.reason = f"{survivor.reason}; whole suite: {verdict.reason}"
         return verdict
@@ -717,9 +719,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--target", "--profile", type=Path, metavar="FILE", dest="target",
                         help="a target profile for every run (the suite's --target), e.g. "
                         "profiles/sandbox-nordic.toml: the embedded sandbox's nordic dialect")
-    parser.add_argument("--ratio-bound", type=float, default=RATIO_BOUND, metavar="X",
-                        help="a fault's run may take at most X times the clean run's time for "
-                        f"the same tests (default {RATIO_BOUND})")
+    parser.add_argument("--excess-bound", type=float, default=EXCESS_BOUND, metavar="S",
+                        help="no test of a fault's run may take S seconds or more over its "
+                        f"clean time: a wait ran into its timeout (default {EXCESS_BOUND:g}, "
+                        "the control wait)")
     parser.add_argument("--no-clean", action="store_true",
                         help="skip the clean-sandbox run of the whole suite (then no ratios)")
     parser.add_argument("--thorough", action="store_true",
@@ -745,7 +748,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"kill matrix{on}: {len(faults)} fault(s), {options.jobs} job(s)", flush=True)
     matrix = build_matrix(faults, options.jobs, clean=not options.no_clean,
                           thorough=options.thorough, widen=options.widen,
-                          target=options.target, ratio_bound=options.ratio_bound,
+                          target=options.target, excess_bound=options.excess_bound,
                           durations_from=out.with_suffix(".json"),
                           progress=lambda line: print(line, flush=True))
     print()

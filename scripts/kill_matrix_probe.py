@@ -7,6 +7,8 @@
 - one JSON line per set-up of a fixture wider than a test (session, package, module):
   its key and duration, so that a test's own time can be told from the start-up it
   happened to pay for (the first test that needs the browser launches it);
+- the suite's own verdict of each test phase (sca_conformance.verdict), which the kill
+  matrix judges by;
 - ends the run at the first failure naming $KILL_MATRIX_STOP_ON ("MUST PAGE-3"): once
   a fault is caught, the rest of its selection only costs time.
 """
@@ -21,6 +23,8 @@ from collections.abc import Generator
 from typing import Any
 
 import pytest
+
+from sca_conformance.verdict import of_report
 
 MESSAGE_LIMIT = 400
 _JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.?[\w-]*")  # a token the test never saw (a faulty login's)
@@ -98,6 +102,9 @@ def pytest_runtest_makereport(
     outcome, message = _outcome(call, report), _message(item, call, report)
     line = {"nodeid": report.nodeid, "when": report.when, "outcome": outcome,
             "message": message, "seconds": round(report.duration, 4)}
+    verdict = of_report(report)  # the suite's own verdict of the test (sca_conformance.verdict)
+    if verdict is not None:
+        line["verdict"] = verdict.to_json()
     if report.when == "teardown" and item.stash.get(_LAST, False):
         line["last"] = True
     _write(line)
