@@ -233,7 +233,7 @@ class Matrix:
     def untested(self, rows: list[Row] | None = None) -> list[Row]:
         """The selected MUST requirements that this run did not prove (nor accept)."""
         return [r for r in rows or self.rows() if r.level == "MUST"
-                and r.standing in (Standing.NOT_PROVED, Standing.SKIPPED)]
+                and r.standing in (Standing.NOT_PROVED, Standing.SKIPPED, Standing.UNCOVERED)]
 
     def suite_errors(self) -> list[TestVerdict]:
         return [t for t in self.tests.values() if t.kind is Kind.SUITE_ERROR]
@@ -254,8 +254,7 @@ class Matrix:
             return f"{verdict}: {self.unusable}"
         rows = self.rows()
         must = [r for r in rows if r.level == "MUST"]
-        chosen = [r for r in must if r.standing not in (Standing.NOT_SELECTED,
-                                                         Standing.UNCOVERED)]
+        chosen = [r for r in must if r.standing is not Standing.NOT_SELECTED]
         proved = sum(r.standing is Standing.PROVED for r in must)
         parts = [f"{proved} of {len(chosen)} selected MUST requirements proved"]
         violated = [r.id for r in rows if r.standing is Standing.VIOLATED]
@@ -263,7 +262,7 @@ class Matrix:
             parts.append(f"violated: {', '.join(violated)}")
         untested = [r.id for r in self.untested(rows)]
         if untested:
-            parts.append(f"not proved or skipped: {', '.join(untested)}")
+            parts.append(f"untested (not proved, skipped or uncovered): {', '.join(untested)}")
         accepted = [r.id for r in rows if r.standing is Standing.ACCEPTED]
         if accepted:
             parts.append(f"accepted untested: {', '.join(accepted)}")

@@ -43,17 +43,82 @@ def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.
 
 def test_a_should_violation_warns_by_default_and_the_run_passes(suite: pytest.Pytester) -> None:
     suite.makepyfile(CHECKS)
-    result = suite.runpytest_subprocess(*PLUGINS, "-rx")
+    result = suite.runpytest_subprocess(*PLUGINS, "-rx", "--sca-matrix",
+                                        "--requirement", "TRIGGER-3,TRIGGER-4")
     result.assert_outcomes(passed=2, xfailed=1)
     result.stdout.fnmatch_lines([
         "*SHOULD warnings*",
         "TRIGGER-3: test_*::test_should_violation",
-        "*requirement coverage matrix*",
-        "TRIGGER-3*SHOULD*warning*2 test(s)",
-        "TRIGGER-4*MUST*passed*1 test(s)",
-        "uncovered: AUTH-1, *",
+        "*requirement matrix*",
+        "TRIGGER-3*SHOULD*warning*2 test(s)*",
+        "TRIGGER-4*MUST*proved*1 test(s)",
+        "requirements: *45 not selected*",
     ])
+    assert result.stdout.lines[-1] == (
+        "CONFORMANT: 1 of 1 selected MUST requirements proved; SHOULD warnings: TRIGGER-3.")
     assert result.ret == 0
+
+
+def test_a_run_that_leaves_must_requirements_untested_is_incomplete(
+    suite: pytest.Pytester,
+) -> None:
+    """Three tests for a contract of 47 requirements: not conformant, and it says which
+    requirements it never tested; exit 10, not 0. Exploratory runs exit 0 all the same."""
+    suite.makepyfile(CHECKS)
+    result = suite.runpytest_subprocess(*PLUGINS)
+    result.assert_outcomes(passed=2, xfailed=1)
+    assert result.ret == 10
+    assert result.stdout.lines[-1].startswith(
+        "INCOMPLETE: 1 of 34 selected MUST requirements proved; untested (not proved, "
+        "skipped or uncovered): AUTH-1, AUTH-2,")
+    exploratory = suite.runpytest_subprocess(*PLUGINS, "--sca-exploratory")
+    assert exploratory.ret == 0
+    assert exploratory.stdout.lines[-1].endswith("(exploratory run: exit 0)")
+
+
+def test_an_accepted_untested_requirement_needs_its_reason(suite: pytest.Pytester) -> None:
+    suite.makepyfile("""
+        import pytest
+
+        @pytest.mark.requirement("TRIGGER-4")
+        def test_cannot_here():
+            pytest.skip("needs the target's clock simulation")
+    """)
+    profile = suite.makefile(".toml", accepting=(
+        "[target]\nembedded = true\n"
+        '[verdict]\naccept_untested = {"TRIGGER-4" = "staging has no clock simulation"}\n'))
+    result = suite.runpytest_subprocess(*PLUGINS, "--target", str(profile), "--sca-matrix",
+                                        "--requirement", "TRIGGER-4")
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["TRIGGER-4*MUST*accepted untested*staging has no clock*"])
+    assert "accepted untested: TRIGGER-4" in result.stdout.lines[-1]
+    refused = suite.runpytest_subprocess(*PLUGINS, "--requirement", "TRIGGER-4")
+    assert refused.ret == 10
+    broken = suite.makefile(".toml", broken=(
+        "[target]\nembedded = true\n[verdict]\naccept_untested = {\"TRIGER-4\" = \"x\"}\n"))
+    wrong = suite.runpytest_subprocess(*PLUGINS, "--target", str(broken))
+    assert wrong.ret == pytest.ExitCode.USAGE_ERROR
+    wrong.stderr.fnmatch_lines(["*'TRIGER-4' is not a requirement; did you mean 'TRIGGER-4'?*"])
+
+
+def test_a_blocked_requirement_is_not_proved_and_says_by_what(suite: pytest.Pytester) -> None:
+    """Only a failure that names a requirement violates it; the others of its test are
+    "not proved (blocked by ...)", never "failed"."""
+    suite.makepyfile("""
+        import pytest
+        from sca_conformance import checks
+
+        @pytest.mark.requirement("PAGE-6", "AFTER-4")
+        def test_decline():
+            checks.consent_ended_unapproved("approved")
+            checks.new_consent_after_end(None, "c1")
+    """)
+    result = suite.runpytest_subprocess(*PLUGINS, "--sca-matrix", "--requirement", "PAGE-6")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["PAGE-6*MUST*violated*",
+                                 "AFTER-4*MUST*not proved*(blocked by PAGE-6)"])
+    assert result.stdout.lines[-1].startswith(
+        "NON-CONFORMANT: 0 of 2 selected MUST requirements proved; violated: PAGE-6;")
 
 
 def test_strict_mode_makes_a_should_violation_fail(
@@ -88,9 +153,10 @@ def test_a_must_violation_fails_and_names_its_requirement(suite: pytest.Pytester
         def test_must_violation():
             checks.consent_is_pending({"status": "Pending"})
     """)
-    result = suite.runpytest_subprocess(*PLUGINS)
+    result = suite.runpytest_subprocess(*PLUGINS, "--sca-matrix")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*MUST TRIGGER-4 violated*", "TRIGGER-4*MUST*FAILED*"])
+    result.stdout.fnmatch_lines(["*MUST TRIGGER-4 violated*", "TRIGGER-4*MUST*violated*"])
+    assert result.ret == 1
 
 
 def test_an_unknown_requirement_id_is_a_usage_error(suite: pytest.Pytester) -> None:
@@ -126,10 +192,11 @@ def test_an_unreachable_target_stops_the_session_with_one_sentence(
     else:
         extra = option.split()[1:]
         result = suite.runpytest_subprocess(*PLUGINS, *extra, "--target-url", "http://127.0.0.1:9")
-    assert result.ret == 3
+    assert result.ret == 11  # TARGET UNUSABLE: not one of pytest's own codes
     output = result.stdout.str() + result.stderr.str()
     assert output.count("Target unreachable: http://127.0.0.1:9") == 1, output
-    assert "Traceback" not in output
+    assert "Traceback" not in output and "_pytest.outcomes.Exit" not in output
+    assert result.stdout.lines[-1].startswith("TARGET UNUSABLE: Target unreachable")
 
 
 def test_a_broken_profile_is_a_usage_error(suite: pytest.Pytester) -> None:
@@ -276,14 +343,63 @@ def test_a_k_run_shows_the_requirements_outside_it_as_not_selected(
     suite: pytest.Pytester,
 ) -> None:
     suite.makepyfile(CHECKS)
-    result = suite.runpytest_subprocess(*PLUGINS, "-k", "must_holds")
+    result = suite.runpytest_subprocess(*PLUGINS, "-k", "must_holds", "-v")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["TRIGGER-3*SHOULD*not selected*0 test(s)",
-                                 "TRIGGER-4*MUST*passed*1 test(s)",
-                                 "uncovered: none", "not selected: *TRIGGER-3*"])
-    everything = suite.runpytest_subprocess(*PLUGINS)
-    everything.stdout.fnmatch_lines(["TRIGGER-1*MUST*uncovered*", "uncovered: *TRIGGER-1*"])
+                                 "TRIGGER-4*MUST*proved*1 test(s)",
+                                 "requirements: 46 not selected, 1 proved"])
+    assert result.ret == 0
+    everything = suite.runpytest_subprocess(*PLUGINS, "--sca-matrix")
+    everything.stdout.fnmatch_lines(["TRIGGER-1*MUST*uncovered*"])
     assert "not selected" not in everything.stdout.str()
+
+
+def test_the_terminal_shows_one_matrix_line_unless_asked(suite: pytest.Pytester) -> None:
+    suite.makepyfile(CHECKS)
+    result = suite.runpytest_subprocess(*PLUGINS, "-k", "must_holds")
+    assert "requirement matrix" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["requirements: 46 not selected, 1 proved"])
+
+
+@pytest.mark.parametrize(("given", "says"), [
+    ("page-7", None), ("PAGE-77", "did you mean PAGE-7"), ("AUTH-9", "no such requirement"),
+])
+def test_requirement_ids_ignore_case_and_suggest(
+    suite: pytest.Pytester, given: str, says: str | None
+) -> None:
+    suite.makepyfile("import pytest\n\n@pytest.mark.requirement('PAGE-7')\n"
+                     "def test_x():\n    pass\n")
+    result = suite.runpytest_subprocess(*PLUGINS, "--requirement", given)
+    if says is None:
+        result.assert_outcomes(passed=1)
+    else:
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        assert says in result.stderr.str()
+
+
+def test_an_unknown_sandbox_fault_is_a_usage_error_listing_the_faults(
+    suite: pytest.Pytester,
+) -> None:
+    suite.makepyfile("def test_x():\n    pass\n")
+    result = suite.runpytest_subprocess(*PLUGINS, "--sandbox-fault", "decline-buton-missing")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*no such fault; did you mean 'decline-button-missing'?*"])
+    assert "Traceback" not in result.stderr.str()
+    named = suite.runpytest_subprocess(*PLUGINS, "--sandbox-fault", "framing-allowed",
+                                       "--target-url", "https://api.example.test")
+    assert named.ret == pytest.ExitCode.USAGE_ERROR
+    named.stderr.fnmatch_lines(["*faults are the embedded sandbox's*"])
+
+
+def test_base_url_names_the_target(suite: pytest.Pytester) -> None:
+    """pytest-base-url's users name the target with --base-url: it is the target."""
+    suite.makepyfile("def test_x():\n    pass\n")
+    result = suite.runpytest_subprocess(*PLUGINS, "--collect-only",
+                                        "--base-url", "https://api.example.test")
+    result.stdout.fnmatch_lines(["sca target: https://api.example.test (profile *"])
+    both = suite.runpytest_subprocess(*PLUGINS, "--base-url", "https://a.example.test",
+                                      "--target-url", "https://b.example.test")
+    assert both.ret == pytest.ExitCode.USAGE_ERROR
 
 
 def test_collect_only_prints_the_requirement_matrix_without_running(

@@ -112,7 +112,7 @@ def test_a_named_target_is_never_replaced_by_the_embedded_sandbox(tmp_path: Path
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
         env={**os.environ, "SCA_API_KEY": "sk-not-the-sandbox"},
     )
-    assert run.returncode == 3, run.stdout[-2000:]
+    assert run.returncode == 11, run.stdout[-2000:]  # TARGET UNUSABLE
     assert "127.0.0.1:9" in run.stdout + run.stderr
     assert " passed" not in run.stdout
 
