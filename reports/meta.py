@@ -4,9 +4,12 @@
 from sca_conformance.allure_meta import (
     categories,
     ci_executor,
+    mark_warnings,
+    set_property,
     write_categories,
     write_environment,
     write_executor,
 )
 
-__all__ = ["categories", "ci_executor", "write_categories", "write_environment", "write_executor"]
+__all__ = ["categories", "ci_executor", "mark_warnings", "set_property", "write_categories",
+           "write_environment", "write_executor"]

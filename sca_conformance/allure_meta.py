@@ -44,6 +44,16 @@ def write_environment(results_dir: Path, properties: Mapping[str, str]) -> None:
     )
 
 
+def set_property(results_dir: Path, name: str, value: str) -> None:
+    """Sets one line of environment.properties (first), keeping the others."""
+    path = results_dir / "environment.properties"
+    kept = [line for line in (path.read_text(encoding="ascii").splitlines() if path.exists()
+                              else []) if not line.startswith(_escape_property(name, key=True)
+                                                              + "=")]
+    line = f"{_escape_property(name, key=True)}={_escape_property(value, key=False)}"
+    path.write_text("".join(f"{entry}\n" for entry in [line, *kept]), encoding="ascii")
+
+
 def ci_executor(environ: Mapping[str, str] | None = None) -> dict[str, Any] | None:
     """The executor.json content for the current CI run, or None outside CI."""
     env = os.environ if environ is None else environ

@@ -345,6 +345,7 @@ def _is_selection(config: pytest.Config) -> bool:
         or config.getoption("--requirement", None) or getattr(option, "lf", False)
         or getattr(option, "deselect", None)
         or any("::" in arg or arg.endswith(".py") for arg in config.args)
+        or getattr(option, "splits", None)  # a pytest-split shard: one part of the suite
     )
 
 
@@ -427,14 +428,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if hasattr(config, "workerinput") or not _judged(config):
         return
     matrix = config.stash[MATRIX]
-    rows = [row.as_dict() for row in matrix.rows()]
     results_dir = config.getoption("--alluredir", None)
     chosen = config.getoption("--coverage-matrix", "") or results_dir
     if chosen:  # only inside the results folder, or where the option says
         out = Path(chosen)
         out.mkdir(parents=True, exist_ok=True)
-        summary = {"verdict": str(matrix.verdict()), "sentence": matrix.sentence(),
-                   "exit_code": _exit_code(config, matrix), "requirements": rows}
+        summary = {**matrix.as_json(), "exit_code": _exit_code(config, matrix)}
         (out / "coverage-matrix.json").write_text(json.dumps(summary, indent=2))
         (out / "coverage-matrix.md").write_text(matrix_markdown(matrix))
     if results_dir:

@@ -241,6 +241,29 @@ class Matrix:
     def exit_code(self) -> int:
         return EXIT_CODES[self.verdict()]
 
+    def as_json(self) -> dict[str, Any]:
+        """Everything the verdict follows from, so that the verdicts of several runs (the
+        nightly's shards) can be merged into the one of the whole run (`merge`)."""
+        return {"verdict": str(self.verdict()), "sentence": self.sentence(),
+                "exit_code": self.exit_code(), "strict": self.strict,
+                "selection": self.selection, "accepted": self.accepted,
+                "unusable": self.unusable,
+                "requirements": [row.as_dict() for row in self.rows()],
+                "tests": [json.loads(test.to_json()) for test in self.tests.values()]}
+
+    @classmethod
+    def merge(cls, summaries: Iterable[Mapping[str, Any]], *, selection: bool = False) -> Matrix:
+        """One verdict of the runs that together made up one run (shards): their tests,
+        strict if any was, every accepted requirement, unusable if any found it so."""
+        merged = cls(selection=selection)
+        for summary in summaries:
+            merged.strict = merged.strict or bool(summary.get("strict"))
+            merged.accepted.update(summary.get("accepted") or {})
+            merged.unusable = merged.unusable or str(summary.get("unusable") or "")
+            for test in summary.get("tests") or []:
+                merged.add(TestVerdict.from_json(json.dumps(test)))
+        return merged
+
     def counts(self) -> dict[str, int]:
         counted: dict[str, int] = {}
         for row in self.rows():
@@ -292,3 +315,47 @@ def _why_not(tests: list[TestVerdict]) -> str:
         elif test.kind is Kind.SUITE_ERROR:
             reasons.append("a suite error")
     return "; ".join(sorted(set(reasons)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m sca_conformance.verdict FILE... [--markdown OUT]: the verdict of several
+    runs' coverage-matrix.json (the nightly's shards), printed as one sentence; the exit
+    code is the verdict's."""
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(prog="python -m sca_conformance.verdict",
+                                     description=main.__doc__)
+    parser.add_argument("summaries", nargs="+", type=Path, help="coverage-matrix.json files")
+    parser.add_argument("--json", type=Path, help="write the merged coverage-matrix.json here")
+    parser.add_argument("--markdown", type=Path, help="write the merged matrix (Markdown) here")
+    parser.add_argument("--results", type=Path, help="an Allure results folder: write the "
+                        "merged verdict into it (coverage-matrix.json, requirements.html, "
+                        "the environment's Verdict), for the report")
+    args = parser.parse_args(argv)
+    found = [path for path in args.summaries if path.is_file()]
+    matrix = Matrix.merge(json.loads(path.read_text(encoding="utf-8")) for path in found)
+    if not found:
+        matrix.unusable = "no run left a verdict (no coverage-matrix.json): the suite did not run"
+    if args.json:
+        args.json.write_text(json.dumps(matrix.as_json(), indent=2), encoding="utf-8")
+    from sca_conformance.reporting import matrix_html, matrix_markdown
+
+    if args.markdown:
+        args.markdown.write_text(matrix_markdown(matrix), encoding="utf-8")
+    if args.results:
+        from sca_conformance import allure_meta
+
+        args.results.mkdir(parents=True, exist_ok=True)
+        (args.results / "coverage-matrix.json").write_text(json.dumps(matrix.as_json(), indent=2),
+                                                          encoding="utf-8")
+        (args.results / "requirements.html").write_text(matrix_html(matrix), encoding="utf-8")
+        allure_meta.set_property(args.results, "Verdict", matrix.sentence())
+        allure_meta.write_categories(args.results)
+        allure_meta.mark_warnings(args.results)
+    print(matrix.sentence())
+    return matrix.exit_code()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -33,7 +33,7 @@ TINY_SUITE = textwrap.dedent(
     def test_target_not_prepared():
         raise RuntimeError("Target could not be prepared: GET /v3/simulations/sms: answered 400")
 
-    @pytest.mark.xfail(reason="SHOULD warning [CON-9] no Cache-Control header")
+    @pytest.mark.xfail(reason="SHOULD warning [PAGE-11] no Cache-Control header")
     def test_should_warns():
         assert False
 
@@ -78,6 +78,7 @@ def allure_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert done.returncode == 1, done.stdout + done.stderr  # two tests fail by design
     meta.write_environment(results, ENVIRONMENT)
     meta.write_categories(results)
+    meta.mark_warnings(results)
     return results
 
 
@@ -132,13 +133,15 @@ def test_build_makes_self_contained_reports_that_carry_history(
         )
         for category in _json(html / "data/categories.json")["children"]
     }
+    named = {name.split(" (")[0].split(":")[0]: name for name in
+             (category["name"] for category in meta.categories())}
     assert categories == {
-        "MUST violated": ["test_must_fails"],
-        "SHOULD warning": ["test_should_warns"],
-        "Target unreachable": ["test_target_down"],
-        "Target not prepared": ["test_target_not_prepared"],
-        "Suite error": ["test_suite_bug"],
+        named["TRIGGER-1 violated"]: ["test_must_fails"],
+        named["PAGE-11 warning"]: ["test_should_warns"],  # a warning, apart from skips
+        named["Target could not be prepared"]: ["test_target_not_prepared"],
+        named["Suite error"]: ["test_suite_bug", "test_target_down"],
     }
+    assert named["TRIGGER-1 violated"].startswith("TRIGGER-1 violated (MUST): A protected")
     assert len(_json(tmp_path / "history/history-trend.json")) == 1
 
     second = _build(allure_results, tmp_path)
@@ -326,3 +329,42 @@ def test_scan_cli_exits_1_with_masked_findings(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "attachment.txt: literal secret" in done.stdout
     assert API_KEY not in done.stdout + done.stderr
+
+
+def test_the_verdict_of_shards_merges_and_an_unusable_target_still_gets_a_report(
+    tmp_path: Path,
+) -> None:
+    """The nightly: every shard's verdict merged into the run's; when no shard could test
+    the target, the report is built all the same and says TARGET UNUSABLE, so that the
+    previous night's green report is replaced, and the exit code is the verdict's."""
+    from sca_conformance.verdict import Kind, Matrix, TestVerdict
+
+    shards = []
+    for index, (nodeid, kind, named) in enumerate([
+        ("suites/a.py::test_pending", Kind.PASSED, ()),
+        ("suites/b.py::test_decline", Kind.VIOLATED, ("PAGE-6",)),
+    ]):
+        part = Matrix(selection=True)
+        part.add(TestVerdict(nodeid, ("TRIGGER-4", "PAGE-6")[index:index + 1], kind, named,
+                             "MUST" if named else "", completed=not named))
+        path = tmp_path / f"shard-{index}" / "coverage-matrix.json"
+        path.parent.mkdir()
+        path.write_text(json.dumps(part.as_json()), encoding="utf-8")
+        shards.append(str(path))
+    merged = subprocess.run(
+        [sys.executable, "-m", "sca_conformance.verdict", *shards, "--markdown",
+         str(tmp_path / "verdict.md")], capture_output=True, text=True, check=False)
+    assert merged.returncode == 1, merged.stdout + merged.stderr
+    assert merged.stdout.startswith("NON-CONFORMANT:") and "violated: PAGE-6" in merged.stdout
+    assert "| PAGE-6 | MUST | violated |" in (tmp_path / "verdict.md").read_text()
+
+    results = tmp_path / "results"
+    unusable = subprocess.run(
+        [sys.executable, "-m", "sca_conformance.verdict", str(tmp_path / "none/*.json"),
+         "--results", str(results)], capture_output=True, text=True, check=False)
+    assert unusable.returncode == 11 and unusable.stdout.startswith("TARGET UNUSABLE")
+    built = _build(results, tmp_path)
+    assert built.returncode == 0, built.stdout + built.stderr
+    index = (tmp_path / "html" / "index.html").read_text(encoding="utf-8")
+    assert "id='sca-verdict'" in index and "TARGET UNUSABLE" in index
+    assert "TARGET UNUSABLE" in (tmp_path / "html" / "requirements.html").read_text()

@@ -188,3 +188,31 @@ def test_credentials_never_cross_targets(tmp_path: Path) -> None:
     second_unset = Settings.resolve(target_url="https://api.example.test", profile_path=None,
                                     strict=False, environ={"SCA_API_KEY": "sk-1"})
     assert second_unset.api_keys == ("sk-1", "")  # isolation checks skip, saying why
+
+
+@pytest.mark.slow
+def test_untested_must_requirements_make_the_run_incomplete_until_accepted(
+    tmp_path: Path,
+) -> None:
+    """A target without a clock simulation cannot be shown to expire consents (AFTER-6): the
+    run is INCOMPLETE (exit 10) and names it; accepted in the profile with a reason, the
+    same run is CONFORMANT (exit 0)."""
+    body = "[target]\nembedded = true\n[capabilities]\nclock_simulation = false\n"
+    args = [sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", "-q",
+            "--requirement", "AFTER-6,TRIGGER-4", "--output", str(tmp_path / "out")]
+    limited = tmp_path / "limited.toml"
+    limited.write_text(body)
+    run = subprocess.run([*args, "--target", str(limited)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=300, check=False)
+    assert run.returncode == 10, run.stdout[-3000:]
+    last = run.stdout.strip().splitlines()[-1]
+    assert last.startswith("INCOMPLETE: ") and "untested (not proved, skipped or uncovered)" in last
+    assert "AFTER-6" in last  # the expiry test also carries PAGE-8 and AFTER-4
+    accepted = tmp_path / "accepted.toml"
+    accepted.write_text(body + '[verdict.accept_untested]\n"AFTER-6" = "no clock simulation"\n'
+                        '"PAGE-8" = "its expiry half needs the clock"\n'
+                        '"AFTER-4" = "its expiry half needs the clock"\n')
+    run = subprocess.run([*args, "--target", str(accepted)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "accepted untested: PAGE-8, AFTER-4, AFTER-6" in run.stdout.strip().splitlines()[-1]
