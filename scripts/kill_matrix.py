@@ -534,6 +534,7 @@ class Matrix:
                  "ratios": v.ratios,
                  "slowest_test": None if v.excess is None else {
                      "test": v.excess[0], "seconds_over_clean": round(v.excess[1], 2)},
+                 "seconds_over_clean": v.excesses,
                  "reference_seconds": v.references, "caught_by": v.caught_by,
                  "reason": v.reason, "widened": v.widened,
                  "runs": {mode: run(r, not v.killed) for mode, r in v.runs.items()},
