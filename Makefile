@@ -5,7 +5,7 @@ PY := .venv/bin/python
 PYTEST_ARGS ?=
 RESULTS := reports/allure-results
 
-.PHONY: setup conformance report test bench flaky sandbox kill-matrix lint lock clean
+.PHONY: setup conformance report test bench flaky flaky-load sandbox kill-matrix lint lock clean
 
 setup:
 	@scripts/setup.sh
@@ -28,6 +28,10 @@ bench: setup
 
 flaky: setup
 	@$(PY) -m scripts.flaky --runs 10
+
+# The browser tests 10 times with both cores kept busy by a bounded load generator.
+flaky-load: setup
+	@$(PY) -m scripts.flaky --runs 10 --load 2 --workers 1 -m browser
 
 sandbox: setup
 	@$(PY) -m sca_sandbox --host 127.0.0.1 --port 8000 --db sandbox.db --public-url http://localhost:8000

@@ -11,3 +11,10 @@ __version__ = "0.1.0"
 
 # Active when the sandbox is started without --api-key: two separate clients.
 DEV_API_KEYS: tuple[str, str] = ("sandbox-dev-key-alpha", "sandbox-dev-key-beta")
+
+# Lifetimes in seconds when no option names them (--token-ttl, --consent-ttl, --method-ttl,
+# --refresh-ttl). A refresh lifetime of 0 means refresh tokens never expire.
+TOKEN_TTL = 600
+CONSENT_TTL = 15 * 60
+METHOD_TTL = 10 * 60
+REFRESH_TTL = 0

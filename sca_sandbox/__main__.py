@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from . import DEV_API_KEYS, faults
+from . import CONSENT_TTL, DEV_API_KEYS, METHOD_TTL, REFRESH_TTL, TOKEN_TTL, faults
 from .dialects import DIALECTS, listing
 
 
@@ -38,7 +38,33 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="a client's API key (repeatable; default: the two development keys)",
     )
     parser.add_argument(
-        "--token-ttl", type=int, default=600, help="access token lifetime in seconds"
+        "--token-ttl",
+        type=int,
+        default=TOKEN_TTL,
+        metavar="SECONDS",
+        help=f"access token lifetime (default {TOKEN_TTL})",
+    )
+    parser.add_argument(
+        "--consent-ttl",
+        type=int,
+        default=CONSENT_TTL,
+        metavar="SECONDS",
+        help=f"a new consent's lifetime, its expires_at (default {CONSENT_TTL})",
+    )
+    parser.add_argument(
+        "--method-ttl",
+        type=int,
+        default=METHOD_TTL,
+        metavar="SECONDS",
+        help=f"a method's lifetime, never past its consent's expires_at (default {METHOD_TTL})",
+    )
+    parser.add_argument(
+        "--refresh-ttl",
+        type=int,
+        default=REFRESH_TTL,
+        metavar="SECONDS",
+        help="refresh token lifetime on the login session's clock"
+        f" (default {REFRESH_TTL}: never expires)",
     )
     parser.add_argument(
         "--fault",
@@ -81,9 +107,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.public_url and urlsplit(args.public_url).scheme not in ("http", "https"):
         print("sca-sandbox: --public-url must be an http(s) URL", file=sys.stderr)
         return 2
-    if args.token_ttl < 1:
-        print("sca-sandbox: --token-ttl must be at least 1 second", file=sys.stderr)
-        return 2
+    for option, value, least in (
+        ("--token-ttl", args.token_ttl, 1),
+        ("--consent-ttl", args.consent_ttl, 1),
+        ("--method-ttl", args.method_ttl, 1),
+        ("--refresh-ttl", args.refresh_ttl, 0),
+    ):
+        if value < least:
+            unit = "second" if least == 1 else "seconds"
+            print(f"sca-sandbox: {option} must be at least {least} {unit}", file=sys.stderr)
+            return 2
 
     # Imported late so that --list-faults stays fast.
     import uvicorn
@@ -110,6 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         public_url=public_url,
         api_keys=tuple(args.api_keys) or DEV_API_KEYS,
         token_ttl=args.token_ttl,
+        consent_ttl=args.consent_ttl,
+        method_ttl=args.method_ttl,
+        refresh_ttl=args.refresh_ttl,
         faults=tuple(faults.active_names()),
         host=args.host,
         port=port,

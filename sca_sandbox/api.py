@@ -15,7 +15,6 @@ from fastapi.responses import JSONResponse
 from . import faults
 from .auth import caller, caller_for_init
 from .consents import (
-    CONSENT_TTL,
     find_approved,
     history_window_open,
     initiate,
@@ -189,7 +188,7 @@ async def onboard(individual_id: str, caller: Auth, request: Request) -> JSONRes
     row = _own(caller, "individuals", individual_id, "individual")
     if row["status"] == "active":
         raise ApiError(409, "The individual is already onboarded")
-    consent = {
+    consent: dict[str, Any] = {
         "individual_id": individual_id,
         "subject_id": individual_id,
         "fingerprint": individual_id,
@@ -321,7 +320,7 @@ def _recent_details_view(caller: Caller, card_id: str) -> bool:  # AFTER-7
         " AND status = 'approved' AND decided_at > ?",
         caller.client_id,
         card_id,
-        caller.now - CONSENT_TTL,
+        caller.now - caller.sandbox.settings.consent_ttl,
     )
     return row is not None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 import uuid
 from typing import Annotated
@@ -31,10 +32,12 @@ def _issue(sandbox: Sandbox, session: Session) -> dict[str, str]:
     )
     refresh = new_token()
     store.run(
-        "INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES (?, ?, ?)",
+        "INSERT INTO refresh_tokens (token_hash, session_id, created_at, issued_at)"
+        " VALUES (?, ?, ?, ?)",
         fast_hash(refresh),
         session.id,
         time.time(),
+        now,
     )
     store.set_access_exp(session, exp)
     return {"access_token": access, "refresh_token": refresh}
@@ -62,6 +65,17 @@ async def login(body: LoginBody, request: Request) -> dict[str, str]:
         return _issue(sandbox, session)
 
 
+def _refresh_token_expired(sandbox: Sandbox, session: Session, row: sqlite3.Row) -> bool:
+    """Older than --refresh-ttl on the session's clock (0: refresh tokens never expire)."""
+    ttl = sandbox.settings.refresh_ttl
+    if not ttl:
+        return False
+    issued_at = row["issued_at"]  # on the session's clock (store.ADDED_COLUMNS)
+    if issued_at is None:
+        issued_at = row["created_at"]
+    return bool(session.now() >= issued_at + ttl)
+
+
 def _refresh_allowed(session: Session) -> bool:  # AUTH-3
     return faults.active("refresh-before-expiry-allowed") or session.now() >= session.access_exp
 
@@ -85,6 +99,8 @@ async def refresh(body: RefreshBody, request: Request) -> dict[str, str]:
     session = store.session(row["session_id"])
     if session is None:
         raise ApiError(401, "Unknown session", "refresh_token")
+    if _refresh_token_expired(sandbox, session, row):
+        raise ApiError(401, "The refresh token has expired", "refresh_token")
     if not _refresh_allowed(session):
         raise ApiError(400, "The access token has not expired yet", "refresh_token")
     with store.tx():

@@ -19,8 +19,7 @@ from .errors import ApiError
 from .security import fast_hash, new_token
 from .store import dumps, iso
 
-CONSENT_TTL = 15 * 60
-METHOD_TTL = 10 * 60
+# Lifetimes come from the settings (--consent-ttl, --method-ttl); the history window does not.
 HISTORY_WINDOW = 180 * 24 * 3600
 
 
@@ -156,7 +155,7 @@ def new_consent(
     scope = dialect_of(caller.sandbox).scope(action.name, action.scope)
     store = caller.store
     now = caller.now
-    expires_at = now + CONSENT_TTL
+    expires_at = now + caller.sandbox.settings.consent_ttl
     with store.tx():
         consent_id = _reusable_consent(caller, action, subject_id, fingerprint)
         if consent_id is None:
@@ -257,10 +256,11 @@ def read_consent(caller: Caller, consent_id: str) -> dict[str, Any]:
     return consent if faults.active("consent-read-unwrapped") else {"consent": consent}  # AFTER-2
 
 
-def _method_expiry(now: float, consent_expires_at: float) -> float:  # INIT-4
+def _method_expiry(sandbox: Sandbox, now: float, consent_expires_at: float) -> float:  # INIT-4
+    settings = sandbox.settings
     if faults.active("method-outlives-consent"):
-        return now + 2 * CONSENT_TTL
-    return min(now + METHOD_TTL, consent_expires_at)
+        return max(now + 2 * settings.consent_ttl, consent_expires_at + settings.method_ttl)
+    return min(now + settings.method_ttl, consent_expires_at)
 
 
 def _shown_method_expiry(expires_at: float, now: float) -> str:  # INIT-3
@@ -300,7 +300,7 @@ def initiate(
     now = store.clock_of(row["session_id"])
     _check_initiable(status_of(row, now))
     token = new_token()
-    expires_at = _method_expiry(now, row["expires_at"])
+    expires_at = _method_expiry(sandbox, now, row["expires_at"])
     with store.tx():
         if not faults.active("reinit-keeps-old-token"):  # INIT-8
             store.run("UPDATE methods SET revoked = 1 WHERE consent_id = ?", row["id"])

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 
+from . import CONSENT_TTL, METHOD_TTL, REFRESH_TTL, TOKEN_TTL
 from .security import fast_hash
 from .store import Session, Store
 
@@ -20,7 +21,10 @@ class Settings:
     db_path: Path
     public_url: str
     api_keys: tuple[str, ...]
-    token_ttl: int = 600
+    token_ttl: int = TOKEN_TTL  # access token, seconds
+    consent_ttl: int = CONSENT_TTL  # a new consent's expires_at, seconds after its creation
+    method_ttl: int = METHOD_TTL  # a method's expires_at (never after its consent's)
+    refresh_ttl: int = REFRESH_TTL  # refresh token, seconds on the session clock; 0 = never
     faults: tuple[str, ...] = ()
     host: str = "127.0.0.1"
     port: int = 8000

@@ -73,6 +73,9 @@ def run_sandbox(
     public_url: str | None = None,
     api_keys: Sequence[str] = (),
     token_ttl: int | None = None,
+    consent_ttl: int | None = None,
+    method_ttl: int | None = None,
+    refresh_ttl: int | None = None,
     extra_args: Sequence[str] = (),
     timeout: float = 20.0,
     dialect: str = "default",
@@ -80,7 +83,9 @@ def run_sandbox(
     """Start ``python -m sca_sandbox`` on a free port; stop it (SIGTERM, then kill) on exit.
 
     ``url`` is ``http://{public_host}:{port}``; ``public_url`` defaults to it. Without
-    ``api_keys`` the two development keys are active. ``dialect`` is passed as ``--dialect``.
+    ``api_keys`` the two development keys are active. ``dialect`` is passed as ``--dialect``;
+    ``token_ttl``, ``consent_ttl``, ``method_ttl`` and ``refresh_ttl`` (seconds) as
+    ``--token-ttl`` etc., None leaving the command line's default.
     """
     keys = tuple(api_keys) or DEV_API_KEYS
     if len(keys) < 2:
@@ -100,8 +105,14 @@ def run_sandbox(
         command += ["--api-key", key]
     for fault in faults:
         command += ["--fault", fault]
-    if token_ttl is not None:
-        command += ["--token-ttl", str(token_ttl)]
+    for option, seconds in (
+        ("--token-ttl", token_ttl),
+        ("--consent-ttl", consent_ttl),
+        ("--method-ttl", method_ttl),
+        ("--refresh-ttl", refresh_ttl),
+    ):
+        if seconds is not None:
+            command += [option, str(seconds)]
     command += ["--dialect", dialect]
     # The port is only known once the child has bound it: a public URL with port 0 is
     # completed by the sandbox with the real port.

@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     access_exp REAL NOT NULL, created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS refresh_tokens (
     token_hash TEXT PRIMARY KEY, session_id TEXT NOT NULL, used INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL);
+    created_at REAL NOT NULL, issued_at REAL);
 CREATE TABLE IF NOT EXISTS individuals (
     id TEXT PRIMARY KEY, client_id TEXT NOT NULL, first_name TEXT NOT NULL,
     last_name TEXT NOT NULL, email TEXT NOT NULL, phone_number TEXT NOT NULL,
@@ -81,6 +81,21 @@ CREATE TABLE IF NOT EXISTS sms_codes (
 CREATE INDEX IF NOT EXISTS sms_phone ON sms_codes(client_id, phone_number, id);
 """
 
+# Columns added after a database may already have been made: _migrate adds them to an older
+# file, then fills them in with the statement given.
+# refresh_tokens.issued_at: when the token was issued on its session's clock (created_at is
+# wall time, like every other created_at). An older row gets its wall time on the session's
+# clock as it is now: never older than it really is, and aging with the clock from then on.
+ADDED_COLUMNS = (
+    (
+        "refresh_tokens",
+        "issued_at",
+        "REAL",
+        "UPDATE refresh_tokens SET issued_at = created_at + COALESCE((SELECT clock_offset"
+        " FROM sessions WHERE sessions.id = refresh_tokens.session_id), 0)",
+    ),
+)
+
 
 def iso(ts: float) -> str:
     """The documented timestamp form: ``2021-05-11T09:55:17.000Z``."""
@@ -115,7 +130,17 @@ class Store:
         self.db.execute("PRAGMA busy_timeout=10000")
         self.db.execute("PRAGMA foreign_keys=OFF")
         self.db.executescript(SCHEMA)
+        self._migrate()
         self._sessions: dict[str, Session] = {}
+
+    def _migrate(self) -> None:
+        """Columns added since the first schema, added to a database made before them."""
+        with self.tx():  # one process at a time, should two open the same file
+            for table, column, kind, fill in ADDED_COLUMNS:
+                present = {row["name"] for row in self.all(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    self.run(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                    self.run(fill)
 
     def close(self) -> None:
         self.db.close()

@@ -1,14 +1,19 @@
 """Flakiness hunt: the whole suite against the clean embedded sandbox, N times, each in a
 random order (pytest-random-order, one seed per run), and every test that did not pass
-every time.
+every time. `--load N` keeps N processes busy on the CPU through every run (a bounded
+load generator that this script starts before each run and stops after it), the machine
+a nightly shares: `--load 2 -m browser` is the browser tests with both cores of a 2-core
+machine kept busy (`make flaky-load`).
 
     python -m scripts.flaky --runs 10 [--workers 2] [--seed N] [--bucket global]
+                            [--load N] [-m MARKEXPR]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import shutil
@@ -27,6 +32,37 @@ from scripts.kill_matrix import ROOT, SUITES, Outcome, parse_probe
 RUN_TIMEOUT = 900  # seconds for one whole-suite run
 
 
+def _spin(seconds: float) -> None:
+    """Keeps one core busy, for at most `seconds` (it stops by itself)."""
+    deadline = time.monotonic() + seconds
+    value = 0
+    while time.monotonic() < deadline:
+        value = (value * 31 + 7) % 1_000_003
+
+
+class CpuLoad:
+    """`processes` busy loops, started on entering and stopped on leaving; each also ends by
+    itself after `limit` seconds, so nothing outlives a run that was killed."""
+
+    def __init__(self, processes: int, limit: float = RUN_TIMEOUT) -> None:
+        self.processes = processes
+        self.limit = limit
+        self.workers: list[multiprocessing.Process] = []
+
+    def __enter__(self) -> CpuLoad:
+        self.workers = [multiprocessing.Process(target=_spin, args=(self.limit,), daemon=True)
+                        for _ in range(self.processes)]
+        for worker in self.workers:
+            worker.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for worker in self.workers:
+            worker.terminate()
+        for worker in self.workers:
+            worker.join(timeout=5)
+
+
 @dataclass
 class SuiteRun:
     seed: int
@@ -36,10 +72,12 @@ class SuiteRun:
     kept: str = ""  # the run's folder (traces, outcomes), kept when something did not pass
 
 
-def run_once(seed: int, workers: int, bucket: str) -> SuiteRun:
+def run_once(seed: int, workers: int, bucket: str, load: int = 0, marks: str = "") -> SuiteRun:
     args = [sys.executable, "-m", "pytest", str(SUITES), "-p", "no:cacheprovider", "-q",
             "-p", "scripts.kill_matrix_probe",
             f"--random-order-bucket={bucket}", f"--random-order-seed={seed}"]
+    if marks:
+        args += ["-m", marks]
     if workers > 1:
         args += ["-n", str(workers)]
     env = {k: v for k, v in os.environ.items()
@@ -50,8 +88,9 @@ def run_once(seed: int, workers: int, bucket: str) -> SuiteRun:
     env["KILL_MATRIX_PROBE_OUT"] = str(probe)
     started = time.monotonic()
     try:
-        done = subprocess.run(args, cwd=folder, env=env,
-                              capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
+        with CpuLoad(load):
+            done = subprocess.run(args, cwd=folder, env=env, capture_output=True, text=True,
+                                  timeout=RUN_TIMEOUT, check=False)
         code, output = done.returncode, done.stdout + done.stderr
     except subprocess.TimeoutExpired:
         code, output = -1, f"timed out after {RUN_TIMEOUT}s"
@@ -138,16 +177,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bucket", default="global",
                         choices=["global", "package", "module", "class", "parent"],
                         help="what pytest-random-order shuffles within (default: global)")
-    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "flaky")
+    parser.add_argument("--load", type=int, default=0, metavar="N",
+                        help="keep N processes busy on the CPU during every run (default 0)")
+    parser.add_argument("-m", dest="marks", default="", metavar="MARKEXPR",
+                        help="only the tests this marker expression selects, e.g. browser")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="report path without suffix (default reports/flaky, or "
+                        "reports/flaky-load with --load)")
     options = parser.parse_args(argv)
     first = options.seed if options.seed is not None else random.SystemRandom().randrange(10**6)
     seeds = [first + i for i in range(options.runs)]
-    print(f"flaky: {options.runs} run(s) of the whole suite, {options.workers} worker(s), "
+    out = options.out or ROOT / "reports" / ("flaky-load" if options.load else "flaky")
+    what = f"the tests marked {options.marks!r}" if options.marks else "the whole suite"
+    load = f", {options.load} busy process(es) of CPU load" if options.load else ""
+    print(f"flaky: {options.runs} run(s) of {what}, {options.workers} worker(s){load}, "
           f"random order ({options.bucket}); seeds {', '.join(map(str, seeds))}", flush=True)
     started = time.monotonic()
     runs = []
     for index, seed in enumerate(seeds, 1):
-        run = run_once(seed, options.workers, options.bucket)
+        run = run_once(seed, options.workers, options.bucket, options.load, options.marks)
         bad = sum(o.outcome != "passed" for o in run.outcomes)
         print(f"run {index}/{len(seeds)} seed {seed}: exit {run.exit_code}, "
               f"{len(run.outcomes)} tests, {bad} not passed, {run.seconds:.0f}s", flush=True)
@@ -156,9 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines = report_lines(findings)
     lines.append(f"wall time {time.monotonic() - started:.0f}s")
     print("\n".join(lines))
-    options.out.parent.mkdir(parents=True, exist_ok=True)
-    options.out.with_suffix(".json").write_text(json.dumps(as_json(findings), indent=2))
-    options.out.with_suffix(".md").write_text("\n".join(["# Flakiness", "", *lines]) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(as_json(findings), indent=2))
+    out.with_suffix(".md").write_text("\n".join(["# Flakiness", f"{what}{load}", "", *lines])
+                                      + "\n")
     return 0 if findings.ok else 1
 
 

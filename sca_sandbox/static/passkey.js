@@ -87,7 +87,11 @@ async function authenticate(button) {
   });
 }
 
-document.addEventListener("DOMContentLoaded", () => {
+// The buttons are rendered disabled: each is enabled only once its handler is attached, so
+// that a click can never arrive before this script has run (a click on a disabled button
+// waits, or is refused, instead of doing nothing). Without JavaScript they stay disabled and
+// the passcode route ("Try another way", "Skip": plain forms) works as before.
+function attach() {
   for (const button of document.querySelectorAll("button[data-passkey]")) {
     button.addEventListener("click", async () => {
       button.disabled = true;
@@ -99,5 +103,9 @@ document.addEventListener("DOMContentLoaded", () => {
         button.disabled = false;
       }
     });
+    button.disabled = false;
   }
-});
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", attach);
+else attach();

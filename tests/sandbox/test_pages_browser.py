@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, Route, expect
 
 from sca_conformance.landing import NavigationLog
 from sca_conformance.passkeys import add_virtual_authenticator
@@ -230,6 +231,106 @@ async def test_onboarding_without_a_passkey(alpha: SandboxClient, page: Page) ->
     await page.get_by_role("button", name="Skip").click()
 
     await expect(page.get_by_role("heading", level=1)).to_have_text("Done")
+    assert (await alpha.ok("GET", f"/v3/individuals/{person['id']}"))["status"] == "active"
+
+
+class HeldScript:
+    """Holds back /static/passkey.js until released: a page whose buttons are visible before
+    their script has run, as under CPU load."""
+
+    def __init__(self) -> None:
+        self.released = asyncio.Event()
+
+    async def install(self, page: Page) -> None:
+        await page.route("**/static/passkey.js", self._answer)
+
+    async def _answer(self, route: Route) -> None:
+        await self.released.wait()
+        await route.continue_()
+
+    def hold(self) -> None:
+        self.released.clear()
+
+    def release(self) -> None:
+        self.released.set()
+
+
+async def press_before_the_script(page: Page, script: HeldScript, name: str) -> None:
+    """Clicks `name` while its script is held: the button shows, disabled, and the click
+    waits for it; the script released, the click happens."""
+    button = page.get_by_role("button", name=name)
+    await expect(button).to_be_visible()
+    await expect(button).to_be_disabled()
+    click = asyncio.create_task(button.click(timeout=10_000))
+    await asyncio.sleep(0.5)
+    assert not click.done(), "the click must wait for the button to be enabled"
+    script.release()
+    await click
+
+
+async def test_a_passkey_button_is_enabled_only_once_its_handler_is_attached(
+    alpha: SandboxClient, page: Page
+) -> None:
+    authenticator = await add_virtual_authenticator(page)
+    script = HeldScript()
+    await script.install(page)
+    person = await alpha.individual(active=False)
+    onboarding = await alpha.consent("POST", f"/v3/individuals/{person['id']}/onboard")
+    await page.goto((await alpha.initiate(onboarding["id"], RETURN_URL))["redirect_url"])
+    await page.get_by_role("button", name="Confirm").click()
+    await page.get_by_label("Passcode", exact=True).fill("246810")
+    await page.get_by_label("Repeat passcode").fill("246810")
+    await page.get_by_role("button", name="Continue").click()
+    sms = await alpha.ok(
+        "GET", "/v3/simulations/sms", params={"phone_number": person["phone_number"]}
+    )
+    await page.get_by_label("SMS code").fill(sms["code"])
+    await page.get_by_role("button", name="Confirm").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Add a passkey")
+
+    await press_before_the_script(page, script, "Add passkey")
+
+    await landed(page, r"status=approved")
+    assert len(await authenticator.credentials()) == 1
+
+    script.hold()
+    account = await alpha.account(person["id"], balance=5_000)
+    consent = await alpha.consent(
+        "POST", "/v3/transactions/pay", json=payment_body(account["id"], 700)
+    )
+    await page.goto((await alpha.initiate(consent["id"], RETURN_URL))["redirect_url"])
+    await page.get_by_role("button", name="Confirm").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Identify yourself")
+
+    await press_before_the_script(page, script, "Use passkey")
+
+    assert (await landed(page, r"status=approved"))["consent_id"] == [consent["id"]]
+
+
+async def test_without_javascript_the_passcode_route_still_works(
+    alpha: SandboxClient, chromium: Browser
+) -> None:
+    person = await alpha.individual(active=False)
+    onboarding = await alpha.consent("POST", f"/v3/individuals/{person['id']}/onboard")
+    redirect_url = (await alpha.initiate(onboarding["id"]))["redirect_url"]
+    context = await chromium.new_context(java_script_enabled=False)
+    try:
+        page = await context.new_page()
+        await page.goto(redirect_url)
+        await page.get_by_role("button", name="Confirm").click()
+        await page.get_by_label("Passcode", exact=True).fill("135790")
+        await page.get_by_label("Repeat passcode").fill("135790")
+        await page.get_by_role("button", name="Continue").click()
+        sms = await alpha.ok(
+            "GET", "/v3/simulations/sms", params={"phone_number": person["phone_number"]}
+        )
+        await page.get_by_label("SMS code").fill(sms["code"])
+        await page.get_by_role("button", name="Confirm").click()
+        await expect(page.get_by_role("button", name="Add passkey")).to_be_disabled()
+        await page.get_by_role("button", name="Skip").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Done")
+    finally:
+        await context.close()
     assert (await alpha.ok("GET", f"/v3/individuals/{person['id']}"))["status"] == "active"
 
 

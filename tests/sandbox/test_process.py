@@ -84,6 +84,36 @@ async def test_an_unknown_fault_is_one_readable_line_and_exit_2() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "least"),
+    [
+        ("--token-ttl", "0", "1 second"),
+        ("--consent-ttl", "0", "1 second"),
+        ("--method-ttl", "-5", "1 second"),
+        ("--refresh-ttl", "-1", "0 seconds"),
+    ],
+)
+async def test_a_lifetime_out_of_range_is_one_readable_line_and_exit_2(
+    option: str, value: str, least: str
+) -> None:
+    result = await sandbox_cli(option, value, "--port", "0")
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"sca-sandbox: {option} must be at least {least}"]
+
+
+async def test_run_sandbox_passes_the_lifetimes_on_as_options(tmp_path: Path) -> None:
+    with run_sandbox(tmp_path / "t.db", consent_ttl=1800, method_ttl=300, refresh_ttl=0) as ok:
+        command = " ".join(ok.process.args)  # type: ignore[arg-type]
+    assert "--consent-ttl 1800 --method-ttl 300 --refresh-ttl 0 " in command
+    assert "--token-ttl" not in command, "None leaves the command line's default"
+    with (
+        pytest.raises(RuntimeError, match="--method-ttl must be at least 1 second"),
+        run_sandbox(tmp_path / "u.db", method_ttl=0),
+    ):
+        pass
+
+
 async def test_a_sandbox_that_cannot_start_raises_with_its_stderr(tmp_path: Path) -> None:
     with (
         pytest.raises(RuntimeError, match="unknown fault"),
