@@ -24,6 +24,8 @@ def test_the_shipped_profiles_load() -> None:
     sandbox = load_profile(ROOT / "profiles" / "sandbox.toml")
     staging = load_profile(ROOT / "profiles" / "intergiro-staging.toml")
     nordic = load_profile(ROOT / "profiles" / "sandbox-nordic.toml")
+    lifetimes = load_profile(ROOT / "profiles" / "sandbox-lifetimes.toml")
+    assert lifetimes.lifetimes.consent_seconds == 1800
     assert sandbox.target.embedded and sandbox.capabilities.clock_simulation
     assert staging.base_url.startswith("https://") and staging.onboarding.style == "redirect"
     assert staging.keys.primary_env == "INTERGIRO_API_KEY"
@@ -216,3 +218,20 @@ def test_untested_must_requirements_make_the_run_incomplete_until_accepted(
                          text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stdout[-3000:]
     assert "accepted untested: PAGE-8, AFTER-4, AFTER-6" in run.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.slow
+def test_the_whole_suite_passes_with_other_lifetimes(tmp_path: Path) -> None:
+    """Consents of 30 minutes, methods of 20, refresh tokens of 12 hours (the sandbox started
+    with --consent-ttl, --method-ttl, --refresh-ttl): every jump of the clock comes from the
+    target's own values, so a correct target with other lifetimes is CONFORMANT."""
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", "-q", "-rs",
+         "--target", str(ROOT / "profiles" / "sandbox-lifetimes.toml"),
+         "--output", str(tmp_path / "out")],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert run.stdout.strip().splitlines()[-1].startswith("CONFORMANT: 34 of 34")
+    # The only skip: a 180-day window cannot be seen within one 12-hour session.
+    assert "refresh token, 43200 s) ends long before the 180-day window" in run.stdout
