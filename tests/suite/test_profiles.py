@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-import sys
 from pathlib import Path
 
 import pytest
@@ -169,7 +169,8 @@ def test_credentials_never_cross_targets(tmp_path: Path) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     profile = tmp_path / "staging.toml"
     profile.write_text(f'[target]\nbase_url = "http://127.0.0.1:{server.server_address[1]}"\n'
-                       '[keys]\nprimary_env = "ACME_KEY_UNSET"\nsecondary_env = "ACME_KEY_2_UNSET"\n')
+                       '[keys]\nprimary_env = "ACME_KEY_UNSET"\n'
+                       'secondary_env = "ACME_KEY_2_UNSET"\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SCA_", "ACME_"))}
     try:
         run = subprocess.run(
