@@ -193,3 +193,17 @@ def test_headers_are_parsed_not_matched_as_strings() -> None:
                                     "referrer-policy": "same-origin, no-referrer"})
     with pytest.raises(RequirementViolation, match="PAGE-10"):
         checks.framing_refused({"content-security-policy": "frame-ancestors 'self'"})
+
+
+def test_a_token_cut_short_in_a_message_shows_no_part_of_it() -> None:
+    """A message truncated in the middle of a method token (a SHOULD warning that quotes a
+    URL, cut at its length limit) still shows none of the token."""
+    from sca_conformance.redact import SecretRegistry
+
+    token = "q7Zr0Xb-LmW2s9Kd4PaT1yHnV8cE3uJf"
+    registry = SecretRegistry()
+    registry.add(token)
+    cut = f"SHOULD warning [PAGE-5] landed at http://h/sca/{token}"[:60]
+    masked = registry.text(cut)
+    assert token[:12] not in masked and "«redacted»" in masked
+    assert registry.text("a different q7Zr0X") == "a different q7Zr0X"  # too short to tell
