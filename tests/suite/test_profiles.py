@@ -148,7 +148,7 @@ def test_missing_capabilities_skip_with_their_reason(tmp_path: Path) -> None:
     assert " passed" not in run.stdout.splitlines()[-1]  # nothing could run: all skipped
     assert "onboarding.style = redirect" in run.stdout
     assert "capabilities.activation_simulation = false" in run.stdout
-    assert "no clock simulation (profile: clock_simulation = false)" in run.stdout
+    assert "clock simulation (profile: capabilities.clock_simulation = false)" in run.stdout
 
 
 def test_credentials_never_cross_targets(tmp_path: Path) -> None:

@@ -51,11 +51,14 @@ def test_two_workers_run_the_suite_and_merge_one_report(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert "bringing up nodes" in run.stdout  # xdist really ran
     written = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
-    tests = [r["historyId"] for r in written if r["fullName"] != "sca.coverage.matrix"]
+    tests = [r["historyId"] for r in written]
     passed = int(run.stdout.rsplit(" passed", 1)[0].split()[-1])
-    assert len(tests) == len(set(tests)) == passed  # one result per test, none lost
-    assert any(r["name"] == "Requirement coverage matrix" for r in written)
-    assert (results / "environment.properties").exists()
+    assert len(tests) == len(set(tests)) == passed  # one result per test, none lost, none added
+    # The workers' verdicts, merged on the controller: one matrix of every test.
+    summary = json.loads((results / "coverage-matrix.json").read_text())
+    assert summary["verdict"] == "CONFORMANT" and len(summary["tests"]) == passed
+    assert (results / "requirements.html").exists()
+    assert (results / "environment.properties").read_text().startswith("Verdict=CONFORMANT")
 
 
 @pytest.fixture
@@ -143,4 +146,5 @@ def test_the_whole_suite_passes_against_a_sandbox_behind_another_origin(
         finally:
             proxy.close()
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    assert "uncovered: none" in run.stdout
+    assert "requirements: 47 proved" in run.stdout
+    assert run.stdout.strip().splitlines()[-1].startswith("CONFORMANT: 34 of 34")
