@@ -44,6 +44,15 @@ def _literal(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _xpath_literal(text: str) -> str:
+    if "'" not in text:
+        return f"'{text}'"
+    if '"' not in text:
+        return f'"{text}"'
+    parts = text.split("'")
+    return "concat(" + ", \"'\", ".join(f"'{part}'" for part in parts) + ")"
+
+
 class HostedPage:
     """What every hosted page has: a main heading, controls, fields and labelled values.
     Texts come from the page's text table (`table`), in the target's wording; elements are
@@ -86,10 +95,18 @@ class HostedPage:
         return self.page.get_by_label(self.texts[key], exact=True)
 
     def value(self, key: str) -> Locator:
-        """A displayed value named by this page's text `key`: the element labelled with it,
-        or the element right after the term (`<dt>`/`<dd>`, `<th>`/`<td>`, a caption above
-        its value)."""
+        """A displayed value named by this page's text `key`: the element labelled with it;
+        the element right after the term (`<dt>`/`<dd>`, a row's `<th>`/`<td>`, a caption
+        above its value), the term wrapped or not; or the cell under a column's header."""
         label = _literal(self.texts[key])
+        term = f"normalize-space(.)={_xpath_literal(self.texts[key])}"
+        header = f"(//th[{term}][not(../td)])[1]"  # in a row of headers only
         return self.page.get_by_label(self.texts[key], exact=True).or_(
-            self.page.locator(f"*:text-is({label}) + *")
+            self.page.locator(f"*:text-is({label}) + :not(th)")
+        ).or_(
+            self.page.locator(f"dt:has(:text-is({label})) + dd, th:has(:text-is({label})) + td")
+        ).or_(
+            self.page.locator(  # a table whose headers are its columns' (plain DOM only)
+                f"xpath={header}/ancestor::table[1]//tr[td][1]"
+                f"/td[count({header}/preceding-sibling::*) + 1]")
         ).first

@@ -23,7 +23,8 @@ class SummaryPage(HostedPage):
     def action_title(self, action: str) -> Locator:
         """The action's wording on the page, in any element (a region, a dialog, the main
         landmark, a heading, a sentence), as words of its own, in any case."""
-        words = re.compile(rf"(?<!\w){re.escape(self.texts[action])}(?!\w)", re.IGNORECASE)
+        spaced = r"\s+".join(re.escape(word) for word in self.texts[action].split())
+        words = re.compile(rf"(?<!\w){spaced}(?!\w)", re.IGNORECASE)  # any white space
         return self.page.get_by_text(words).first
 
     def detail(self, key: str) -> Locator:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager, suppress
+from typing import Any
 
 import allure
 import allure_commons
@@ -35,41 +36,47 @@ from sca_conformance.data import Subject, digits
 from sca_conformance.landing import Guard, first_of, race
 from sca_conformance.requirements import Mismatch, RequirementViolation
 
-VISIBLE_TEXT = """() => {
-  const lines = [];
+PAGE_TEXT = r"""() => {
+  const lines = [], headings = [];
+  const norm = (text) => (text || '').replace(/\s+/g, ' ').trim();
+  const visible = (element) =>
+    element.checkVisibility({opacityProperty: true, visibilityProperty: true});
   const visit = (root) => {
     for (const element of root.querySelectorAll('*')) {
       if (element.shadowRoot) visit(element.shadowRoot);
       if (['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE'].includes(element.tagName)) continue;
+      if (!visible(element)) continue;
+      if (/^H[1-6]$/.test(element.tagName) || element.getAttribute('role') === 'heading') {
+        headings.push(norm(element.getAttribute('aria-label') || element.textContent));
+      }
       const own = [...element.childNodes].some(
         (node) => node.nodeType === Node.TEXT_NODE && node.textContent.trim());
-      if (!own || !element.checkVisibility({opacityProperty: true, visibilityProperty: true}))
-        continue;
-      const text = (element.innerText || element.textContent || '').replace(/\\s+/g, ' ').trim();
+      const text = own ? norm(element.textContent) : '';
       if (text) lines.push(text);
     }
   };
   visit(document);
-  return lines;
+  return {lines, headings};
 }"""
-"""Every visible text on the page, element by element, across open shadow roots."""
+"""Every visible text on the page, element by element (as written, not as CSS shows it),
+and every visible heading, across open shadow roots."""
 
 REFUSAL = """(wanted) => {
-  const lines = (""" + VISIBLE_TEXT + """)();
-  const shown = (title) => lines.includes(title);
-  if (!shown(wanted.heading)) {
-    const other = wanted.others.find(shown);
-    return other ? {moved: other} : null;
-  }
-  const before = new Set(wanted.before);
-  const fresh = lines.filter((line) => !before.has(line) && line !== wanted.heading);
+  const now = (""" + PAGE_TEXT + """)();
+  const headingsBefore = new Set(wanted.before.headings);
+  const moved = wanted.others.find(
+    (title) => now.headings.includes(title) && !headingsBefore.has(title));
+  if (moved) return {moved};
+  if (!now.headings.includes(wanted.heading)) return null;  // in transition
+  const before = new Set(wanted.before.lines);
+  const fresh = now.lines.filter((line) => !before.has(line) && line !== wanted.heading);
   const number = wanted.number === null
     ? null : new RegExp('(^|[^0-9])' + wanted.number + '([^0-9]|$)');
   const refusal = fresh.filter((line) => number === null || number.test(line));
   return refusal.length ? {refusal: refusal.join(' | ')} : null;
 }"""
-"""What a refusal looks like in any markup: new text on the step, the step still shown;
-or the heading of another step (the refusal never came)."""
+"""What a refusal looks like in any markup: new text on the step, the step's heading still
+shown; or a heading of another step that was not there before (the refusal never came)."""
 
 STEPS: tuple[type[HostedPage], ...] = (
     SummaryPage, IdentifyPage, PasscodePage, CreatePasscodePage, PhoneCodePage, AddPasskeyPage,
@@ -165,6 +172,32 @@ class HostedFlow:
             ))
         self.reached = target.title
 
+    async def _refusal_shown(self, wanted: dict[str, Any], deadline: float) -> Any:
+        """REFUSAL's answer once it has one, or None when the deadline passes; a page
+        replaced meanwhile (a form post) is looked at again."""
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            try:
+                found = await first_of(self.page.wait_for_function(
+                    REFUSAL, arg=wanted, timeout=max(remaining, 0.1) * 1000, polling=100,
+                ), self.guard, "PAGE-4")
+                return await found.json_value()
+            except PlaywrightTimeoutError:
+                return None
+            except PlaywrightError as error:
+                if remaining <= 0 or not _replaced(error):
+                    raise
+                await self.page.wait_for_load_state("domcontentloaded")
+
+    async def _evaluate(self, script: str, arg: Any) -> Any:
+        """`script` on the page as it is now (None while a new document replaces it)."""
+        try:
+            return await self.page.evaluate(script, arg)
+        except PlaywrightError as error:
+            if not _replaced(error):
+                raise
+            return None
+
     async def appears(self, shown: Locator, seconds: float) -> bool:
         """Whether `shown` becomes visible within `seconds`; PAGE-4 fails at once if the
         browser leaves the hosted pages meanwhile."""
@@ -203,32 +236,29 @@ class HostedFlow:
         with suppress(PlaywrightTimeoutError):  # the step as it stands, its requests done
             await self.page.wait_for_load_state(
                 "networkidle", timeout=self.timeouts.control_seconds * 1000)
-        before = await self.page.evaluate(VISIBLE_TEXT)
+        before = await self.page.evaluate(PAGE_TEXT)
         await act
         others = [other.title for other in self.other_steps(step)]
         others += list(EndStates(self.page).titles)
-        seconds = self.timeouts.page_seconds
-        deadline = asyncio.get_running_loop().time() + seconds
         wanted = {"before": before, "heading": step.title, "others": others,
                   "number": None if naming is None else str(naming)}
+        seconds = self.timeouts.page_seconds
+        deadline = asyncio.get_running_loop().time() + seconds
         while True:
-            remaining = deadline - asyncio.get_running_loop().time()
-            try:
-                found = await first_of(self.page.wait_for_function(
-                    REFUSAL, arg=wanted, timeout=max(remaining, 0.1) * 1000, polling=100,
-                ), self.guard, "PAGE-4")
-                answer = await found.json_value()
-                break
-            except PlaywrightTimeoutError:
+            answer = await self._refusal_shown(wanted, deadline)
+            if answer is None:
                 expected = f"a refusal naming {naming}" if naming is not None else "a refusal"
                 raise RequirementViolation(requirement_id, Mismatch(
                     what, f"{expected}, the step {step.title!r} kept, within {seconds:g} s",
-                    await self.where())) from None
-            except PlaywrightError as error:  # the page was replaced (a form post): look again
-                if remaining <= 0 or ("context was destroyed" not in error.message and (
-                        "navigat" not in error.message)):
-                    raise
-                await self.page.wait_for_load_state("domcontentloaded")
+                    await self.where()))
+            if answer.get("moved"):
+                break
+            # A refusal must stay: "Checking…" on a button, then the next step, is none.
+            await self.settled(self.timeouts.control_seconds)
+            again = await self._evaluate(REFUSAL, wanted)
+            if again is not None:
+                answer = again
+                break
         if answer.get("moved"):
             raise RequirementViolation(requirement_id, Mismatch(
                 what, f"a refusal on {step.title!r}", f"another step instead: {answer['moved']!r}"))
@@ -442,6 +472,11 @@ class HostedFlow:
             with self.step("Your card is now active"):
                 await self.reach(ActivatedPage(self.page), "PAGE-13")
                 await self.screenshot("Card active")
+
+
+def _replaced(error: PlaywrightError) -> bool:
+    """Whether `error` says the page's document was replaced while a script looked at it."""
+    return "context was destroyed" in error.message or "navigat" in error.message
 
 
 async def expect_first(expected: Locator, instead: Locator, what: str) -> None:

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any, ClassVar, TypeVar, cast
 from urllib.parse import urlsplit
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Frame, Page, Request
 
 from sca_conformance.requirements import Mismatch, RequirementViolation
@@ -92,7 +93,9 @@ class NavigationLog:
         return cls._logs.get(page) or cls(page)
 
     def _requested(self, request: Request) -> None:
-        if request.is_navigation_request():
+        # The page's own navigations: a frame on the page (a security check, a video)
+        # loading its document has not taken the browser anywhere.
+        if request.is_navigation_request() and _frame_of(request) in (None, self.page.main_frame):
             self.urls.append(request.url)
             self._changed.set()
 
@@ -128,6 +131,13 @@ class NavigationLog:
                 return result
             self._changed.clear()
             await self._changed.wait()
+
+
+def _frame_of(request: Request) -> Frame | None:
+    try:
+        return request.frame
+    except PlaywrightError:  # a service worker's request has no frame
+        return None
 
 
 def origin(url: str) -> str:
