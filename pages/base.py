@@ -104,7 +104,10 @@ class HostedPage:
         return self.page.get_by_label(self.texts[key], exact=True).or_(
             self.page.locator(f"*:text-is({label}) + :not(th)")
         ).or_(
-            self.page.locator(f"dt:has(:text-is({label})) + dd, th:has(:text-is({label})) + td")
+            # the term wrapped in an element of its own: that element's next sibling
+            self.page.locator(f"dt:has(:text-is({label})) + dd, th:has(:text-is({label})) + td,"
+                              f" :is(div, span, p, label):has(> :text-is({label}))"
+                              f":not(:has(> :not(:text-is({label})))) + :not(th)")
         ).or_(
             self.page.locator(  # a table whose headers are its columns' (plain DOM only)
                 f"xpath={header}/ancestor::table[1]//tr[td][1]"

@@ -69,9 +69,14 @@ REFUSAL = """(wanted) => {
   if (moved) return {moved};
   if (!now.headings.includes(wanted.heading)) return null;  // in transition
   const before = new Set(wanted.before.lines);
-  const fresh = now.lines.filter((line) => !before.has(line) && line !== wanted.heading);
+  // A line that only changed its numbers (a countdown ticking) is no refusal, unless it
+  // names the number awaited ("Attempts left: 2", then "Attempts left: 1").
+  const shape = (line) => line.replace(/[0-9]+/g, '#');
+  const shapes = new Set(wanted.before.lines.map(shape));
   const number = wanted.number === null
     ? null : new RegExp('(^|[^0-9])' + wanted.number + '([^0-9]|$)');
+  const fresh = now.lines.filter((line) => !before.has(line) && line !== wanted.heading
+    && (!shapes.has(shape(line)) || (number !== null && number.test(line))));
   const refusal = fresh.filter((line) => number === null || number.test(line));
   return refusal.length ? {refusal: refusal.join(' | ')} : null;
 }"""

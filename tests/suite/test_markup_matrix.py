@@ -1,0 +1,817 @@
+"""The markup matrix: proof without a twin.
+
+The suite must work on a provider's hosted pages whatever their legitimate markup, not
+only on the embedded sandbox's. Each hosted step is rendered here as small static pages in
+several legitimate forms, served by Playwright's routing (no server, no network), and the
+page objects and `HostedFlow` must work on every one of them; every check also meets
+broken forms against which it must FAIL, naming its requirement (a check that cannot fail
+proves nothing).
+
+1. controls, 2. refusals, 3. headings, 4. open shadow roots, 5. the summary (the action,
+the linked values), 6. origins (a launch host, departures, the landing).
+
+It found eleven defects of `pages/` and `sca_conformance/` (legitimate forms the suite
+failed, broken ones it passed), each fixed; the forms that showed them are kept here.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Page, Route, expect
+
+from pages import (
+    CreatePasscodePage,
+    Cvc2Page,
+    HostedPage,
+    IdentifyPage,
+    PasscodePage,
+    PhoneCodePage,
+    SummaryPage,
+    use_texts,
+)
+from sca_conformance import checks
+from sca_conformance.catalog import CATALOG
+from sca_conformance.client import ApiClient
+from sca_conformance.config import Timeouts
+from sca_conformance.data import Subject
+from sca_conformance.flow import HostedFlow
+from sca_conformance.landing import Guard, LandingWatcher
+from sca_conformance.requirements import RequirementViolation
+from sca_conformance.texts import load_texts
+
+pytestmark = pytest.mark.browser
+
+TIMEOUTS = Timeouts(page_seconds=3, control_seconds=1, landing_seconds=3)
+"""Short waits, so that a broken form fails fast."""
+
+APP = "https://app.example"
+STEP_URL = f"{APP}/consent/abc"
+
+
+
+
+# Serving static pages ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """A host sending the browser on to `location`. Playwright's routing does not
+    intercept the request a fulfilled 302 leads to (it would go to the network:
+    microsoft/playwright#3993, "as designed"), so the host answers with a page that goes on
+    at once, by script or by a meta refresh, as launch hosts also do."""
+
+    location: str
+    by: str = "script"
+
+    def page(self) -> str:
+        if self.by == "meta-refresh":
+            return f'<meta http-equiv="refresh" content="0; url={html.escape(self.location)}">'
+        return f"<script>location.replace({json.dumps(self.location)})</script>"
+
+
+SHADOW = """<script>
+customElements.define("shadow-part", class extends HTMLElement {
+  connectedCallback() {
+    if (!this.shadowRoot) this.attachShadow({mode: "open"}).innerHTML = this.dataset.html;
+  }
+});
+</script>"""
+"""A custom element rendering its `data-html` into its own open shadow root."""
+
+
+def in_shadow(fragment: str) -> str:
+    """`fragment` rendered inside a custom element's open shadow root."""
+    return f'<shadow-part data-html="{html.escape(fragment)}"></shadow-part>'
+
+
+def in_nested_shadows(fragment: str) -> str:
+    """`fragment` in a shadow root inside another component's shadow root."""
+    return in_shadow(f"<section>{in_shadow(fragment)}</section>")
+
+
+def document(body: str) -> str:
+    return ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Acme</title>'
+            f"{SHADOW}</head><body>{body}</body></html>")
+
+
+async def serve(page: Page, site: Mapping[str, str | Redirect]) -> None:
+    """Answers every request of `page` from `site`: keys are URLs (GET) or "POST <url>",
+    values HTML or a Redirect; anything else is a 404. Nothing reaches a network."""
+
+    async def answer(route: Route) -> None:
+        request = route.request
+        key = request.url if request.method == "GET" else f"{request.method} {request.url}"
+        found = site.get(key)
+        if isinstance(found, Redirect):
+            found = found.page()
+        await route.fulfill(status=200 if found else 404, content_type="text/html",
+                            body=found or document("<p>Not found</p>"))
+
+    await page.route("**/*", answer)
+
+
+async def show(page: Page, body: str, *, post: str | None = None) -> None:
+    """`body` as the hosted step at STEP_URL (its form's post answered with `post`)."""
+    site: dict[str, str | Redirect] = {STEP_URL: document(body)}
+    if post is not None:
+        site[f"POST {STEP_URL}"] = document(post)
+    await serve(page, site)
+    await page.goto(STEP_URL)
+
+
+# Fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def english(page: Page) -> None:
+    """The markup below speaks the default English table, whatever profile is selected."""
+    use_texts(page, load_texts("en"))
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def api() -> AsyncIterator[ApiClient]:
+    """An API client the steps below never call."""
+    async with ApiClient("http://127.0.0.1:9", "unused-key") as client:
+        yield client
+
+
+def hosted_flow(page: Page, api: ApiClient, action: str = "external_payment",
+                guard: Guard | None = None) -> HostedFlow:
+    return HostedFlow(page, CATALOG[action], Subject(individual={}), api,
+                      timeouts=TIMEOUTS, guard=guard)
+
+
+def violated(error: pytest.ExceptionInfo[RequirementViolation], requirement_id: str) -> str:
+    """The violation's message, once it is known to name `requirement_id`."""
+    assert error.value.requirement.id == requirement_id, str(error.value)
+    return str(error.value)
+
+
+# 1. Controls ---------------------------------------------------------------------------
+
+PRESSED = 'onclick="event.preventDefault(); document.body.innerHTML = \'<h1>Pressed</h1>\'"'
+"""What a control does here when pressed: the page changes (to a heading 'Pressed')."""
+
+CONTROL_FORMS = {
+    "button": '<button type="button" {on}>{name}</button>',
+    "link": '<a href="#" {on}>{name}</a>',
+    "div-role-button": '<div role="button" tabindex="0" {on}>{name}</div>',
+    "input-type-submit": '<form action="/next"><input type="submit" value="{name}" {on}></form>',
+    "role-menuitem": '<div role="menu" aria-label="Actions">'
+                     '<div role="menuitem" tabindex="-1" {on}>{name}</div></div>',
+    "button-with-icon": '<button type="button" {on}><svg aria-hidden="true" width="12" '
+                        'height="12"><circle cx="6" cy="6" r="5"/></svg> {name}</button>',
+    # broken: nothing a person can press by that name
+    "missing": "<p>Nothing to press here.</p>",
+    "plain-text": "<span>{name}</span>",
+    "clickable-div-without-role": "<div {on}>{name}</div>",
+    "hidden-button": '<button type="button" hidden {on}>{name}</button>',
+}
+
+
+@dataclass(frozen=True)
+class Control:
+    """A control of a hosted step: the step's heading, the control's name, how the flow
+    presses it, and the requirement that press serves."""
+
+    action: str
+    heading: str
+    name: str
+    requirement: str
+    press: Callable[[HostedFlow], Awaitable[None]]
+
+    def page(self, form: str) -> str:
+        return f"<main><h1>{self.heading}</h1>{self.control(form)}</main>"
+
+    def control(self, form: str) -> str:
+        if form == "in-open-shadow-root":
+            return in_shadow(self.control("button"))
+        return CONTROL_FORMS[form].replace("{name}", self.name).replace("{on}", PRESSED)
+
+
+async def try_another_way(flow: HostedFlow) -> None:
+    identify = IdentifyPage(flow.page)
+    await flow.reach(identify, "PAGE-3")
+    await flow.press(identify.another_way_button, "PAGE-3",
+                     "the identification page offers no other way than a passkey")
+
+
+CONTROLS = {
+    "summary-confirm": Control("external_payment", "Authentication", "Confirm", "PAGE-4",
+                               lambda flow: flow.confirm()),
+    "summary-decline": Control("external_payment", "Authentication", "Decline", "PAGE-6",
+                               lambda flow: flow.decline()),
+    "identify-try-another-way": Control("external_payment", "Identify yourself",
+                                        "Try another way", "PAGE-3", try_another_way),
+    "add-passkey-skip": Control("onboarding", "Add a passkey", "Skip", "PAGE-15",
+                                lambda flow: flow.skip_passkey()),
+    "card-active-close": Control("card_activation", "Your card is now active", "Close",
+                                 "PAGE-13", lambda flow: flow.close()),
+    "card-details-close": Control("card_details", "Card details", "Close", "PAGE-14",
+                                  lambda flow: flow.close()),
+}
+
+
+def cases(*pairs: tuple[str, str]) -> list[Any]:
+    return [pytest.param(*pair, id="-".join(pair)) for pair in pairs]
+
+
+@pytest.mark.parametrize(("control", "form"), cases(
+    *[("summary-confirm", form) for form in (
+        "button", "link", "div-role-button", "input-type-submit", "role-menuitem",
+        "button-with-icon", "in-open-shadow-root")],
+    ("summary-decline", "link"),
+    ("identify-try-another-way", "link"),
+    ("add-passkey-skip", "div-role-button"),
+    ("card-active-close", "input-type-submit"),
+    ("card-details-close", "role-menuitem"),
+))
+async def test_a_control_is_found_and_pressed_in_any_pressable_role(
+    page: Page, api: ApiClient, control: str, form: str
+) -> None:
+    """The flow finds the control by its name in any pressable role (button, link, menu
+    item; `<input type=submit>` and `role="button"` are buttons), in an open shadow root
+    too, and pressing it runs the page's own handler."""
+    wanted = CONTROLS[control]
+    await show(page, wanted.page(form))
+    await wanted.press(hosted_flow(page, api, wanted.action))
+    await expect(page.get_by_role("heading", name="Pressed")).to_be_visible(timeout=2000)
+
+
+@pytest.mark.parametrize(("control", "form"), cases(
+    ("summary-confirm", "clickable-div-without-role"),
+    ("summary-decline", "hidden-button"),
+    ("identify-try-another-way", "plain-text"),
+    ("card-details-close", "missing"),
+))
+async def test_a_step_without_the_control_violates_its_requirement(
+    page: Page, api: ApiClient, control: str, form: str
+) -> None:
+    """No control of that name in a pressable role (none, a clickable element without a
+    role, a hidden one, its name as plain text): the press fails under the requirement
+    the control serves, within the control wait."""
+    wanted = CONTROLS[control]
+    await show(page, wanted.page(form))
+    started = time.monotonic()
+    with pytest.raises(RequirementViolation) as error:
+        await wanted.press(hosted_flow(page, api, wanted.action))
+    violated(error, wanted.requirement)
+    assert time.monotonic() - started < TIMEOUTS.page_seconds
+
+
+@pytest.mark.parametrize(("form", "found"), [
+    pytest.param("link", True, id="link-found"),
+    pytest.param("button", False, id="button-not-found"),
+])
+async def test_a_profile_pins_try_another_way_to_a_link(
+    page: Page, api: ApiClient, form: str, found: bool
+) -> None:
+    """`[roles.identify] another_way = "link"`: a link of that name is pressed; a button
+    of that name is then not the control, and the step violates PAGE-3."""
+    use_texts(page, load_texts("en"), roles={"identify": {"another_way": "link"}})
+    await show(page, CONTROLS["identify-try-another-way"].page(form))
+    flow = hosted_flow(page, api)
+    if found:
+        await try_another_way(flow)
+        await expect(page.get_by_role("heading", name="Pressed")).to_be_visible(timeout=2000)
+        return
+    with pytest.raises(RequirementViolation) as error:
+        await try_another_way(flow)
+    violated(error, "PAGE-3")
+    await expect(page.get_by_role("button", name="Try another way")).to_be_visible()
+
+
+# 2. Refusals ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step that must refuse a wrong input: its page object and texts, the wrong
+    submission, the refusal a provider shows, the requirement that refusal proves."""
+
+    page: type[HostedPage]
+    heading: str
+    fields: tuple[str, ...]
+    button: str
+    submit: Callable[[Any], Awaitable[None]]
+    message: str
+    requirement: str
+    naming: int | None = None  # the attempts left the refusal must name (PAGE-7)
+
+
+STEPS = {
+    "passcode": Step(PasscodePage, "Enter your passcode", ("Passcode",), "Continue",
+                     lambda step: step.enter("000000"),
+                     "Wrong passcode. You have 2 attempts left.", "PAGE-7", naming=2),
+    "create-passcode": Step(CreatePasscodePage, "Create your passcode",
+                            ("Passcode", "Repeat passcode"), "Continue",
+                            lambda step: step.create("123456", "654321"),
+                            "The passcodes do not match.", "PAGE-15"),
+    "sms-code": Step(PhoneCodePage, "Confirm your phone number", ("SMS code",), "Confirm",
+                     lambda step: step.confirm("000000"), "Wrong code.", "PAGE-15"),
+    "cvc2": Step(Cvc2Page, "Card activation", ("CVC2",), "Activate",
+                 lambda step: step.activate("000"), "Wrong CVC2.", "PAGE-13"),
+}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One way a step shows a refusal: where it will show as the step first renders
+    (`slot`), the same showing {message} (as a server renders it after a post), the first
+    field's attributes tying it to the refusal, and the script of a page that re-renders
+    in place (`form`, `field`, `button`, `msg`, `MESSAGE` in scope)."""
+
+    slot: str
+    refused: str
+    tie: str = ""
+    script: str = "msg.textContent = MESSAGE; msg.hidden = false;"
+
+
+TIED = 'field.setAttribute("aria-invalid", "true"); msg.textContent = MESSAGE; msg.hidden = false;'
+
+REFUSALS = {
+    "role-alert": Shown('<div role="alert" id="msg"></div>',
+                        '<div role="alert" id="msg">{message}</div>'),
+    "role-status": Shown('<div role="status" id="msg"></div>',
+                         '<div role="status" id="msg">{message}</div>'),
+    "aria-live-polite": Shown('<div aria-live="polite" id="msg"></div>',
+                              '<div aria-live="polite" id="msg">{message}</div>'),
+    "aria-invalid-describedby": Shown('<p id="msg" class="error" hidden></p>',
+                                      '<p id="msg" class="error">{message}</p>',
+                                      tie='aria-describedby="msg"', script=TIED),
+    "aria-invalid-errormessage": Shown('<p id="msg" class="error" hidden></p>',
+                                       '<p id="msg" class="error">{message}</p>',
+                                       tie='aria-errormessage="msg"', script=TIED),
+    "plain-new-p": Shown("", "<p>{message}</p>", script=(
+        'const p = document.createElement("p"); p.textContent = MESSAGE; form.after(p);')),
+}
+
+HEADINGS: dict[str, Callable[[str], str]] = {
+    "h1": lambda title: f"<h1>{title}</h1>",
+    "h2": lambda title: f"<h2>{title}</h2>",
+    "role-heading": lambda title: f'<div role="heading" aria-level="1">{title}</div>',
+    "css-uppercase": lambda title: f'<h1 style="text-transform: uppercase">{title}</h1>',
+    "split-into-spans": lambda title: "<h1><span>{}</span> <span>{}</span></h1>".format(
+        *title.rsplit(" ", 1)),
+}
+"""The step's heading as a provider may write it (its accessible name is the title)."""
+
+
+def step_body(step: Step, *, slot: str = "", tie: str = "", script: str | None = None,
+              heading: str = "h1", wrap: Callable[[str], str] = lambda body: body,
+              message: str | None = None, extra: str = "") -> str:
+    """`step` as a provider may render it: its heading, labelled fields (the first with
+    `tie`), `slot`, `extra`, its control. Without `script` the form posts to STEP_URL; with
+    it, the page answers itself: `script` runs a moment after the submit (the provider's
+    answer). `wrap` puts the step somewhere (an open shadow root)."""
+    fields = "".join(
+        f'<label for="f{i}">{label}</label><input id="f{i}" name="f{i}" type="password" '
+        f'inputmode="numeric" autocomplete="off" {tie if i == 0 else ""}>'
+        for i, label in enumerate(step.fields))
+    handler = ""
+    if script is not None:
+        script = script.replace("MESSAGE", json.dumps(message or step.message))
+        handler = ' onsubmit="{}"'.format(html.escape(
+            "event.preventDefault(); const form = this, field = form.querySelector('input'),"
+            " button = form.querySelector('button'),"
+            " msg = form.getRootNode().getElementById('msg');"
+            f" setTimeout(() => {{ {script} }}, 200);"))
+    return wrap(f"<main>{HEADINGS[heading](step.heading)}"
+                f'<form method="post" action="{STEP_URL}"{handler}>{fields}{slot}{extra}'
+                f"<button>{step.button}</button></form></main>")
+
+
+def refused_body(step: Step, shown: Shown, message: str | None = None, **how: Any) -> str:
+    """The step as the server renders it again after a post, showing the refusal."""
+    tie = f'{shown.tie} aria-invalid="true"' if shown.tie else ""
+    return step_body(step, slot=shown.refused.format(message=message or step.message),
+                     tie=tie, **how)
+
+
+async def show_step(page: Page, step: Step, shown: Shown, mode: str, *,
+                    message: str | None = None, **how: Any) -> None:
+    """The step, refusing in `shown`'s form: re-rendered by its script, or by a post."""
+    if mode == "script":
+        await show(page, step_body(step, slot=shown.slot, tie=shown.tie, script=shown.script,
+                                   message=message, **how))
+    else:
+        await show(page, step_body(step, slot=shown.slot, tie=shown.tie, **how),
+                   post=refused_body(step, shown, message, **how))
+
+
+async def refuse(page: Page, api: ApiClient, step: Step, naming: int | None = None) -> str:
+    """Reaches `step`, submits the wrong input, returns the refusal as the flow saw it."""
+    flow = hosted_flow(page, api)
+    shown = step.page(page)
+    await flow.reach(shown, step.requirement)
+    return await flow.refusal(shown, step.submit(shown), step.requirement,
+                              "a wrong input must be refused", naming=naming)
+
+
+@pytest.mark.parametrize(("step", "form", "mode", "heading"), [
+    pytest.param(*case, id="-".join(case).removesuffix("-h1")) for case in (
+        ("passcode", "role-alert", "script", "h1"),
+        ("passcode", "aria-live-polite", "script", "css-uppercase"),
+        ("create-passcode", "plain-new-p", "post", "split-into-spans"),
+        ("sms-code", "aria-invalid-describedby", "script", "h1"),
+        ("sms-code", "role-status", "post", "role-heading"),
+        ("cvc2", "aria-invalid-errormessage", "post", "h1"),
+    )])
+async def test_a_refusal_is_seen_in_any_markup(
+    page: Page, api: ApiClient, *, step: str, form: str, mode: str, heading: str
+) -> None:
+    """A refusal as an alert, a status, a polite live region filled by script, an error
+    tied to the field (aria-invalid with aria-describedby or aria-errormessage) or a plain
+    new paragraph; re-rendered in place by a script, or after a form post answered with
+    the same step and the error; under a heading in capitals by CSS or split into spans.
+    PAGE-7's names the attempts left (naming=2)."""
+    wanted = STEPS[step]
+    await show_step(page, wanted, REFUSALS[form], mode, heading=heading)
+    assert await refuse(page, api, wanted, naming=wanted.naming) == wanted.message
+
+
+async def test_page7_a_refusal_not_naming_the_attempts_left_fails(
+    page: Page, api: ApiClient
+) -> None:
+    """PAGE-7: a refusal (after a post) that does not name the 2 attempts left is no
+    refusal naming them: the check fails under PAGE-7 after the page wait."""
+    step = STEPS["passcode"]
+    await show_step(page, step, REFUSALS["role-alert"], "post", message="Wrong passcode.")
+    with pytest.raises(RequirementViolation) as error:
+        await refuse(page, api, step, naming=2)
+    assert "a refusal naming 2" in violated(error, "PAGE-7")
+
+
+COUNTDOWN = ('<p>You can ask for a new code in <span class="countdown">30</span> s</p>'
+             "<script>let left = 30; setInterval(() => { for (const counter of "
+             "document.querySelectorAll('.countdown')) counter.textContent = --left; }, 1000);"
+             "</script>")
+
+
+@pytest.mark.parametrize("extra", [
+    pytest.param("", id="script-answers-nothing"),
+    pytest.param(COUNTDOWN, id="a-countdown-ticks-nothing-refused"),
+])
+async def test_a_step_that_shows_nothing_new_fails(
+    page: Page, api: ApiClient, extra: str
+) -> None:
+    """A wrong SMS code, and the step shows nothing new (only its countdown to a new code
+    goes on ticking): PAGE-15 fails within the page wait."""
+    step = STEPS["sms-code"]
+    await show(page, step_body(step, script="", extra=extra))
+    with pytest.raises(RequirementViolation) as error:
+        await refuse(page, api, step)
+    assert "a refusal, the step" in violated(error, "PAGE-15")
+
+
+ACTIVATED = "<main><h1>Your card is now active</h1><button>Close</button></main>"
+PHONE = ("<main><h1>Confirm your phone number</h1><label for=c>SMS code</label>"
+         "<input id=c><button>Confirm</button></main>")
+LOCKED = "<main><h1>Too many wrong attempts</h1><button>Close</button></main>"
+
+
+def replaced_by(body: str) -> str:
+    return f"document.body.innerHTML = {json.dumps(body)};"
+
+
+@pytest.mark.parametrize(("step", "post", "script"), [
+    pytest.param("cvc2", ACTIVATED, None, id="cvc2-post-card-active"),
+    pytest.param("create-passcode", None, replaced_by(PHONE), id="create-passcode-next-step"),
+    pytest.param("passcode", LOCKED, None, id="passcode-post-locked-out-at-once"),
+    pytest.param("cvc2", None, 'button.textContent = "Activating\u2026"; setTimeout(() => {'
+                 f"{replaced_by(ACTIVATED)} }}, 400);", id="cvc2-activating-then-card-active"),
+    pytest.param("cvc2", None, 'form.outerHTML = "<h2>Your card is now active</h2>'
+                 '<button>Close</button>";', id="cvc2-card-active-under-the-kept-heading"),
+])
+async def test_a_step_that_moves_on_instead_of_refusing_fails_at_once(
+    page: Page, api: ApiClient, step: str, post: str | None, script: str | None
+) -> None:
+    """The wrong input accepted, the page shows another step instead (the card active
+    after a wrong CVC2, the next enrolment step, the lock-out after the first wrong
+    passcode), posted or re-rendered, also after saying it is working ('Activating…') or
+    under the step's own heading kept as the page's title: the check fails under the
+    step's requirement at once, long before the page wait."""
+    wanted = STEPS[step]
+    await show(page, step_body(wanted, script=script), post=post)
+    started = time.monotonic()
+    with pytest.raises(RequirementViolation) as error:
+        await refuse(page, api, wanted, naming=wanted.naming)
+    assert "another step instead" in violated(error, wanted.requirement)
+    assert time.monotonic() - started < TIMEOUTS.page_seconds
+
+
+# 3. Headings ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("heading", [
+    pytest.param("<h1>Identify yourself</h1>", id="h1"),
+    pytest.param("<h2>Identify yourself</h2>", id="h2"),
+    pytest.param("<h4>Identify yourself</h4>", id="h4"),
+    pytest.param('<div role="heading" aria-level="3">Identify yourself</div>',
+                 id="role-heading-aria-level-3"),
+    pytest.param("<h1>Identify <em>yourself</em></h1>", id="h1-with-inline-markup"),
+    pytest.param(in_shadow("<h2>Identify yourself</h2>"), id="in-open-shadow-root"),
+])
+async def test_reach_finds_the_step_by_a_heading_of_any_level(
+    page: Page, api: ApiClient, heading: str
+) -> None:
+    """A step's heading of any level, or `role="heading"`, in an open shadow root too:
+    `reach` finds the step."""
+    await show(page, f"<main>{heading}<a href='#'>Try another way</a></main>")
+    await hosted_flow(page, api).reach(IdentifyPage(page), "PAGE-3")
+
+
+@pytest.mark.parametrize(("heading", "shown"), [
+    pytest.param('<p class="title" style="font: bold 2em sans-serif">Identify yourself</p>',
+                 "within 3 s", id="title-as-styled-text-no-heading"),
+    pytest.param("<h1>Enter your passcode</h1>", "another step instead",
+                 id="another-steps-heading"),
+])
+async def test_reach_fails_without_the_steps_heading(
+    page: Page, api: ApiClient, heading: str, shown: str
+) -> None:
+    """The step's title as styled text, not a heading: `reach` fails under PAGE-3 after
+    the page wait. Another step's heading instead: it fails soon after that shows."""
+    await show(page, f"<main>{heading}<a href='#'>Try another way</a></main>")
+    with pytest.raises(RequirementViolation) as error:
+        await hosted_flow(page, api).reach(IdentifyPage(page), "PAGE-3")
+    assert shown in violated(error, "PAGE-3")
+
+
+# 4. Open shadow roots ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("wrap", "mode"), [
+    pytest.param(in_shadow, "script", id="open-shadow-root-script"),
+    pytest.param(in_nested_shadows, "post", id="nested-open-shadow-roots-post"),
+])
+async def test_a_step_inside_open_shadow_roots_works_end_to_end(
+    page: Page, api: ApiClient, wrap: Callable[[str], str], mode: str
+) -> None:
+    """The passcode step (heading, labelled field, control, refusal) rendered by a custom
+    element into its open shadow root (or one nested in another): `reach`, the field's
+    fill, the control's press and the refusal naming the attempts left all work."""
+    step = STEPS["passcode"]
+    await show_step(page, step, REFUSALS["role-alert"], mode, wrap=wrap)
+    flow = hosted_flow(page, api)
+    passcode = PasscodePage(page)
+    await flow.reach(passcode, "PAGE-7")
+    await passcode.passcode.fill("000000")
+    await expect(passcode.passcode).to_have_value("000000")
+    refusal = await flow.refusal(passcode, passcode.control("continue").click(), "PAGE-7",
+                                 "a wrong passcode must be refused", naming=2)
+    assert refusal == step.message
+
+
+async def test_a_step_inside_an_open_shadow_root_without_its_control_fails(
+    page: Page, api: ApiClient
+) -> None:
+    """The same step in a shadow root, its Continue missing: the press fails (PAGE-3)."""
+    body = step_body(STEPS["passcode"], wrap=in_shadow)
+    await show(page, body.replace(html.escape("<button>Continue</button>"), ""))
+    flow = hosted_flow(page, api)
+    passcode = PasscodePage(page)
+    await flow.reach(passcode, "PAGE-3")
+    await expect(passcode.passcode).to_be_visible()
+    with pytest.raises(RequirementViolation) as error:
+        await flow.press(passcode.control("continue"), "PAGE-3", "no Continue")
+    violated(error, "PAGE-3")
+
+
+# 5. Summary ----------------------------------------------------------------------------
+
+
+def summary_page(body: str) -> str:
+    """The summary: its heading, the introduction, `body`, Confirm and Decline."""
+    return document("<header><h1>Authentication</h1></header>"
+                    f"<p>I identify myself to Acme to</p>{body}"
+                    "<footer><button>Confirm</button><button>Decline</button></footer>")
+
+
+@pytest.mark.parametrize("markup", [
+    pytest.param('<section aria-labelledby="t"><h2 id="t">Make a payment</h2></section>',
+                 id="region-named-by-its-heading"),
+    pytest.param("<div>Make a payment</div>", id="no-region"),
+    pytest.param('<div role="dialog" aria-label="Consent"><p>Make a payment</p></div>',
+                 id="dialog"),
+    pytest.param("<main>Make a payment</main>", id="main"),
+    pytest.param("<p>I identify myself to Acme to make a payment of 12.34 EUR.</p>",
+                 id="inside-a-sentence"),
+    pytest.param("<p>I identify myself to Acme to make a\n    payment.</p>",
+                 id="sentence-wrapped-in-the-source"),
+    pytest.param("<h2>Make a&nbsp;payment</h2>", id="no-break-space"),
+    pytest.param("<h2>MAKE A PAYMENT</h2>", id="capitals"),
+    pytest.param(in_shadow("<h2>Make a payment</h2>"), id="in-open-shadow-root"),
+])
+async def test_the_summary_names_the_action_in_any_markup(page: Page, markup: str) -> None:
+    """PAGE-1: the action's wording in a region named by its heading, in no region, in a
+    dialog, in `main`, inside a sentence (wrapped in the source, or a no-break space
+    between its words), in capitals, in an open shadow root."""
+    await page.set_content(summary_page(markup))
+    with checks.proving("PAGE-1"):
+        await expect(SummaryPage(page).action_title("external_payment")).to_be_visible(
+            timeout=500)
+
+
+@pytest.mark.parametrize("markup", [
+    pytest.param("<p>Please confirm.</p>", id="no-action-named"),
+    pytest.param("<section><h2>Read payment history</h2></section>", id="another-action"),
+    pytest.param("<p>Make a paymentplan</p>", id="only-inside-a-longer-word"),
+])
+async def test_a_summary_not_naming_the_action_fails(page: Page, markup: str) -> None:
+    """PAGE-1: a summary that does not name the action (or names another) fails."""
+    await page.set_content(summary_page(markup))
+    with pytest.raises(RequirementViolation) as error, checks.proving("PAGE-1"):
+        await expect(SummaryPage(page).action_title("external_payment")).to_be_visible(
+            timeout=500)
+    violated(error, "PAGE-1")
+
+
+TERMS = (("Amount", "12.34 EUR"), ("Payee", "Ada Lovelace AB"),
+         ("IBAN", "DE89 3704 0044 0532 0130 00"))
+
+
+def each(template: str) -> str:
+    return "".join(template.format(term=term, value=value, i=i)
+                   for i, (term, value) in enumerate(TERMS))
+
+
+VALUE_FORMS = {
+    "dl": "<dl>" + each("<dt>{term}</dt><dd>{value}</dd>") + "</dl>",
+    "dl-grouped-in-divs": "<dl>" + each("<div><dt>{term}</dt><dd>{value}</dd></div>") + "</dl>",
+    "table-row-headers": "<table>" + each('<tr><th scope="row">{term}</th><td>{value}</td></tr>')
+                         + "</table>",
+    "table-column-headers": "<table><tr>" + "".join(f"<th>{t}</th>" for t, _ in TERMS) +
+                            "</tr><tr>" + "".join(f"<td>{v}</td>" for _, v in TERMS) +
+                            "</tr></table>",
+    "caption-above-value": each('<div class="item"><span class="caption">{term}</span>'
+                                "<span>{value}</span></div>"),
+    "caption-below-tied-by-aria-labelledby": each(
+        '<div class="item"><strong aria-labelledby="c{i}">{value}</strong>'
+        '<small id="c{i}">{term}</small></div>'),
+    "aria-label": each('<p><span aria-label="{term}">{value}</span></p>'),
+    "term-wrapped-in-a-span": "<dl>" + each("<dt><span>{term}</span></dt><dd>{value}</dd>") +
+                              "</dl>",
+    "caption-wrapped-in-a-div": each('<div class="row"><div class="label"><span>{term}</span>'
+                                     '</div><div class="value">{value}</div></div>'),
+    "in-open-shadow-root": in_shadow("<dl>" + each("<dt>{term}</dt><dd>{value}</dd>") +
+                                     "</dl>"),
+    # broken: values the page does not tie to their terms
+    "values-without-terms": each("<p>{value}</p>"),
+    "other-terms": "<dl>" + each("<dt>{term} (see below)</dt><dd>{value}</dd>") + "</dl>",
+}
+
+
+async def read_values(page: Page) -> None:
+    """PAGE-2 as the suite checks it: each value read through `detail`, then compared."""
+    summary = SummaryPage(page)
+    shown = {}
+    for key in ("amount", "payee", "iban"):
+        with checks.proving("PAGE-2"):
+            shown[key] = " ".join((await summary.detail(key).inner_text(timeout=500)).split())
+    checks.amount_shown(shown["amount"], 1234, "EUR", ".")
+    checks.text_shown("payee", shown["payee"], "Ada Lovelace AB")
+    checks.iban_shown(shown["iban"], "DE89370400440532013000")
+
+
+@pytest.mark.parametrize("form", [
+    "dl", "dl-grouped-in-divs", "table-row-headers", "table-column-headers",
+    "caption-above-value", "caption-below-tied-by-aria-labelledby", "aria-label",
+    "term-wrapped-in-a-span", "in-open-shadow-root",
+    "caption-wrapped-in-a-div",
+])
+async def test_the_summary_shows_each_linked_value_in_any_markup(
+    page: Page, form: str
+) -> None:
+    """PAGE-2: amount, payee and IBAN as `<dt>`/`<dd>` (also grouped in `<div>`s, or the
+    term in a span), a table's row or column headers, a caption above the value (also
+    each in its own wrapper), a caption below it tied by `aria-labelledby`, `aria-label`,
+    in an open shadow root: `detail` finds each, as requested."""
+    await page.set_content(summary_page(VALUE_FORMS[form]))
+    await read_values(page)
+
+
+@pytest.mark.parametrize("form", ["values-without-terms", "other-terms"])
+async def test_values_not_tied_to_their_terms_fail(page: Page, form: str) -> None:
+    """PAGE-2: values shown without their terms (or under other wording) are not found."""
+    await page.set_content(summary_page(VALUE_FORMS[form]))
+    with pytest.raises(RequirementViolation) as error:
+        await read_values(page)
+    violated(error, "PAGE-2")
+
+
+# 6. Origins ----------------------------------------------------------------------------
+
+LAUNCH = "https://launch.example/sca/abc"
+RETURN = "http://127.0.0.1:9/return?x=1"
+LANDED = f"{RETURN}&consent_id=c1&status=approved"
+EVIL = "https://evil.example/"
+
+
+def hosted_site(*, launch: Mapping[str, Redirect] | None = None,
+                confirm_to: str = "/consent/abc/identify", identify: str = "",
+                finish_to: str = LANDED) -> dict[str, str | Redirect]:
+    """A launch host sending the browser on to the app host; the summary (its Confirm a
+    link); 'Identify yourself' (its other way finishes the flow); the client's return_url."""
+    return {
+        **(launch or {LAUNCH: Redirect(STEP_URL)}),
+        STEP_URL: summary_page(f'<h2>Make a payment</h2><a href="{confirm_to}">Confirm</a>'),
+        f"{APP}/consent/abc/identify": document(
+            f"<main><h1>Identify yourself</h1>{identify}"
+            '<a href="/consent/abc/done">Try another way</a></main>'),
+        f"{APP}/consent/abc/done": Redirect(finish_to),
+        LANDED: document("<h1>Back at the client</h1>"),
+        "https://widgets.example/check": document("<p>Security check</p>"),
+        EVIL: document("<h1>Authentication</h1>"),
+    }
+
+
+def guarded(page: Page, api: ApiClient) -> tuple[HostedFlow, Guard, LandingWatcher]:
+    guard = Guard(page, LAUNCH, RETURN)
+    landing = LandingWatcher(page, RETURN, guard, timeout=TIMEOUTS.landing_seconds)
+    return hosted_flow(page, api, guard=guard), guard, landing
+
+
+async def through_identification(flow: HostedFlow) -> None:
+    await flow.confirm()
+    await try_another_way(flow)
+
+
+@pytest.mark.parametrize(("launch", "identify"), [
+    pytest.param({LAUNCH: Redirect(STEP_URL)}, "", id="launch-host-hands-over-by-script"),
+    pytest.param({LAUNCH: Redirect(STEP_URL, by="meta-refresh")}, "",
+                 id="launch-host-hands-over-by-meta-refresh"),
+    pytest.param({LAUNCH: Redirect("https://sso.example/handoff"),
+                  "https://sso.example/handoff": Redirect(STEP_URL)}, "",
+                 id="through-a-second-host"),
+    pytest.param({LAUNCH: Redirect(STEP_URL)},
+                 '<iframe src="https://widgets.example/check" title="Security check"></iframe>',
+                 id="a-step-shows-a-third-party-frame"),
+])
+async def test_the_hosts_the_launch_went_through_are_the_hosted_pages(
+    page: Page, api: ApiClient, launch: Mapping[str, Redirect], identify: str
+) -> None:
+    """redirect_url on a launch host that sends the browser on to the app host (by
+    script, by a meta refresh, through a second host): once the summary shows, every host
+    on the way is a hosted page's; the flow goes on on the app host (a frame from another
+    host on a step takes the browser nowhere), and its final redirect to return_url, path
+    and query kept, is the landing."""
+    await serve(page, hosted_site(launch=launch, identify=identify))
+    flow, guard, landing = guarded(page, api)
+    await flow.open(LAUNCH)
+    await flow.summary()
+    assert guard.departure() is None
+    await through_identification(flow)
+    assert await landing.wait() == LANDED
+    assert guard.departure() is None
+
+
+@pytest.mark.parametrize("elsewhere", [
+    pytest.param(EVIL, id="another-host"),
+    pytest.param("http://127.0.0.1:10/return?x=1", id="return-url-on-another-port"),
+    pytest.param("http://127.0.0.1:9/elsewhere?x=1", id="return-urls-host-another-path"),
+    pytest.param("http://app.example/consent/abc", id="app-host-over-http"),
+])
+async def test_a_later_navigation_elsewhere_is_a_departure(
+    page: Page, api: ApiClient, elsewhere: str
+) -> None:
+    """After the summary showed, any origin that is not a hosted page's, and any URL of
+    return_url's origin that is not return_url, is a PAGE-4 departure."""
+    site = hosted_site()
+    site[elsewhere] = document("<h1>Somewhere else</h1>")
+    await serve(page, site)
+    flow, guard, _ = guarded(page, api)
+    await flow.open(LAUNCH)
+    await flow.summary()
+    await page.goto(elsewhere)
+    assert guard.departure() == elsewhere
+
+
+@pytest.mark.parametrize(("confirm_to", "finish_to"), [
+    pytest.param(EVIL, LANDED, id="confirm-leads-elsewhere"),
+    pytest.param("/consent/abc/identify", EVIL, id="final-redirect-elsewhere"),
+])
+async def test_a_flow_that_leaves_the_hosted_pages_fails_page4_at_once(
+    page: Page, api: ApiClient, confirm_to: str, finish_to: str
+) -> None:
+    """Confirm leading to another host (caught while waiting for the next step), or the
+    final redirect going elsewhere than return_url (caught while waiting for the
+    landing): PAGE-4, at once."""
+    await serve(page, hosted_site(confirm_to=confirm_to, finish_to=finish_to))
+    flow, guard, landing = guarded(page, api)
+    await flow.open(LAUNCH)
+    started = time.monotonic()
+    with pytest.raises(RequirementViolation) as error:
+        await through_identification(flow)
+        await landing.wait()
+    assert EVIL in violated(error, "PAGE-4")
+    assert guard.departure() == EVIL
+    assert time.monotonic() - started < TIMEOUTS.page_seconds
