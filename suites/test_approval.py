@@ -4,7 +4,7 @@ passkey, and check what follows (PAGE-1..6, AFTER-1..4)."""
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page
 
 from pages import SummaryPage
 from sca_conformance import checks
@@ -21,13 +21,16 @@ pytestmark = pytest.mark.browser
 
 
 async def expect_summary(started: Started, action: Action) -> None:
-    summary = await started.flow.summary()
-    shown = started.flow.timeouts.control_seconds * 1000  # the page is there already
-    with checks.proving("PAGE-1"):
-        await expect(summary.intro).to_be_visible(timeout=shown)
-        await expect(summary.action_title(action.name)).to_be_visible(timeout=shown)
-        if started.brand:  # the profile names who the individual identifies to
-            await expect(summary.brand(started.brand)).to_be_visible(timeout=shown)
+    flow = started.flow
+    summary = await flow.summary()
+    # The page is there already: what it lacks is missing once it has settled.
+    await flow.require(summary.intro, "PAGE-1",
+                       f"the summary does not say {summary.texts['intro']!r}")
+    await flow.require(summary.action_title(action.name), "PAGE-1",
+                       f"the summary does not name the action {summary.texts[action.name]!r}")
+    if started.brand:  # the profile names who the individual identifies to
+        await flow.require(summary.brand(started.brand), "PAGE-1",
+                           f"the summary does not name {started.brand!r}")
 
 
 async def expect_dynamic_linking(
