@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -21,25 +20,6 @@ class Wording:
     roles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
-_WORDING: weakref.WeakKeyDictionary[Page, Wording] = weakref.WeakKeyDictionary()
-
-
-def use_texts(
-    page: Page, texts: Texts, roles: Mapping[str, Mapping[str, str]] | None = None
-) -> None:
-    """The text table (the target's wording) and control roles every page object on `page`
-    looks for."""
-    _WORDING[page] = Wording(texts, roles or {})
-
-
-def texts_of(page: Page) -> Texts:
-    return wording_of(page).texts
-
-
-def wording_of(page: Page) -> Wording:
-    return _WORDING.get(page, Wording())
-
-
 def _literal(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -56,16 +36,18 @@ def _xpath_literal(text: str) -> str:
 class HostedPage:
     """What every hosted page has: a main heading, controls, fields and labelled values.
     Texts come from the page's text table (`table`), in the target's wording; elements are
-    found by role and accessible name, in any markup (open shadow roots included)."""
+    found by role and accessible name, in any markup (open shadow roots included). The
+    target's wording is an argument: no page object falls back to another's."""
 
     table = ""
 
-    def __init__(self, page: Page) -> None:
+    def __init__(self, page: Page, wording: Wording) -> None:
         self.page = page
+        self.wording = wording
 
     @property
     def texts(self) -> Mapping[str, str]:
-        return texts_of(self.page)[self.table]
+        return self.wording.texts[self.table]
 
     @property
     def title(self) -> str:
@@ -86,7 +68,7 @@ class HostedPage:
     def control(self, key: str) -> Locator:
         """The control named by this page's text `key`, in the role the profile gives it
         (`[roles.<page>] <key> = "link"`), else in any pressable role."""
-        role = wording_of(self.page).roles.get(self.table, {}).get(key)
+        role = self.wording.roles.get(self.table, {}).get(key)
         return self.button(self.texts[key], role)
 
     def field(self, key: str) -> Locator:

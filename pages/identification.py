@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from playwright.async_api import Locator
 
-from pages.base import HostedPage
+from .base import HostedPage
 
 
 class IdentifyPage(HostedPage):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from playwright.async_api import Locator, Page
 
-from pages.base import HostedPage
+from .base import HostedPage, Wording
 
 
 class LockedOutPage(HostedPage):
@@ -29,8 +29,8 @@ class ErrorPage(HostedPage):
     REFUSED = "refused"
     KINDS = (NOT_VALID, EXPIRED, COMPLETED, REFUSED)
 
-    def __init__(self, page: Page, kind: str) -> None:
-        super().__init__(page)
+    def __init__(self, page: Page, wording: Wording, kind: str) -> None:
+        super().__init__(page, wording)
         self.kind = kind
 
     @property
@@ -46,15 +46,15 @@ class EndStates(HostedPage):
 
     @property
     def headings(self) -> dict[str, Locator]:
-        shown = {kind: ErrorPage(self.page, kind).heading for kind in ErrorPage.KINDS}
-        shown["locked"] = LockedOutPage(self.page).heading
+        shown = {kind: ErrorPage(self.page, self.wording, kind).heading for kind in ErrorPage.KINDS}
+        shown["locked"] = LockedOutPage(self.page, self.wording).heading
         return shown
 
     @property
     def titles(self) -> list[str]:
         """The end states' headings, in the target's wording."""
-        titles = [ErrorPage(self.page, kind).title for kind in ErrorPage.KINDS]
-        return [*titles, LockedOutPage(self.page).title]
+        titles = [ErrorPage(self.page, self.wording, kind).title for kind in ErrorPage.KINDS]
+        return [*titles, LockedOutPage(self.page, self.wording).title]
 
     @property
     def any(self) -> Locator:

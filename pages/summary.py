@@ -4,7 +4,7 @@ import re
 
 from playwright.async_api import Locator
 
-from pages.base import HostedPage
+from .base import HostedPage
 
 
 class SummaryPage(HostedPage):

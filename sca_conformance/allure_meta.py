@@ -1,13 +1,19 @@
 """Launch metadata for the Allure results folder (environment.properties, categories.json,
-executor.json), written by the pytest plugin at session end and by reports.build."""
+executor.json), written by the pytest plugin at session end and by reports.build; and the
+reader's view of each result, trimmed before allure-pytest writes it (`ReaderView`)."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import allure_commons
+import pytest
 
 _PROPERTY_SPECIALS = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\f": "\\f"}
 
@@ -140,3 +146,96 @@ def write_categories(results_dir: Path) -> None:
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / "categories.json").write_text(json.dumps(categories(), indent=2),
                                                  encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class _Seen:
+    fixtures: frozenset[str]  # the names in the test function's signature
+    marks: frozenset[str]  # the names of its marks
+
+
+class ReaderView:
+    """What a reader of the report sees of a test, trimmed before allure-pytest's file logger
+    writes it (allure-commons hooks, `tryfirst`):
+
+    - Set up and Tear down list only the fixtures the test function names in its signature;
+      the fixtures they use in turn (the suite's plumbing, pytest-asyncio's loop, Playwright's
+      own) still run, unlisted, and so does pytest's bookkeeping finalizer (`::<lambda>`).
+    - A mark is a tag only when it is one of `tags`: the suite's markers that say what the
+      test is about; marks that steer the run are not. Tags given with `allure.tag` stay.
+    - The step of an HTTP exchange (titled `Exchange.title`, written while the client's
+      listener runs) lasts from the request sent to its answer read.
+    """
+
+    def __init__(self, config: pytest.Config, tags: Iterable[str]) -> None:
+        self.config = config
+        self.tags = frozenset(tags)
+        self.seen: dict[str, _Seen] = {}  # by the uuid of the test's result
+        self.exchanges: dict[str, tuple[Any, int]] = {}  # an open step, the stop it gets
+
+    @classmethod
+    def register(cls, config: pytest.Config, tags: Iterable[str]) -> None:
+        view = cls(config, tags)
+        config.pluginmanager.register(view, "sca-allure-view")
+        allure_commons.plugin_manager.register(view)
+        config.add_cleanup(lambda: allure_commons.plugin_manager.unregister(view))
+
+    def _reporter(self) -> Any:
+        listener = self.config.pluginmanager.get_plugin("allure_listener")
+        return getattr(listener, "allure_logger", None)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        reporter = self._reporter()
+        result = reporter.get_test(None) if reporter is not None else None
+        function = getattr(item, "obj", None)
+        if result is None or not callable(function):
+            return
+        self.seen[result.uuid] = _Seen(
+            frozenset(inspect.signature(function).parameters),
+            frozenset(mark.name for mark in item.iter_markers()),
+        )
+
+    @allure_commons.hookimpl(tryfirst=True)
+    def report_container(self, container: Any) -> None:
+        fixture = next((str(run.name).split("::")[0]
+                        for run in (*container.befores, *container.afters)), None)
+        container.children = [uuid for uuid in container.children
+                              if uuid not in self.seen or fixture in self.seen[uuid].fixtures]
+        if not container.children:
+            container.befores, container.afters = [], []
+        container.afters = [run for run in container.afters
+                            if not str(run.name).endswith("::<lambda>")]
+
+    @allure_commons.hookimpl(tryfirst=True)
+    def report_result(self, result: Any) -> None:
+        seen = self.seen.get(result.uuid)
+        if seen is None:
+            return
+        kept: list[Any] = []
+        for label in result.labels:
+            if label.name == "tag" and (
+                    (label.value in seen.marks and label.value not in self.tags)
+                    or any(k.name == "tag" and k.value == label.value for k in kept)):
+                continue
+            kept.append(label)
+        result.labels = kept
+
+    @allure_commons.hookimpl(trylast=True)  # after allure-pytest's listener opened the step
+    def start_step(self, uuid: str, title: str) -> None:
+        from sca_conformance.client import REPORTING
+
+        exchange = REPORTING.get()
+        reporter = self._reporter()
+        if exchange is None or reporter is None or title != exchange.title:
+            return
+        step = reporter.get_item(uuid)
+        if step is not None:
+            step.start = round(exchange.started * 1000)
+            self.exchanges[uuid] = (step, round(exchange.stopped * 1000))
+
+    @allure_commons.hookimpl(trylast=True)  # after the listener stopped it, at its own time
+    def stop_step(self, uuid: str) -> None:
+        step, stop = self.exchanges.pop(uuid, (None, 0))
+        if step is not None:
+            step.stop = stop

@@ -1,26 +1,27 @@
-"""The browser fixtures: pytest-playwright-asyncio's (``playwright``, ``browser_type``,
-``browser``, ``new_context``, its options ``--headed``, ``--browser-channel``, ``--slowmo``,
-``--device``, ``--output``), with the suite's own where they must differ:
+"""The browser fixtures, async, under the names pytest-playwright gives them (``playwright``,
+``browser_type``, ``browser``, ``new_context``, ``context``, ``page``; options ``--headed``,
+``--browser-channel``, ``--slowmo``, ``--device``, ``--output``), so that a reader who knows
+that plugin knows these. The suite has its own rather than pytest-playwright(-asyncio)'s: that
+plugin's entry point would load into every pytest run of an environment.
 
 - ``browser_type_launch_args``: this machine's Chromium and flags (sca_conformance.browser);
 - ``connect_options``: a remote Playwright browser server (``--browser-ws-endpoint``), told
   how to launch Chromium in the ``x-playwright-launch-options`` header;
-- ``browser_context_args``: the viewport of a phone;
+- ``browser_context_args``: the viewport of a phone, or ``--device``;
 - ``context``: traced with DOM snapshots only; on failure a scrubbed trace in
   ``--output`` and masked evidence in the report;
 - ``page``: with the navigation log the landing watchers and the evidence read.
-
-sca_conformance.plugin registers this module after pytest-playwright-asyncio, so that these
-fixtures override that plugin's fixtures of the same name.
 """
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import re
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -30,13 +31,21 @@ import allure
 import pytest
 import pytest_asyncio
 from allure_commons.model2 import Status, TestStepResult
-from playwright.async_api import BrowserContext, BrowserType, Page, expect
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    BrowserType,
+    Page,
+    Playwright,
+    async_playwright,
+    expect,
+)
 from playwright.async_api import Error as PlaywrightError
 
-from pages import CardDetailsPage, use_texts
 from sca_conformance.browser import launch_args, server_launch_options
 from sca_conformance.config import Settings
 from sca_conformance.landing import NavigationLog
+from sca_conformance.pages import CardDetailsPage, Wording
 from sca_conformance.plugin import _allure_reporter, _allure_test
 from sca_conformance.redact import SECRET_FIELDS, SecretRegistry
 from sca_conformance.reporting import FAILED_CALL
@@ -44,31 +53,70 @@ from sca_conformance.reporting import FAILED_CALL
 VIEWPORT = {"width": 430, "height": 860}
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """--output holds this run's traces only (as pytest-playwright keeps it): emptied once, by
+    the controller of an xdist run, never when it is the folder the run started in."""
+    config = session.config
+    if hasattr(config, "workerinput"):
+        return
+    output = Path(config.getoption("--output")).absolute()
+    if output.is_dir() and output not in (Path.cwd(), *Path.cwd().parents, config.rootpath):
+        shutil.rmtree(output, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser_name() -> str:
+    return "chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_channel(pytestconfig: pytest.Config) -> str | None:
+    return pytestconfig.getoption("--browser-channel") or None
+
+
+@pytest.fixture(scope="session")
+def device(pytestconfig: pytest.Config) -> str | None:
+    return pytestconfig.getoption("--device") or None
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def playwright() -> AsyncIterator[Playwright]:
+    async with async_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser_type(playwright: Playwright, browser_name: str) -> BrowserType:
+    return getattr(playwright, browser_name)  # type: ignore[no-any-return]
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(
-    browser_type_launch_args: dict[str, Any], settings: Settings
+    pytestconfig: pytest.Config, browser_channel: str | None, settings: Settings
 ) -> dict[str, Any]:
-    """The plugin's launch options over the suite's Chromium path and flags."""
-    return launch_args(browser_type_launch_args, headed=settings.headed)
+    """--headed, --browser-channel and --slowmo over this machine's Chromium and flags."""
+    given: dict[str, Any] = {}
+    if pytestconfig.getoption("--headed"):
+        given["headless"] = False
+    if browser_channel:
+        given["channel"] = browser_channel
+    if pytestconfig.getoption("--slowmo"):
+        given["slow_mo"] = pytestconfig.getoption("--slowmo")
+    return launch_args(given, headed=settings.headed)
 
 
 @pytest.fixture(scope="session")
 def connect_options(
-    connect_options: dict[str, Any] | None,
-    settings: Settings,
-    browser_type_launch_args: dict[str, Any],
+    settings: Settings, browser_type_launch_args: dict[str, Any]
 ) -> dict[str, Any] | None:
     """A remote Playwright browser server instead of a local launch (--browser-ws-endpoint,
     SCA_BROWSER_WS). The server launches Chromium with the suite's options, sent in the
     header in the names the server reads."""
     if not settings.browser_ws_endpoint:
-        return connect_options
-    options = dict(connect_options or {})
-    headers = {
-        "x-playwright-launch-options": server_launch_options(browser_type_launch_args),
-        **(options.get("headers") or {}),
-    }
-    return {**options, _ENDPOINT: settings.browser_ws_endpoint, "headers": headers}
+        return None
+    headers = {"x-playwright-launch-options": server_launch_options(browser_type_launch_args)}
+    return {_ENDPOINT: settings.browser_ws_endpoint, "headers": headers}
 
 
 # BrowserType.connect's first parameter: `ws_endpoint` in older Playwrights, `endpoint` now.
@@ -76,14 +124,68 @@ _ENDPOINT = "ws_endpoint" if "ws_endpoint" in inspect.signature(BrowserType.conn
     else "endpoint"
 
 
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser(
+    browser_type: BrowserType,
+    browser_type_launch_args: dict[str, Any],
+    connect_options: dict[str, Any] | None,
+) -> AsyncIterator[Browser]:
+    if connect_options:
+        launched = await browser_type.connect(**connect_options)
+    else:
+        launched = await browser_type.launch(**browser_type_launch_args)
+    yield launched
+    await launched.close()
+
+
 @pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    """A phone-sized viewport, unless --device (or an override) says otherwise."""
-    return {"viewport": VIEWPORT, **browser_context_args}
+def browser_context_args(playwright: Playwright, device: str | None) -> dict[str, Any]:
+    """A phone-sized viewport, or the --device's descriptor."""
+    if device:
+        if device not in playwright.devices:
+            raise pytest.UsageError(f"--device {device}: Playwright has no such device")
+        return dict(playwright.devices[device])
+    return {"viewport": VIEWPORT}
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def new_context(
+    browser: Browser, browser_context_args: dict[str, Any]
+) -> AsyncIterator[Callable[..., Awaitable[BrowserContext]]]:
+    """Opens contexts (``browser_context_args`` and the call's own); all of them are closed
+    after the test."""
+    opened: list[BrowserContext] = []
+
+    async def open_context(**kwargs: Any) -> BrowserContext:
+        context = await browser.new_context(**{**browser_context_args, **kwargs})
+        opened.append(context)
+        return context
+
+    yield open_context
+    for context in opened:
+        with suppress(PlaywrightError):
+            await context.close()
+
+
+@pytest.fixture
+def output_path(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> str:
+    """This test's folder under --output (its scrubbed trace, when it failed)."""
+    name = re.sub(r"[^A-Za-z0-9]+", "-", request.node.nodeid).strip("-").lower()
+    if len(name) > 200:
+        name = f"{name[:100]}-{hashlib.sha256(name.encode()).hexdigest()[:7]}-{name[-90:]}"
+    return str(Path(pytestconfig.getoption("--output")).absolute() / name)
+
+
+@pytest.fixture(scope="session")
+def wording(settings: Settings) -> Wording:
+    """The target's wording (its text table and control roles), which every page object is
+    given: `SummaryPage(page, wording)`."""
+    return settings.profile.wording()
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def context(
+    wording: Wording,
     new_context: Callable[..., Any],
     request: pytest.FixtureRequest,
     secrets: SecretRegistry,
@@ -102,7 +204,7 @@ async def context(
             return
         with _test_body_step(request.config, "Failure evidence"):
             for page in context.pages:
-                await attach_page_evidence(page, NavigationLog.of(page).urls, secrets)
+                await attach_page_evidence(page, NavigationLog.of(page).urls, secrets, wording)
             folder = Path(output_path)
             folder.mkdir(parents=True, exist_ok=True)
             trace = folder / "trace.zip"
@@ -131,7 +233,6 @@ async def page(context: BrowserContext, settings: Settings) -> Page:
     page = await context.new_page()
     NavigationLog(page)  # where it went: the landing watchers and the failure evidence
     timeouts = settings.profile.timeouts
-    use_texts(page, settings.texts, settings.profile.roles)
     page.set_default_timeout(timeouts.control_seconds * 1000)
     page.set_default_navigation_timeout(timeouts.page_seconds * 1000)
     expect.set_options(timeout=timeouts.page_seconds * 1000)
@@ -161,10 +262,12 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-async def attach_page_evidence(page: Page, chain: list[str], secrets: SecretRegistry) -> None:
+async def attach_page_evidence(
+    page: Page, chain: list[str], secrets: SecretRegistry, wording: Wording
+) -> None:
     """What the individual's page showed when the test failed: URL, how it got there,
     a screenshot and the HTML, with every secret the page shows learned first."""
-    details = CardDetailsPage(page)
+    details = CardDetailsPage(page, wording)
     # Shown on the page (or hidden in its forms) but perhaps never read by the test.
     with suppress(PlaywrightError):
         for locator in details.secrets:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from urllib.parse import SplitResult, parse_qs, quote, unquote, urlsplit
 
 import httpx
@@ -26,6 +26,9 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from sca_conformance.redact import luhn_valid
 from sca_conformance.requirements import Mismatch, RequirementViolation, requirement
 from sca_conformance.verdict import not_prepared_message
+
+if TYPE_CHECKING:
+    import pytest
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -61,6 +64,20 @@ class TargetNotPrepared(Exception):
     def __init__(self, call: str, detail: str) -> None:
         super().__init__(not_prepared_message(call, detail))
         self.call = call
+
+
+VERDICTS = (RequirementViolation, TargetNotPrepared)
+"""What a failure says about the target: a requirement violated, the target not prepared."""
+
+
+def hides_in_verdicts(excinfo: pytest.ExceptionInfo[BaseException] | None) -> bool:
+    """The suite modules' `__tracebackhide__`: a verdict on the target shows the test's own
+    lines, not the suite's frames; anything else raised inside the suite is a defect of the
+    suite and shows them."""
+    return excinfo is not None and excinfo.errisinstance(VERDICTS)
+
+
+__tracebackhide__ = hides_in_verdicts
 
 
 @contextmanager

@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Callable
 from contextlib import suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -15,7 +16,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from sca_conformance.checks import hides_in_verdicts
 from sca_conformance.redact import SecretRegistry
+
+__tracebackhide__ = hides_in_verdicts
 
 
 class TargetError(Exception):
@@ -31,6 +35,8 @@ class Exchange:
     response: Any
     elapsed_ms: float
     content_type: str = ""
+    started: float = 0.0  # when the request was sent, in seconds since the epoch
+    stopped: float = 0.0  # when its answer had been read
 
     @property
     def title(self) -> str:
@@ -38,6 +44,9 @@ class Exchange:
 
 
 ExchangeListener = Callable[[Exchange], None]
+REPORTING: ContextVar[Exchange | None] = ContextVar("REPORTING", default=None)
+"""The exchange whose listener is running: a report's step for it takes the exchange's
+start and stop, not the moments the listener writes it."""
 _NO_BODY = object()
 
 
@@ -163,12 +172,14 @@ class ApiClient:
     # The one place every exchange passes -----------------------------------------------
 
     async def _stamp(self, request: httpx.Request) -> None:
-        request.extensions["sca_started"] = time.perf_counter()
+        request.extensions["sca_started"] = (time.time(), time.perf_counter())
 
     async def _record(self, response: httpx.Response) -> None:
         await response.aread()
         request = response.request
-        started = request.extensions.get("sca_started", time.perf_counter())
+        read = (time.time(), time.perf_counter())
+        started, counter = request.extensions.get("sca_started", read)
+        elapsed = read[1] - counter
         with suppress(KeyError, TypeError, ValueError):  # no Date, or not one
             self.server_time = parsedate_to_datetime(response.headers["date"]).astimezone(UTC)
         self._take_response_secrets(response)
@@ -178,12 +189,18 @@ class ApiClient:
             status=response.status_code,
             request=self.secrets.body(request.content),
             response=self.secrets.body(response.content),
-            elapsed_ms=(time.perf_counter() - started) * 1000,
+            elapsed_ms=elapsed * 1000,
             content_type=response.headers.get("content-type", ""),
+            started=started,
+            stopped=started + elapsed,
         )
         self.exchanges.append(exchange)
         if self._on_exchange:
-            self._on_exchange(exchange)
+            reporting = REPORTING.set(exchange)
+            try:
+                self._on_exchange(exchange)
+            finally:
+                REPORTING.reset(reporting)
 
     def _take_response_secrets(self, response: httpx.Response) -> None:
         """Learns secrets handed out by the target before anything is written down."""

@@ -12,6 +12,8 @@ from sca_conformance.checks import TargetNotPrepared
 from sca_conformance.client import ApiClient
 from sca_conformance.config import Lifetimes
 
+__tracebackhide__ = checks.hides_in_verdicts
+
 
 class Clock:
     """The target's clock simulation. Every jump is measured from the target's own values

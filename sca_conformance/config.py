@@ -11,13 +11,16 @@ import difflib
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sca_conformance.texts import Texts, load_texts
+
+if TYPE_CHECKING:
+    from sca_conformance.pages import Wording
 
 ACTIONS = ("onboarding", "payment_history", "external_payment", "card_details", "card_activation")
 # The sandbox's development keys (sca_sandbox.DEV_API_KEYS), here so that the suite works
@@ -164,6 +167,12 @@ class Profile(_Section):
     @property
     def base_url(self) -> str:
         return self.target.base_url
+
+    def wording(self) -> Wording:
+        """The target's wording for the page objects: its text table and control roles."""
+        from sca_conformance.pages import Wording
+
+        return Wording(load_texts(self.texts.language, self.texts.model_extra or {}), self.roles)
 
     @property
     def sandbox_dialect(self) -> str:

@@ -17,6 +17,8 @@ from sca_conformance.data import DataFactory, Subject
 from sca_conformance.flow import HostedFlow
 from sca_conformance.landing import Guard, LandingWatcher, ReturnReceiver
 
+__tracebackhide__ = checks.hides_in_verdicts
+
 _DEFAULT = object()
 
 
@@ -29,6 +31,7 @@ class Consents:
         self.data = data
         self.receiver = receiver
         self.profile = profile or Profile()
+        self.wording = self.profile.wording()
         self.catalog = {action.name: action for action in actions_for(self.profile)}
 
     def action(self, name: str) -> Action:
@@ -116,8 +119,9 @@ class Consents:
             method = await self.method(consent["id"], return_url)
         guard = Guard(page, method["redirect_url"], return_url,
                       tuple(self.profile.target.hosted_origins))
-        landing = LandingWatcher(page, return_url, guard, self.profile.timeouts.landing_seconds)
-        flow = HostedFlow(page, action, subject, self.api,
+        landing = LandingWatcher(page, return_url, self.wording, guard,
+                                 self.profile.timeouts.landing_seconds)
+        flow = HostedFlow(page, action, subject, self.api, self.wording,
                           timeouts=self.profile.timeouts, guard=guard)
         response = await flow.open(method["redirect_url"])
         return Started(consent, method, return_url, landing, flow, response,

@@ -8,8 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sca_conformance.checks import TargetNotPrepared, preparing
+from sca_conformance.checks import TargetNotPrepared, hides_in_verdicts, preparing
 from sca_conformance.client import ApiClient
+
+__tracebackhide__ = hides_in_verdicts
 
 FIRST_NAMES = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Tony")
 LAST_NAMES = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Hoare")

@@ -14,6 +14,8 @@ from sca_conformance.flow import HostedFlow
 from sca_conformance.redact import luhn_valid
 from sca_conformance.requirements import Mismatch
 
+__tracebackhide__ = checks.hides_in_verdicts
+
 
 async def protected(consents: Consents, action: Action, subject: Subject) -> checks.Protected:
     """What this subject has that a 412 must not give away, by value: the balance of its

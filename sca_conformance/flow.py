@@ -13,7 +13,13 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page, Response, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from pages import (
+from sca_conformance.catalog import Action
+from sca_conformance.checks import TargetNotPrepared, hides_in_verdicts, preparing, proving
+from sca_conformance.client import ApiClient
+from sca_conformance.config import Timeouts
+from sca_conformance.data import Subject, digits
+from sca_conformance.landing import Guard, first_of, race
+from sca_conformance.pages import (
     ActivatedPage,
     AddPasskeyPage,
     CardDetailsPage,
@@ -27,14 +33,11 @@ from pages import (
     PhoneCodePage,
     PinPage,
     SummaryPage,
+    Wording,
 )
-from sca_conformance.catalog import Action
-from sca_conformance.checks import TargetNotPrepared, preparing, proving
-from sca_conformance.client import ApiClient
-from sca_conformance.config import Timeouts
-from sca_conformance.data import Subject, digits
-from sca_conformance.landing import Guard, first_of, race
 from sca_conformance.requirements import Mismatch, RequirementViolation
+
+__tracebackhide__ = hides_in_verdicts
 
 PAGE_TEXT = r"""() => {
   const lines = [], headings = [];
@@ -113,9 +116,10 @@ class HostedFlow:
 
     def __init__(
         self, page: Page, action: Action, subject: Subject, api: ApiClient,
-        *, timeouts: Timeouts | None = None, guard: Guard | None = None,
+        wording: Wording, *, timeouts: Timeouts | None = None, guard: Guard | None = None,
     ) -> None:
         self.page = page
+        self.wording = wording  # the target's: every page object of this flow reads it
         self.action = action
         self.subject = subject
         self.api = api
@@ -154,7 +158,7 @@ class HostedFlow:
         """Waits for `target` (its heading); fails under `requirement_id` the moment the page
         shows an end state instead, PAGE-4 the moment the browser leaves, and soon after
         the page settles on another step than `target` (a skipped or reordered step)."""
-        ends = EndStates(self.page).any
+        ends = EndStates(self.page, self.wording).any
         expected = target.heading.or_(ends)
         anything = expected
         for other in self.other_steps(target):
@@ -217,7 +221,7 @@ class HostedFlow:
         """The hosted flow's other steps, by their headings in the target's wording, but
         not the step last reached (the one being left, until the next one loads)."""
         leaving = {target.title, self.reached}
-        return [other for other in (kind(self.page) for kind in STEPS)
+        return [other for other in (kind(self.page, self.wording) for kind in STEPS)
                 if other.title not in leaving]
 
     async def press(self, button: Locator, requirement_id: str, what: str) -> None:
@@ -244,7 +248,7 @@ class HostedFlow:
         before = await self.page.evaluate(PAGE_TEXT)
         await act
         others = [other.title for other in self.other_steps(step)]
-        others += list(EndStates(self.page).titles)
+        others += list(EndStates(self.page, self.wording).titles)
         wanted = {"before": before, "heading": step.title, "others": others,
                   "number": None if naming is None else str(naming)}
         seconds = self.timeouts.page_seconds
@@ -342,7 +346,7 @@ class HostedFlow:
             await getattr(self, name)()
 
     async def summary(self) -> SummaryPage:
-        summary = SummaryPage(self.page)
+        summary = SummaryPage(self.page, self.wording)
         await self.reach(summary, "PAGE-1")
         if self.guard is not None:
             self.guard.launched()  # the origins that led here are the hosted pages'
@@ -362,7 +366,7 @@ class HostedFlow:
                              f"the summary page has no {summary.texts['decline']!r} button")
 
     async def identify(self, by: str) -> None:
-        identify = IdentifyPage(self.page)
+        identify = IdentifyPage(self.page, self.wording)
         with self.step(f"Identify yourself: {by}"):
             await self.reach(identify, "PAGE-3")
             await self.screenshot("Identify yourself")
@@ -376,7 +380,7 @@ class HostedFlow:
 
     async def passcode_step(self) -> PasscodePage:
         """The passcode step, reached (after 'Try another way')."""
-        page = PasscodePage(self.page)
+        page = PasscodePage(self.page, self.wording)
         await self.reach(page, "PAGE-3")
         return page
 
@@ -393,7 +397,7 @@ class HostedFlow:
         passcode = digits(6)
         self.api.secrets.add(passcode)
         self.subject.passcode = passcode
-        page = CreatePasscodePage(self.page)
+        page = CreatePasscodePage(self.page, self.wording)
         with self.step("Create your passcode"):
             await self.reach(page, "PAGE-15")
             await self.screenshot("Create your passcode")
@@ -401,7 +405,7 @@ class HostedFlow:
                 await page.create(passcode)
 
     async def confirm_phone(self) -> None:
-        page = PhoneCodePage(self.page)
+        page = PhoneCodePage(self.page, self.wording)
         with self.step("Confirm your phone number with the SMS code"):
             await self.reach(page, "PAGE-15")
             await self.screenshot("Confirm your phone number")
@@ -424,14 +428,14 @@ class HostedFlow:
         return code
 
     async def skip_passkey(self) -> None:
-        page = AddPasskeyPage(self.page)
+        page = AddPasskeyPage(self.page, self.wording)
         with self.step("Add a passkey: Skip"):
             await self.reach(page, "PAGE-15")
             await self.press(page.control("skip"), "PAGE-15",
                              "the passkey step cannot be skipped (no Skip button)")
 
     async def add_passkey(self) -> None:
-        page = AddPasskeyPage(self.page)
+        page = AddPasskeyPage(self.page, self.wording)
         with self.step("Add a passkey: Add passkey"):
             await self.reach(page, "PAGE-15")
             await self.screenshot("Add a passkey")
@@ -439,7 +443,7 @@ class HostedFlow:
                              "the enrolment offers no passkey")
 
     async def read_card_details(self) -> None:
-        page = CardDetailsPage(self.page)
+        page = CardDetailsPage(self.page, self.wording)
         with self.step("Card details"), proving("PAGE-14"):
             await self.reach(page, "PAGE-14")
             await expect(page.number).to_be_visible(timeout=self.timeouts.control_seconds * 1000)
@@ -451,7 +455,8 @@ class HostedFlow:
 
     async def close(self) -> None:
         details = self.action.name == "card_details"
-        page: HostedPage = CardDetailsPage(self.page) if details else ActivatedPage(self.page)
+        kind = CardDetailsPage if details else ActivatedPage
+        page: HostedPage = kind(self.page, self.wording)
         with self.step("Close"):
             await self.press(page.control("close"), "PAGE-14" if details else "PAGE-13",
                              f"the {page.title!r} page has no {page.texts['close']!r} button")
@@ -459,7 +464,7 @@ class HostedFlow:
     async def set_pin(self) -> None:
         self.pin = digits(4)
         self.api.secrets.add(self.pin)
-        page = PinPage(self.page)
+        page = PinPage(self.page, self.wording)
         with self.step("Set PIN code"):
             await self.reach(page, "PAGE-13")
             await self.screenshot("Set PIN code")
@@ -467,7 +472,7 @@ class HostedFlow:
                 await page.set_pin(self.pin)
 
     async def enter_cvc2(self, cvc2: str | None = None) -> None:
-        page = Cvc2Page(self.page)
+        page = Cvc2Page(self.page, self.wording)
         with self.step("Card activation: CVC2"):
             await self.reach(page, "PAGE-13")
             await self.screenshot("Card activation")
@@ -475,7 +480,7 @@ class HostedFlow:
                 await page.activate(cvc2 or str(self.subject.values["cvc2"]))
         if cvc2 is None:
             with self.step("Your card is now active"):
-                await self.reach(ActivatedPage(self.page), "PAGE-13")
+                await self.reach(ActivatedPage(self.page, self.wording), "PAGE-13")
                 await self.screenshot("Card active")
 
 
@@ -493,10 +498,10 @@ async def expect_first(expected: Locator, instead: Locator, what: str) -> None:
         raise AssertionError(f"{what}; the page shows {shown!r} instead")
 
 
-async def expect_end_state(page: Page, what: str) -> None:
+async def expect_end_state(page: Page, wording: Wording, what: str) -> None:
     """The page shows one of the contract's end states (not valid, expired, completed,
     refused, too many attempts: the target's wording decides which), not the summary."""
-    await expect_first(EndStates(page).any, SummaryPage(page).heading, what)
+    await expect_first(EndStates(page, wording).any, SummaryPage(page, wording).heading, what)
 
 
 def wrong_code(right: str) -> str:

@@ -15,13 +15,19 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Frame, Page, Request
 
+from sca_conformance.checks import hides_in_verdicts
 from sca_conformance.requirements import Mismatch, RequirementViolation
+
+if TYPE_CHECKING:
+    from sca_conformance.pages import Wording
+
+__tracebackhide__ = hides_in_verdicts
 
 T = TypeVar("T")
 
@@ -228,9 +234,11 @@ class LandingWatcher:
     and says at once when the browser went elsewhere or the page showed an end state."""
 
     def __init__(
-        self, page: Page, return_url: str, guard: Guard | None = None, timeout: float = 10.0
+        self, page: Page, return_url: str, wording: Wording, guard: Guard | None = None,
+        timeout: float = 10.0,
     ) -> None:
         self.page = page
+        self.wording = wording  # the end states, in the target's wording
         self.return_url = return_url
         self.prefix = return_url.split("?", 1)[0]
         self.log = NavigationLog.of(page)
@@ -243,9 +251,9 @@ class LandingWatcher:
         there: it went elsewhere, the page showed an end state, or nothing happened."""
         if self._landing is not None:
             return self._landing
-        from pages import EndStates  # pages import this package's texts
+        from sca_conformance.pages import EndStates  # pages import this package's texts
 
-        ends = EndStates(self.page).any.first
+        ends = EndStates(self.page, self.wording).any.first
         # An end state already shown is the page the individual is leaving (its Close).
         watch_ends = not await ends.is_visible()
         landing = asyncio.ensure_future(
@@ -274,9 +282,9 @@ class LandingWatcher:
             assert ended is not None
             if ended.exception() is not None:  # no end state within the time: wait on
                 return await landing
-            from pages import EndStates
+            from sca_conformance.pages import EndStates
 
-            shown = await EndStates(self.page).any.first.inner_text()
+            shown = await EndStates(self.page, self.wording).any.first.inner_text()
             raise Mismatch("the page instead of return_url", f"return_url {self.return_url}",
                            f"the end state {shown.strip()!r} at {self.page.url}")
         finally:

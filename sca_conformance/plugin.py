@@ -1,9 +1,11 @@
 """The suite's pytest plugin: options, the target, API clients, test data and browsers.
 
-Loaded through its ``pytest11`` entry point (``sca_conformance.plugin``; the checkout's
-conftest.py names the same), it loads pytest-playwright-asyncio first and then its own
-browser fixtures (sca_conformance.browser_fixtures), which override that plugin's where the
-suite needs more (masked evidence, scrubbed traces, this machine's Chromium).
+Inert unless asked, as pytest's own pytester: the package has no ``pytest11`` entry point.
+The suites' conftest.py (and the checkout's) names it in ``pytest_plugins``; elsewhere
+``-p sca_conformance.plugin``. It registers the suite's reporting and its browser fixtures
+(sca_conformance.browser_fixtures: its own async Playwright, masked evidence, scrubbed
+traces, this machine's Chromium); pytest-playwright, should it be installed, is kept out of
+an SCA run and keeps working in every other.
 
 Session scope holds what is expensive and immutable (settings, the target, the browser);
 function scope everything with state (API sessions, data, contexts, pages).
@@ -14,11 +16,11 @@ from __future__ import annotations
 import asyncio
 import difflib
 import importlib
-import importlib.util
 import json
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -28,6 +30,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Page
 
+from sca_conformance.capabilities import skip_unless
 from sca_conformance.client import ApiClient, Exchange, TargetError, preflight
 from sca_conformance.config import SETTINGS, ProfileError, Settings
 from sca_conformance.consents import Consents
@@ -38,12 +41,17 @@ from sca_conformance.redact import SecretRegistry
 from sca_conformance.reporting import MATRIX, SECRETS
 from sca_conformance.verdict import EXIT_CODES, RunVerdict
 
-PLAYWRIGHT_ASYNCIO = "playwright-asyncio"  # pytest-playwright-asyncio's entry point name
-PLAYWRIGHT_SYNC = "playwright"  # pytest-playwright's (sync): cannot share a run with it
+# pytest-playwright (sync) and pytest-playwright-asyncio, should a team have either installed:
+# their entry points would run their own Playwright beside the suite's. In an SCA run they are
+# kept out, and their options (the same names) are what the suite reads.
+PLAYWRIGHT_PLUGINS = {
+    "playwright": "pytest_playwright.pytest_playwright",
+    "playwright-asyncio": "pytest_playwright_asyncio.pytest_playwright",
+}
 BROWSER_FIXTURES = "sca_conformance.browser_fixtures"
-# pytest-playwright-asyncio's artifacts are not masked: a video or a screenshot would show
-# passcodes and card numbers, its trace has screenshots. The suite keeps a scrubbed trace
-# and a masked screenshot of every failed test itself.
+# Playwright's own artifacts are not masked: a video or a screenshot would show passcodes
+# and card numbers, its trace has screenshots. The suite keeps a scrubbed trace and a masked
+# screenshot of every failed test itself. (Options of pytest-playwright, when it is loaded.)
 UNMASKED = {"--tracing": "off", "--video": "off", "--screenshot": "off"}
 
 
@@ -52,7 +60,7 @@ def _env_flag(name: str) -> bool:
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
-    _load_playwright_asyncio(pluginmanager)
+    _playwright_options(parser, pluginmanager)
     group = parser.getgroup("sca", "SCA consent conformance")
     group.addoption(
         "--target-url",
@@ -97,43 +105,81 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     parser.addini("sca_target", "target profile, a TOML file, relative to the ini file "
                   "(after --target and SCA_TARGET)", default="")
     parser.addini("sca_strict", "SHOULD violations fail the run (as --sca-strict)", "bool", False)
-    # The suite's other plugin modules (plain modules of this package, not rewritten);
-    # the browser fixtures after pytest-playwright-asyncio: of two plugins' fixtures with one
-    # name, the one registered last is used.
+    # The suite's other plugin modules (plain modules of this package, not rewritten).
     for name in ("sca_conformance.reporting", BROWSER_FIXTURES):
         module = importlib.import_module(name)
         if not pluginmanager.has_plugin(name) and not pluginmanager.is_registered(module):
             pluginmanager.register(module, name)
 
 
-def _load_playwright_asyncio(pluginmanager: pytest.PytestPluginManager) -> None:
-    """pytest-playwright-asyncio, registered before the suite's browser fixtures; the sync
-    pytest-playwright kept out (the two plugins define the same options)."""
-    if pluginmanager.has_plugin(PLAYWRIGHT_SYNC) or pluginmanager.has_plugin(
-        "pytest_playwright.pytest_playwright"
-    ):
-        raise pytest.UsageError(
-            "pytest-playwright (sync) is loaded, and the suite runs on pytest-playwright-asyncio: "
-            "the two cannot share a run. Add `-p no:playwright` (the checkout's pyproject.toml "
-            "has it in addopts) or uninstall pytest-playwright."
-        )
-    pluginmanager.set_blocked(PLAYWRIGHT_SYNC)  # should its entry point come later
-    if pluginmanager.has_plugin(PLAYWRIGHT_ASYNCIO) or pluginmanager.has_plugin(
-        "pytest_playwright_asyncio.pytest_playwright"
-    ):
+def _playwright_options(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """Playwright's usual options, in its group: the suite's own, or, when pytest-playwright
+    (either flavour) was loaded first, that plugin's (the same names), with the plugin itself
+    taken out of this run. One that would load later is blocked."""
+    loaded = False
+    for name, module in PLAYWRIGHT_PLUGINS.items():
+        plugin = pluginmanager.get_plugin(name) or pluginmanager.get_plugin(module)
+        if plugin is not None:
+            pluginmanager.unregister(plugin)
+            loaded = True
+        pluginmanager.set_blocked(name)
+        pluginmanager.set_blocked(module)
+    if loaded:
+        # Its options stay; its --base-url comes from its own load_initial_conftests hook.
+        _PLAYWRIGHT_OPTIONS_FROM_PLUGIN.append(True)
         return
-    if pluginmanager.is_blocked(PLAYWRIGHT_ASYNCIO):
-        raise pytest.UsageError(
-            "The suite needs pytest-playwright-asyncio, and it is disabled "
-            "(-p no:playwright-asyncio)."
-        )
-    if importlib.util.find_spec("pytest_playwright_asyncio") is None:
-        raise pytest.UsageError(
-            "The suite needs pytest-playwright-asyncio: pip install pytest-playwright-asyncio"
-        )
-    pluginmanager.import_plugin(PLAYWRIGHT_ASYNCIO, consider_entry_points=True)
-    if not pluginmanager.has_plugin(PLAYWRIGHT_ASYNCIO):  # importable, but no entry point
-        pluginmanager.import_plugin("pytest_playwright_asyncio.pytest_playwright")
+    group = parser.getgroup("playwright", "Playwright")
+    group.addoption("--browser", action="append", default=[],
+                    choices=["chromium", "firefox", "webkit"],
+                    help="browser engine (the suite drives Chromium only)")
+    group.addoption("--headed", action="store_true", default=False,
+                    help="run the browser headed (env SCA_HEADED)")
+    group.addoption("--browser-channel", default=None,
+                    help="browser channel (chrome, msedge ...) instead of this machine's Chromium")
+    group.addoption("--slowmo", default=0, type=int, help="slow every browser action (ms)")
+    group.addoption("--device", default=None,
+                    help="emulate a device of Playwright's descriptors (\"Pixel 7\")")
+    group.addoption("--output", default="test-results",
+                    help="folder of the scrubbed traces of failed tests (default test-results)")
+    # pytest-playwright's artifact options, offered so that a reader used to them is told why
+    # the suite keeps its own (masked) evidence instead (_check_browser_options).
+    for option, choices in (("--tracing", ["on", "off", "retain-on-failure"]),
+                            ("--video", ["on", "off", "retain-on-failure"]),
+                            ("--screenshot", ["on", "off", "only-on-failure"])):
+        group.addoption(option, default="off", choices=choices,
+                        help="refused (not masked): the suite keeps a scrubbed trace and a "
+                        "masked screenshot of every failed test itself")
+    if _entry_points_loaded(pluginmanager):
+        _add_base_url(parser, pluginmanager)
+    # else: pytest_load_initial_conftests below, once every plugin is registered
+
+
+_PLAYWRIGHT_OPTIONS_FROM_PLUGIN: list[bool] = []
+
+
+def _entry_points_loaded(pluginmanager: pytest.PytestPluginManager) -> bool:
+    """Whether the plugins' entry points are registered yet: not when the suite's plugin came
+    with `-p` (loaded first), yes when a conftest.py named it."""
+    return bool(os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")) or pluginmanager.has_plugin(
+        "asyncio")  # pytest-asyncio, the suite's own dependency, loads by its entry point
+
+
+def _add_base_url(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """Playwright's --base-url names the target too: offered unless pytest-base-url does."""
+    if pluginmanager.has_plugin("base_url") or _PLAYWRIGHT_OPTIONS_FROM_PLUGIN:
+        return
+    with suppress(ValueError):  # another plugin has it
+        parser.getgroup("playwright", "Playwright").addoption(
+            "--base-url", metavar="url", default=os.environ.get("PYTEST_BASE_URL"),
+            help="the target's base URL (as --target-url)")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser) -> Any:
+    yield
+    if not _entry_points_loaded(early_config.pluginmanager):
+        return
+    _add_base_url(parser, early_config.pluginmanager)
 
 
 def _setting(config: pytest.Config, option: str, env: str, ini: str) -> str | None:
@@ -151,7 +197,7 @@ def _setting(config: pytest.Config, option: str, env: str, ini: str) -> str | No
 
 def _check_browser_options(config: pytest.Config) -> None:
     for option, allowed in UNMASKED.items():
-        value = config.getoption(option)
+        value = config.getoption(option, allowed)
         if value != allowed:
             raise pytest.UsageError(
                 f"{option} {value}: pytest-playwright's {option.lstrip('-')} is not masked "
@@ -164,15 +210,6 @@ def _check_browser_options(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"--browser {', '.join(sorted(browsers - {'chromium'}))}: the suite drives Chromium "
             "only (its passkeys are the Chrome DevTools Protocol's virtual authenticator)."
-        )
-    names = [name for name, _ in config.pluginmanager.list_name_plugin()]
-    ours = names.index(BROWSER_FIXTURES) if BROWSER_FIXTURES in names else -1
-    theirs = next((i for i, n in enumerate(names) if n in (
-        PLAYWRIGHT_ASYNCIO, "pytest_playwright_asyncio.pytest_playwright")), -1)
-    if not 0 <= theirs < ours:
-        raise pytest.UsageError(
-            f"{BROWSER_FIXTURES} must be registered after pytest-playwright-asyncio: load the "
-            "suite with `-p sca_conformance.plugin` (or its entry point), not its parts."
         )
 
 
@@ -216,7 +253,18 @@ def _check_faults(config: pytest.Config, settings: Settings) -> None:
                                     f"are: {', '.join(sorted(FAULTS))}")
 
 
+# The suite's tests and fixtures share one event loop. Where no ini says so (the installed
+# suites run with `pytest --pyargs sca_conformance.suites` from a team's folder), the plugin
+# says it before pytest-asyncio reads it; an ini's own value stands.
+LOOP_SCOPES = ("asyncio_default_fixture_loop_scope", "asyncio_default_test_loop_scope")
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    if not config.getini(LOOP_SCOPES[0]):  # no ini configures pytest-asyncio
+        for name in LOOP_SCOPES:
+            config.getini(name)  # fills pytest's cache of ini values, which is then set
+            config._inicache[name] = "session"
     _check_browser_options(config)
     try:
         config.stash[SETTINGS] = Settings.resolve(
@@ -272,20 +320,6 @@ def _needs(request: pytest.FixtureRequest, settings: Settings) -> None:
     for mark in request.node.iter_markers("needs"):
         for capability in mark.args:
             skip_unless(settings, capability)
-
-
-def skip_unless(settings: Settings, capability: str) -> None:
-    """Skips the running test when the target lacks `capability` (a key of the profile's
-    [capabilities], or "second_client"), with the reason. Every skip for a missing
-    capability comes from here."""
-    if capability == "second_client":
-        if not settings.api_keys[1]:
-            pytest.skip(f"needs a second client's API key: {settings.key_sources[1]} is not "
-                        "set (profile keys.secondary_env)")
-        return
-    if not getattr(settings.profile.capabilities, capability):
-        pytest.skip(f"needs the target's {capability.replace('_', ' ')} "
-                    f"(profile: capabilities.{capability} = false)")
 
 
 @pytest.fixture(scope="session")

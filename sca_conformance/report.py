@@ -3,11 +3,13 @@ self-contained.
 
 python -m reports.build [--results reports/allure-results] [--out reports/html]
                         [--single-file-out reports/single] [--history reports/history]
+                        [--allure PATH]
 
-In the package (extra ``[report]``) so that ``sca-conformance`` builds it from an installed
+In the package so that ``sca-conformance`` builds it from an installed
 wheel too; ``reports/build.py`` in the checkout is this module. The generator is Allure 2
-(npm ``allure-commandline``, Java): ``$SCA_ALLURE``, else ``.tools/node_modules/.bin/allure``
-in the working folder or the checkout, else ``allure`` on ``PATH``.
+(npm ``allure-commandline``, Java), found by ``sca_conformance.allure_tool.find_allure``:
+``--allure``, else ``$SCA_ALLURE``, else ``allure`` on ``PATH``, else the user's cache
+(``sca-conformance setup``).
 """
 
 from __future__ import annotations
@@ -22,29 +24,26 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import markdown  # type: ignore[import-untyped, unused-ignore]  # no stubs installed
 
 from sca_conformance import allure_meta as meta
+from sca_conformance.allure_tool import ToolMissing, cached_allure, find_allure, java_problem
 from sca_conformance.requirements import CONTRACT
 
-_LOCAL_ALLURE = Path(".tools") / "node_modules" / ".bin" / "allure"
+
+def _located() -> Path:
+    try:
+        return Path(find_allure()[0])
+    except ToolMissing:
+        return cached_allure()
 
 
-def find_allure(environ: Mapping[str, str] = os.environ) -> Path:
-    """Where the Allure 2 generator is (the first candidate, when none is there)."""
-    if environ.get("SCA_ALLURE"):
-        return Path(environ["SCA_ALLURE"])
-    checkout = Path(__file__).resolve().parent.parent  # an editable install's checkout
-    candidates = [Path.cwd() / _LOCAL_ALLURE, checkout / _LOCAL_ALLURE]
-    on_path = shutil.which("allure")
-    found = [c for c in candidates if os.access(c, os.X_OK)]
-    return found[0] if found else Path(on_path) if on_path else candidates[-1]
-
-
-ALLURE = find_allure()
+# Where the generator was at import (else where `sca-conformance setup` puts it), for callers
+# that show it; generate() looks it up each time.
+ALLURE = _located()
 REPORT_NAME = "SCA consent conformance"
 
 TEXT_SUFFIXES = {".html", ".htm", ".js", ".mjs", ".css", ".svg", ".json", ".txt", ".csv", ".xml"}
@@ -186,16 +185,18 @@ def save_history(report: Path, history: Path) -> None:
         shutil.copy2(path, history / path.name)
 
 
-def generate(results: Path, out: Path, *, single_file: bool = False) -> None:
-    if not os.access(ALLURE, os.X_OK):
-        raise BuildError(
-            f"Allure 2 generator not found at {ALLURE}: run `make setup` in the checkout, or "
-            "install allure-commandline@2 (npm) and set SCA_ALLURE to its `allure`"
-        )
-    command = [str(ALLURE), "generate", "--clean", "--name", REPORT_NAME, "-o", str(out),
-               str(results)]
-    if single_file:
-        command.insert(2, "--single-file")
+def generate(
+    results: Path, out: Path, *, single_file: bool = False, allure: str | None = None
+) -> None:
+    """`allure`: the generator given explicitly (else find_allure's other places)."""
+    try:
+        allure_command = find_allure(allure)
+    except ToolMissing as missing:
+        raise BuildError(str(missing)) from None
+    if problem := java_problem():
+        raise BuildError(problem)
+    command = [*allure_command, "generate", *(["--single-file"] if single_file else []),
+               "--clean", "--name", REPORT_NAME, "-o", str(out), str(results)]
     env = {**os.environ, "ALLURE_NO_ANALYTICS": "true"}
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0 or not (out / "index.html").is_file():
@@ -241,7 +242,9 @@ def _has_verdict(results: Path) -> bool:
     return (results / "coverage-matrix.json").is_file()
 
 
-def build(results: Path, out: Path, single_out: Path | None, history: Path) -> list[Path]:
+def build(
+    results: Path, out: Path, single_out: Path | None, history: Path, *, allure: str | None = None
+) -> list[Path]:
     if not _has_results(results) and not _has_verdict(results):
         raise BuildError(
             f"no test results in {results}: run the suite with --alluredir {results} first"
@@ -251,12 +254,12 @@ def build(results: Path, out: Path, single_out: Path | None, history: Path) -> l
     # In CI the report job knows the published URL, which the shards did not.
     meta.write_executor(results)
     restore_history(history, results)
-    generate(results, out)
+    generate(results, out, allure=allure)
     write_contract(out)
     show_verdict(results, out)
     reports = [out / "index.html"]
     if single_out is not None:
-        generate(results, single_out, single_file=True)
+        generate(results, single_out, single_file=True, allure=allure)
         write_contract(single_out)
         show_verdict(results, single_out)
         reports.append(single_out / "index.html")
@@ -283,6 +286,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--single-file-out", type=Path, default=Path("reports/single"))
     parser.add_argument("--no-single-file", action="store_true", help="skip the single-file report")
     parser.add_argument("--history", type=Path, default=Path("reports/history"))
+    parser.add_argument(
+        "--allure", metavar="PATH", help="the Allure 2 generator (else $SCA_ALLURE, PATH, cache)"
+    )
     args = parser.parse_args(argv)
     try:
         reports = build(
@@ -290,6 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.out,
             None if args.no_single_file else args.single_file_out,
             args.history,
+            allure=args.allure,
         )
     except BuildError as error:
         print(f"reports.build: {error}", file=sys.stderr)

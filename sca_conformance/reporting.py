@@ -14,13 +14,14 @@ from collections import defaultdict
 from collections.abc import Callable, Generator
 from importlib import metadata
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import allure
 import pytest
 
 from sca_conformance.catalog import CATALOG
-from sca_conformance.checks import TargetNotPrepared
+from sca_conformance.checks import VERDICTS, TargetNotPrepared
 from sca_conformance.config import SETTINGS
 from sca_conformance.redact import SecretRegistry
 from sca_conformance.requirements import CONTRACT_URL, RequirementViolation, registry, requirement
@@ -180,17 +181,53 @@ def should(request: pytest.FixtureRequest) -> SoftChecks:
 RAISED = pytest.StashKey[RequirementViolation]()  # a SHOULD violation that stopped the test
 
 
+def _entries(traceback: TracebackType | None) -> list[TracebackType]:
+    entries = []
+    while traceback is not None:
+        entries.append(traceback)
+        traceback = traceback.tb_next
+    return entries
+
+
+def own_lines(item: pytest.Item, verdict: BaseException) -> None:
+    """Ends a verdict's traceback at the test's last own line (the deepest frame in the test's
+    folder): the suite's frames go, and what they ran (contextlib's, Playwright's), which
+    carry no `__tracebackhide__` of their own. Raised at the end of a `with proving(...)`
+    block, the traceback goes on from the block's frame as its cause's: to the line in it
+    that failed."""
+
+    def own(entry: TracebackType) -> bool:
+        return Path(entry.tb_frame.f_code.co_filename).is_relative_to(item.path.parent)
+
+    entries = _entries(verdict.__traceback__)
+    frames = {entry.tb_frame: index for index, entry in enumerate(entries)}
+    cause = verdict.__cause__
+    shared = next((entry for entry in _entries(cause.__traceback__ if cause else None)
+                   if entry.tb_frame in frames), None)
+    if shared is not None and own(shared) and frames[shared.tb_frame] > 0:
+        entries[frames[shared.tb_frame] - 1].tb_next = shared
+        entries = _entries(verdict.__traceback__)
+    last = next((entry for entry in reversed(entries) if own(entry)), None)
+    if last is not None:
+        last.tb_next = None
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
-    """A SHOULD violation warns (xfail) unless --sca-strict; a MUST violation fails."""
+    """A SHOULD violation warns (xfail) unless --sca-strict; a MUST violation fails. A verdict
+    shows its message and the test's own lines, not what it was raised from (its message
+    words that); --full-trace shows everything."""
     strict = item.config.stash[SETTINGS].strict
     try:
         result = yield
-    except RequirementViolation as violation:
-        if violation.level == "SHOULD" and not strict:
-            item.stash[RAISED] = violation
-            pytest.xfail(warning_message([violation.requirement.id], str(violation)))
-        raise
+    except VERDICTS as verdict:
+        if isinstance(verdict, RequirementViolation) and verdict.level == "SHOULD" and not strict:
+            item.stash[RAISED] = verdict
+            pytest.xfail(warning_message([verdict.requirement.id], str(verdict)))
+        if item.config.getoption("fulltrace"):
+            raise
+        own_lines(item, verdict)
+        raise verdict from None
     soft = item.stash.get(SOFT, [])
     if soft:
         message = "; ".join(str(v) for v in soft)
@@ -319,11 +356,18 @@ MARKERS = {
 }
 
 
+TAGS = frozenset({*FEATURES, "browser", "api", "must", "should"})
+"""The marks that are Allure tags: what a test is about (its action or concern), how it
+reaches the target (browser, api), and its level (must, should). The marks that steer the
+run are not: requirement, actions and needs (their arguments are labels or skips),
+any_onboarding_style, slow, allure_label, and other plugins' (asyncio, Playwright's)."""
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("sca", "SCA consent conformance")
     group.addoption(
         "--coverage-matrix", default="", metavar="DIR",
-        help="write coverage-matrix.md/.json into DIR (default: into --alluredir, or nowhere)",
+        help="write coverage-matrix.md/.json into DIR too (always into --alluredir, if given)",
     )
     group.addoption(
         "--sca-exploratory", action="store_true", default=False,
@@ -352,6 +396,10 @@ def _is_selection(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     for marker, description in MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: {description}")
+    if config.getoption("--alluredir", None):
+        from sca_conformance.allure_meta import ReaderView
+
+        ReaderView.register(config, TAGS)
     settings = config.stash.get(SETTINGS, None)
     matrix = CoverageMatrix(
         selection=_is_selection(config), strict=bool(settings and settings.strict),
@@ -429,11 +477,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     matrix = config.stash[MATRIX]
     results_dir = config.getoption("--alluredir", None)
-    chosen = config.getoption("--coverage-matrix", "") or results_dir
-    if chosen:  # only inside the results folder, or where the option says
-        out = Path(chosen)
+    # Inside the results folder (the report's builder reads it there) and where the option
+    # says; nowhere else.
+    chosen = {Path(folder).absolute() for folder in (
+        config.getoption("--coverage-matrix", ""), results_dir) if folder}
+    summary = {**matrix.as_json(), "exit_code": _exit_code(config, matrix)}
+    for out in chosen:
         out.mkdir(parents=True, exist_ok=True)
-        summary = {**matrix.as_json(), "exit_code": _exit_code(config, matrix)}
         (out / "coverage-matrix.json").write_text(json.dumps(summary, indent=2))
         (out / "coverage-matrix.md").write_text(matrix_markdown(matrix))
     if results_dir:

@@ -1,10 +1,13 @@
-"""Parametrizes every test that takes an `action` over the catalog, as the target's
-profile has it; the action's name is the test id's parameter and a marker."""
+"""The suites' conftest: enables the suite's plugin (the package has no pytest11 entry point,
+so installing it changes no other pytest run), and parametrizes every test that takes an
+`action` over the catalog, as the target's profile has it; the action's name is the test
+id's parameter and a marker."""
 
 from __future__ import annotations
 
 import pytest
 
+from sca_conformance.capabilities import skip_unless
 from sca_conformance.catalog import actions_for
 from sca_conformance.client import ApiClient
 from sca_conformance.clock import Clock
@@ -12,7 +15,10 @@ from sca_conformance.config import SETTINGS, Settings
 from sca_conformance.consents import Consents
 from sca_conformance.data import DataFactory
 from sca_conformance.landing import ReturnReceiver
-from sca_conformance.plugin import skip_unless
+
+# As pytest's own pytester is enabled: by name, where it is wanted (an initial conftest, that
+# is, `pytest suites`, `pytest --pyargs sca_conformance.suites`, `sca-conformance run`).
+pytest_plugins = ["sca_conformance.plugin"]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

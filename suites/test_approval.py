@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 from playwright.async_api import Page
+from sca_conformance.pages import SummaryPage
 
-from pages import SummaryPage
 from sca_conformance import checks
 from sca_conformance.catalog import CATALOG, Action
 from sca_conformance.config import Formats
@@ -17,7 +17,7 @@ from sca_conformance.flow import HostedFlow
 from sca_conformance.passkeys import VirtualAuthenticator
 from sca_conformance.reporting import SoftChecks
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 
 async def expect_summary(started: Started, action: Action) -> None:
@@ -38,7 +38,7 @@ async def expect_dynamic_linking(
 ) -> None:
     """PAGE-2: each linked value as the page displays it, compared as the contract means
     it: the amount parsed, the IBAN in electronic form, text with whitespace normalised."""
-    summary = SummaryPage(started.flow.page)
+    summary = SummaryPage(started.flow.page, started.flow.wording)
     values = subject.values
     for key in action.dynamic_linking:
         with checks.proving("PAGE-2"):

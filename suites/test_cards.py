@@ -6,13 +6,13 @@ import re
 
 import pytest
 from playwright.async_api import Page, expect
+from sca_conformance.pages import CardDetailsPage, Cvc2Page
 
-from pages import CardDetailsPage, Cvc2Page
 from sca_conformance import checks
 from sca_conformance.consents import Consents
 from sca_conformance.flow import wrong_code
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 
 @pytest.mark.card_activation
@@ -29,7 +29,7 @@ async def test_activation_refuses_a_wrong_cvc2_and_accepts_the_right_one(
     await flow.confirm()
     await flow.identify("passcode")
     await flow.set_pin()
-    cvc2_page = Cvc2Page(page)
+    cvc2_page = Cvc2Page(page, consents.wording)
     await flow.reach(cvc2_page, "PAGE-13")
     await flow.refusal(cvc2_page, cvc2_page.activate(wrong_code(str(subject.values["cvc2"]))),
                        "PAGE-13", "a wrong CVC2 must be refused")
@@ -59,7 +59,7 @@ async def test_card_details_show_on_the_page_and_never_in_the_api(
     action = consents.action("card_details")
     subject = await consents.subject(action)
     started = await consents.start(page, action, subject)
-    details = CardDetailsPage(page)
+    details = CardDetailsPage(page, consents.wording)
     await started.flow.confirm()
     await started.flow.identify("passcode")
     with checks.proving("PAGE-14"):

@@ -11,7 +11,7 @@ from sca_conformance import checks
 from sca_conformance.catalog import Action
 from sca_conformance.consents import Consents
 
-pytestmark = [pytest.mark.api, pytest.mark.errors]
+pytestmark = [pytest.mark.api, pytest.mark.errors, pytest.mark.asyncio(loop_scope="session")]
 
 
 def payment(action: Action, values: dict[str, Any], **changes: Any) -> dict[str, Any]:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 from playwright.async_api import Page, expect
+from sca_conformance.pages import DonePage, SummaryPage
 
-from pages import DonePage, SummaryPage
 from sca_conformance import checks
 from sca_conformance.catalog import Action
 from sca_conformance.client import ApiClient
 from sca_conformance.consents import Consents
 from sca_conformance.flow import HostedFlow, expect_end_state
 
-pytestmark = pytest.mark.api
+pytestmark = [pytest.mark.api, pytest.mark.asyncio(loop_scope="session")]
 
 
 @pytest.mark.requirement("INIT-1", "INIT-2", "INIT-3")
@@ -48,10 +48,10 @@ async def test_without_return_url_the_flow_ends_on_the_providers_done_page(
     method = await consents.method(consent["id"], None)  # INIT-1..3 checked on the way
     with checks.proving("INIT-2"):
         await page.goto(method["redirect_url"])
-        await expect(SummaryPage(page).heading).to_be_visible()
-    await HostedFlow(page, action, subject, consents.api).approve()
+        await expect(SummaryPage(page, consents.wording).heading).to_be_visible()
+    await HostedFlow(page, action, subject, consents.api, consents.wording).approve()
     with checks.proving("INIT-1"):
-        await expect(DonePage(page).heading).to_be_visible()
+        await expect(DonePage(page, consents.wording).heading).to_be_visible()
 
 
 @pytest.mark.security
@@ -137,7 +137,7 @@ async def test_initiating_again_gives_a_fresh_method_and_retires_the_first(
     checks.fresh_method(first, second)
     with checks.proving("INIT-8"):
         await page.goto(first["redirect_url"])
-        await expect_end_state(page, "the first redirect_url after re-initiation must stop "
-                               "working")
+        await expect_end_state(page, consents.wording, "the first redirect_url after "
+                               "re-initiation must stop working")
         await page.goto(second["redirect_url"])
-        await expect(SummaryPage(page).heading).to_be_visible()
+        await expect(SummaryPage(page, consents.wording).heading).to_be_visible()

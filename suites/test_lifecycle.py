@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pytest
 from playwright.async_api import Page, expect
+from sca_conformance.pages import IdentifyPage, LockedOutPage, SummaryPage
 
-from pages import IdentifyPage, LockedOutPage, SummaryPage
 from sca_conformance import checks
 from sca_conformance.clock import Clock
 from sca_conformance.consents import Consents
 from sca_conformance.flow import expect_end_state, wrong_code
 from sca_conformance.reporting import SoftChecks
 
-pytestmark = pytest.mark.lifecycle
+pytestmark = [pytest.mark.lifecycle, pytest.mark.asyncio(loop_scope="session")]
 
 
 @pytest.mark.browser
@@ -29,9 +29,10 @@ async def test_a_pending_consent_past_its_expiry_can_no_longer_be_approved(
     checks.consent_expired(await consents.read(started.consent["id"]))
     await page.reload()
     with checks.proving("PAGE-8"):
-        await expect_end_state(page, "a consent past its expiry must not open the flow")
+        await expect_end_state(
+            page, consents.wording, "a consent past its expiry must not open the flow")
     with checks.proving("AFTER-6"):
-        await expect(SummaryPage(page).confirm_button).to_have_count(0)
+        await expect(SummaryPage(page, consents.wording).confirm_button).to_have_count(0)
     refused = await consents.initiate(started.consent["id"])
     checks.expired_consent_refused(refused)
     should(checks.initiation_refused, refused, 410)
@@ -51,8 +52,9 @@ async def test_an_expired_method_token_never_leads_to_approval(
     await clock.past(method["expires_at"], "method.expires_at")
     with checks.proving("PAGE-8"):
         await page.goto(method["redirect_url"])
-        await expect_end_state(page, "an expired redirect_url must not open the flow")
-        await expect(SummaryPage(page).confirm_button).to_have_count(0)
+        await expect_end_state(
+            page, consents.wording, "an expired redirect_url must not open the flow")
+        await expect(SummaryPage(page, consents.wording).confirm_button).to_have_count(0)
     status = await consents.status(consent["id"])
     with checks.proving("PAGE-8"):
         assert status != "approved", f"consent status after an expired link: {status}"
@@ -69,7 +71,7 @@ async def test_three_wrong_passcodes_fail_the_consent(
     started = await consents.start(page, action, subject)
     flow = started.flow
     await flow.confirm()
-    identify = IdentifyPage(page)
+    identify = IdentifyPage(page, consents.wording)
     await flow.reach(identify, "PAGE-3")
     await flow.press(identify.another_way_button, "PAGE-3",
                      "the identification page offers no other way than a passkey")
@@ -81,7 +83,7 @@ async def test_three_wrong_passcodes_fail_the_consent(
     with checks.proving("PAGE-7"):
         await started.flow.submit(passcode_page.enter(wrong))
         # The target has answered and its page is loaded: it shows the lock-out now.
-        locked = LockedOutPage(page)
+        locked = LockedOutPage(page, consents.wording)
         await started.flow.require(locked.heading, "PAGE-7",
                                    f"no {locked.title!r} page after 3 wrong passcodes")
     status = await consents.status(started.consent["id"])
@@ -92,8 +94,9 @@ async def test_three_wrong_passcodes_fail_the_consent(
     should(checks.landing_names_outcome, landing, started.consent["id"], "failed")
     with checks.proving("PAGE-7"):
         await page.goto(started.method["redirect_url"])
-        await expect_end_state(page, "a used redirect_url must not open the flow again")
-        await expect(SummaryPage(page).confirm_button).to_have_count(0)
+        await expect_end_state(
+            page, consents.wording, "a used redirect_url must not open the flow again")
+        await expect(SummaryPage(page, consents.wording).confirm_button).to_have_count(0)
     checks.new_consent_after_end(await consents.trigger(action, subject), started.consent["id"])
 
 
@@ -109,8 +112,9 @@ async def test_a_used_token_cannot_change_the_outcome(consents: Consents, page: 
     with checks.proving("PAGE-9"):
         await page.goto(started.method["redirect_url"])
         # Any end state the contract defines: what matters is that nothing can be changed.
-        await expect_end_state(page, "a used redirect_url must not open the flow again")
-        await expect(SummaryPage(page).confirm_button).to_have_count(0)
+        await expect_end_state(
+            page, consents.wording, "a used redirect_url must not open the flow again")
+        await expect(SummaryPage(page, consents.wording).confirm_button).to_have_count(0)
     status = await consents.status(started.consent["id"])
     with checks.proving("PAGE-9"):
         assert status == "declined", f"consent status after reopening a used link: {status}"

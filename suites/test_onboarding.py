@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import pytest
 from playwright.async_api import Page
+from sca_conformance.pages import CreatePasscodePage, PhoneCodePage
 
-from pages import CreatePasscodePage, PhoneCodePage
 from sca_conformance import checks
 from sca_conformance.consents import Consents
 from sca_conformance.data import digits
 from sca_conformance.flow import wrong_code
 from sca_conformance.passkeys import VirtualAuthenticator
 
-pytestmark = [pytest.mark.browser, pytest.mark.onboarding, pytest.mark.any_onboarding_style]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.onboarding,
+    pytest.mark.any_onboarding_style,
+    pytest.mark.asyncio(loop_scope="session"),
+]
 
 
 @pytest.mark.requirement("PAGE-15", "PAGE-4", "AFTER-1")
@@ -26,7 +31,7 @@ async def test_enrolment_creates_a_passcode_confirms_the_phone_and_enrols_a_pass
     flow = started.flow
     await flow.confirm()
 
-    create = CreatePasscodePage(page)
+    create = CreatePasscodePage(page, consents.wording)
     passcode = digits(6)
     consents.api.secrets.add(passcode)
     await flow.reach(create, "PAGE-15")
@@ -36,7 +41,7 @@ async def test_enrolment_creates_a_passcode_confirms_the_phone_and_enrols_a_pass
     with checks.proving("PAGE-15"):
         await create.create(passcode)
 
-    phone = PhoneCodePage(page)
+    phone = PhoneCodePage(page, consents.wording)
     await flow.reach(phone, "PAGE-15")
     code = await flow.sms_code()
     await flow.refusal(phone, phone.confirm(wrong_code(code)), "PAGE-15",
@@ -71,7 +76,7 @@ async def test_enrolment_refuses_a_passcode_that_is_not_six_digits(
     action = consents.action("onboarding")
     started = await consents.start(page, action, await consents.subject(action))
     await started.flow.confirm()
-    create = CreatePasscodePage(page)
+    create = CreatePasscodePage(page, consents.wording)
     await started.flow.reach(create, "PAGE-15")
     await started.flow.refusal(create, create.create("12ab"), "PAGE-15",
                                "a passcode that is not 6 digits must be refused")

@@ -12,7 +12,7 @@ from sca_conformance.consents import Consents
 from sca_conformance.data import DataFactory
 from sca_conformance.effects import observe, protected
 
-pytestmark = pytest.mark.api
+pytestmark = [pytest.mark.api, pytest.mark.asyncio(loop_scope="session")]
 
 
 @pytest.mark.requirement("TRIGGER-1", "TRIGGER-2", "TRIGGER-4", "TRIGGER-5", "TRIGGER-6")

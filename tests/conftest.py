@@ -20,6 +20,10 @@ from process_watch import MARKER, available, kill, survivors
 
 from sca_sandbox.process import stop_group
 
+# pytester drives the plugin in pytest runs of its own (tests/suite/test_plugin.py ...); kept
+# out of the user-facing suite (its --lsof and --runpytest would show in its --help).
+pytest_plugins = ["pytester"]
+
 TOKEN = pytest.StashKey[str]()
 
 

