@@ -203,8 +203,8 @@ def own_lines(item: pytest.Item, verdict: BaseException) -> None:
     frames = {entry.tb_frame: index for index, entry in enumerate(entries)}
     cause = verdict.__cause__
     shared = next((entry for entry in _entries(cause.__traceback__ if cause else None)
-                   if entry.tb_frame in frames), None)
-    if shared is not None and own(shared) and frames[shared.tb_frame] > 0:
+                   if entry.tb_frame in frames and own(entry)), None)
+    if shared is not None and frames[shared.tb_frame] > 0:
         entries[frames[shared.tb_frame] - 1].tb_next = shared
         entries = _entries(verdict.__traceback__)
     last = next((entry for entry in reversed(entries) if own(entry)), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
@@ -66,6 +67,21 @@ async def test_every_exchange_is_recorded_with_secrets_masked() -> None:
     assert call.request == {"passcode": MASK, "note": MASK}
     assert call.response["card_number"] == MASK
     assert "key-123456" not in json.dumps([e.__dict__ for e in seen], default=str)
+
+
+@pytest.mark.api
+async def test_an_exchange_is_timed_from_its_request_sent_to_its_answer_read() -> None:
+    async def slowly(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.2)
+        return httpx.Response(200, json={"access_token": "at-1", "refresh_token": "rt-1"})
+
+    seen: list[Exchange] = []
+    async with ApiClient("http://target.test", "key-123456", on_exchange=seen.append,
+                         transport=httpx.MockTransport(slowly)) as client:
+        await client.login()
+    (login,) = seen
+    assert login.stopped - login.started >= 0.2
+    assert login.elapsed_ms == pytest.approx((login.stopped - login.started) * 1000)
 
 
 @pytest.mark.api

@@ -66,10 +66,11 @@ def test_a_verdict_shows_its_message_and_the_tests_own_lines(suite: pytest.Pytes
         violation)
     assert 'expect_pending({"status": "Pending"})' in violation  # the test's own line
     assert "checks.consent_is_pending(consent)" in violation  # and its helper's
-    for internal in ("sca_conformance", "contextlib", "The above exception"):
+    for internal in ("sca_conformance/", "contextlib", "The above exception"):
         assert internal not in violation
     not_prepared = _failure(result, "test_not_prepared")
     assert "Target could not be prepared: GET /v3/individuals/42: KeyError 'id'" in not_prepared
+    assert '>           {"individual": {}}["id"]' in not_prepared  # the line that failed
     assert "sca_conformance/" not in not_prepared
 
 
