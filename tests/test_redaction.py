@@ -99,7 +99,7 @@ def test_the_run_wrote_failure_evidence_worth_scanning(run: Run) -> None:
     for failing in ("test_card_details_show_on_the_page_and_never_in_the_api",
                     "test_activation_refuses_a_wrong_cvc2_and_accepts_the_right_one"):
         assert f"test_cards.py::{failing}" in failed, summary
-        folder = f"suites-test-cards-py-{failing.replace('_', '-')}-chromium"
+        folder = f"suites-test-cards-py-{failing.replace('_', '-')}"
         assert (run.traces / folder / "trace.zip").is_file(), sorted(
             path.name for path in run.traces.iterdir())
     types = {
