@@ -1,8 +1,8 @@
 """Root conftest: the suite's plugin for a run from the checkout.
 
-The package has no pytest11 entry point (installed, it changes no other pytest run): the
-plugin is enabled where it is named, here for the checkout's runs (the suites and the
-project's own tests), in suites/conftest.py for the installed suites. It registers the
+The package's pytest11 entry point (sca_conformance.activation) loads the plugin only for a
+run that names the suites, so installing it changes no other pytest run; here it is named
+for all of the checkout's runs (the suites and the project's own tests). It registers the
 suite's reporting and browser fixtures itself. Options: `pytest suites --help`, groups
 "SCA consent conformance" and "Playwright".
 

@@ -31,15 +31,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sca_conformance.activation import suites_folder
+
 DEFAULT_OUTPUT = Path("sca-report")
 COMMANDS = ("run", "setup")
-
-
-def suites_folder() -> Path:
-    """The suites of the installed package (in a checkout: its suites/ folder)."""
-    import sca_conformance.suites
-
-    return Path(sca_conformance.suites.__file__).resolve().parent
 
 
 def _run_parser() -> argparse.ArgumentParser:
@@ -78,8 +73,8 @@ def _split(argv: list[str]) -> tuple[list[str], list[str]]:
     return argv, []
 
 
-def pytest_command(args: argparse.Namespace, passed: list[str]) -> list[str]:
-    suites = (args.suites or suites_folder()).resolve()
+def pytest_command(suites: Path, args: argparse.Namespace, passed: list[str]) -> list[str]:
+    suites = suites.resolve()
     output: Path = args.output.resolve()
     results = (args.results or output / "allure-results").resolve()
     command = [
@@ -109,14 +104,14 @@ def run(argv: list[str]) -> int:
         print(f"sca-conformance: no profile at {args.target}", file=sys.stderr)
         return 4
     suites = args.suites or suites_folder()
-    if not (suites / "suite.ini").is_file():
+    if suites is None or not (suites / "suite.ini").is_file():
         print(f"sca-conformance: no suites at {suites}", file=sys.stderr)
         return 4
     output: Path = args.output
     results = args.results or output / "allure-results"
     output.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(results, ignore_errors=True)
-    status = subprocess.run(pytest_command(args, passed), check=False).returncode
+    status = subprocess.run(pytest_command(suites, args, passed), check=False).returncode
     # A usage error or an interrupted run has no verdict to report; every verdict has one,
     # TARGET UNUSABLE too (the report says so, so that no earlier report stands for it).
     if args.no_report or status in (2, 3, 4, 5):

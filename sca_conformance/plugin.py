@@ -1,11 +1,11 @@
 """The suite's pytest plugin: options, the target, API clients, test data and browsers.
 
-Inert unless asked, as pytest's own pytester: the package has no ``pytest11`` entry point.
-The suites' conftest.py (and the checkout's) names it in ``pytest_plugins``; elsewhere
-``-p sca_conformance.plugin``. It registers the suite's reporting and its browser fixtures
-(sca_conformance.browser_fixtures: its own async Playwright, masked evidence, scrubbed
-traces, this machine's Chromium); pytest-playwright, should it be installed, is kept out of
-an SCA run and keeps working in every other.
+Not an entry point of its own: the package's pytest11 entry point (sca_conformance.activation)
+loads it only for a run that names the suites; the suites' conftest.py (and the checkout's)
+names it in ``pytest_plugins``; elsewhere ``-p sca_conformance.plugin``. It registers the
+suite's reporting and its browser fixtures (sca_conformance.browser_fixtures: its own async
+Playwright, masked evidence, scrubbed traces, this machine's Chromium); pytest-playwright,
+should it be installed, is kept out of an SCA run and keeps working in every other.
 
 Session scope holds what is expensive and immutable (settings, the target, the browser);
 function scope everything with state (API sessions, data, contexts, pages).

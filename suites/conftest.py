@@ -1,7 +1,7 @@
-"""The suites' conftest: enables the suite's plugin (the package has no pytest11 entry point,
-so installing it changes no other pytest run), and parametrizes every test that takes an
-`action` over the catalog, as the target's profile has it; the action's name is the test
-id's parameter and a marker."""
+"""The suites' conftest: enables the suite's plugin (the package's entry point loads it only
+for runs naming the suites; this covers a run without entry points too), and parametrizes
+every test that takes an `action` over the catalog, as the target's profile has it; the
+action's name is the test id's parameter and a marker."""
 
 from __future__ import annotations
 

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-# The name of the plugin's entry point (and module): it loads pytest-playwright-asyncio, the
-# reporting and the browser fixtures itself, in that order.
-PLUGINS = ("-p", "sca_conformance.plugin")
-INI = """
-[pytest]
-asyncio_mode = auto
-asyncio_default_fixture_loop_scope = session
-asyncio_default_test_loop_scope = session
-"""
+from suite.plugin_run import INI, PLUGINS
 
 CHECKS = """
 import pytest
@@ -31,14 +23,6 @@ def test_must_holds():
     checks.consent_is_pending({"status": "pending"})
 """
 
-
-@pytest.fixture
-def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    pytester.makeini(INI)
-    # A named target gets its own keys (never the sandbox's): these runs name one.
-    monkeypatch.setenv("SCA_API_KEY", "sk-test-named-target")
-    monkeypatch.setenv("SCA_API_KEY_2", "sk-test-named-target-2")
-    return pytester
 
 
 def test_a_should_violation_warns_by_default_and_the_run_passes(suite: pytest.Pytester) -> None:

@@ -10,13 +10,7 @@ from typing import Any
 
 import pytest
 
-PLUGINS = ("-p", "sca_conformance.plugin")
-INI = """
-[pytest]
-asyncio_mode = auto
-asyncio_default_fixture_loop_scope = session
-asyncio_default_test_loop_scope = session
-"""
+from suite.plugin_run import PLUGINS
 
 FAILURES = """
 import pytest
@@ -39,14 +33,6 @@ def test_suite_error():
     checks.consent_ids_distinct(None, {"id": "42"})
 """
 
-
-@pytest.fixture
-def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    pytester.makeini(INI)
-    # A named target gets its own keys (never the sandbox's): these runs name one.
-    monkeypatch.setenv("SCA_API_KEY", "sk-test-named-target")
-    monkeypatch.setenv("SCA_API_KEY_2", "sk-test-named-target-2")
-    return pytester
 
 
 def _failure(result: pytest.RunResult, test: str) -> str:
