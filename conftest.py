@@ -2,8 +2,8 @@
 
 The package's pytest11 entry point (sca_conformance.activation) loads the plugin only for a
 run that names the suites, so installing it changes no other pytest run; here it is named
-for all of the checkout's runs (the suites and the project's own tests). It registers the
-suite's reporting and browser fixtures itself. Options: `pytest suites --help`, groups
+for all of the checkout's runs (the suites and the project's own tests); it registers its own
+modules (one per concern, sca_conformance/plugin/). Options: `pytest suites --help`, groups
 "SCA consent conformance" and "Playwright".
 
     pytest suites                         # against the embedded sandbox

@@ -1,11 +1,11 @@
 """python -m reports.build: the report builder, which lives in the package
-(sca_conformance.report) so that the installed `sca-conformance` command has it too."""
+(sca_conformance.report_builder) so that the installed `sca-conformance` command has it too."""
 
 from __future__ import annotations
 
 import sys
 
-from sca_conformance.report import (
+from sca_conformance.report_builder import (
     ALLURE,
     REPORT_NAME,
     BuildError,

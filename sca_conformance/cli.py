@@ -116,7 +116,7 @@ def run(argv: list[str]) -> int:
     # TARGET UNUSABLE too (the report says so, so that no earlier report stands for it).
     if args.no_report or status in (2, 3, 4, 5):
         return status
-    from sca_conformance.report import BuildError, build
+    from sca_conformance.report_builder import BuildError, build
 
     try:
         reports = build(

@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         matrix.unusable = "no run left a verdict (no coverage-matrix.json): the suite did not run"
     if args.json:
         args.json.write_text(json.dumps(matrix.as_json(), indent=2), encoding="utf-8")
-    from sca_conformance.reporting import matrix_html, matrix_markdown
+    from sca_conformance.plugin.coverage import matrix_html, matrix_markdown
 
     if args.markdown:
         args.markdown.write_text(matrix_markdown(matrix), encoding="utf-8")

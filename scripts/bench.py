@@ -34,7 +34,7 @@ from sca_conformance.consents import Consents
 from sca_conformance.data import DataFactory, digits, iban
 from sca_conformance.effects import observe, verify_performed
 from sca_conformance.landing import ReturnReceiver
-from sca_conformance.plugin import attach_exchange
+from sca_conformance.plugin.evidence import attach_exchange
 from sca_conformance.redact import SecretRegistry
 from sca_sandbox import DEV_API_KEYS
 from sca_sandbox.process import run_sandbox

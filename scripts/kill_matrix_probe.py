@@ -66,7 +66,7 @@ def _message(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
         return ""
     text = _JWT.sub("[token]", text[:MESSAGE_LIMIT])
     try:  # the suite's own mask for what this test saw (tokens, card numbers)
-        from sca_conformance.reporting import SECRETS
+        from sca_conformance.plugin.evidence import SECRETS
 
         registry = item.stash.get(SECRETS, None)
     except ImportError:

@@ -17,7 +17,7 @@ from sca_conformance.client import ApiClient
 from sca_conformance.clock import Clock
 from sca_conformance.consents import Consents
 from sca_conformance.flow import expect_end_state
-from sca_conformance.plugin import Target
+from sca_conformance.plugin.fixtures import Target
 
 pytestmark = [pytest.mark.security, pytest.mark.asyncio(loop_scope="session")]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sca_conformance import allure_tool, report
+from sca_conformance import allure_tool, report_builder
 from sca_conformance.allure_tool import (
     ToolMissing,
     allure_version,
@@ -246,8 +246,8 @@ def test_the_report_checks_java_before_running_the_generator(
     bin_dir: Path, tmp_path: Path
 ) -> None:
     allure = executable(tmp_path / "tool" / "allure")
-    with pytest.raises(report.BuildError) as failed:
-        report.generate(tmp_path / "results", tmp_path / "out", allure=str(allure))
+    with pytest.raises(report_builder.BuildError) as failed:
+        report_builder.generate(tmp_path / "results", tmp_path / "out", allure=str(allure))
     assert str(failed.value) == java_problem()
     assert calls(allure.parent) == []
 
@@ -255,17 +255,18 @@ def test_the_report_checks_java_before_running_the_generator(
 def test_the_report_runs_the_generator_it_finds(bin_dir: Path, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     executable(bin_dir / "java")
-    with pytest.raises(report.BuildError) as failed:
-        report.generate(tmp_path / "results", tmp_path / "out")
+    with pytest.raises(report_builder.BuildError) as failed:
+        report_builder.generate(tmp_path / "results", tmp_path / "out")
     assert "`sca-conformance setup`" in str(failed.value)
     writes_index = "out = Path(argv[argv.index('-o') + 1]); out.mkdir(parents=True)\n" \
                    "(out / 'index.html').write_text('<html></html>')"
     allure = executable(tmp_path / "tool" / "allure", writes_index)
     monkeypatch.setenv("SCA_ALLURE", str(allure))
-    report.generate(tmp_path / "results", tmp_path / "single", single_file=True)
+    report_builder.generate(tmp_path / "results", tmp_path / "single", single_file=True)
     (call,) = calls(allure.parent)
-    assert call["argv"] == ["generate", "--single-file", "--clean", "--name", report.REPORT_NAME,
-                            "-o", str(tmp_path / "single"), str(tmp_path / "results")]
+    assert call["argv"] == ["generate", "--single-file", "--clean", "--name",
+                            report_builder.REPORT_NAME, "-o", str(tmp_path / "single"),
+                            str(tmp_path / "results")]
     assert call["analytics"] == "true"
 
 

@@ -81,7 +81,7 @@ import httpx
 import pytest
 
 from sca_conformance.client import ApiClient
-from sca_conformance.plugin import attach_exchange
+from sca_conformance.plugin.evidence import attach_exchange
 
 @pytest.fixture
 def plumbing():

@@ -1,45 +1,18 @@
-"""The suite's pytest plugin: options, the target, API clients, test data and browsers.
-
-Not an entry point of its own: the package's pytest11 entry point (sca_conformance.activation)
-loads it only for a run that names the suites; the suites' conftest.py (and the checkout's)
-names it in ``pytest_plugins``; elsewhere ``-p sca_conformance.plugin``. It registers the
-suite's reporting and its browser fixtures (sca_conformance.browser_fixtures: its own async
-Playwright, masked evidence, scrubbed traces, this machine's Chromium); pytest-playwright,
-should it be installed, is kept out of an SCA run and keeps working in every other.
-
-Session scope holds what is expensive and immutable (settings, the target, the browser);
-function scope everything with state (API sessions, data, contexts, pages).
-"""
+"""The suite's settings: its option group (each option with its environment variable and ini
+key, pytest-base-url's order), Playwright's usual options (the suite's own, or pytest-playwright's
+when that plugin is installed: it is then kept out of the SCA run), the settings resolved once
+at configure time, and the header saying which target a run tests."""
 
 from __future__ import annotations
 
-import asyncio
 import difflib
-import importlib
-import json
 import os
-import tempfile
-from collections.abc import AsyncIterator, Iterator
 from contextlib import suppress
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-import allure
 import pytest
-import pytest_asyncio
-from playwright.async_api import Page
 
-from sca_conformance.capabilities import skip_unless
-from sca_conformance.client import ApiClient, Exchange, TargetError, preflight
 from sca_conformance.config import SETTINGS, ProfileError, Settings
-from sca_conformance.consents import Consents
-from sca_conformance.data import DataFactory
-from sca_conformance.landing import ReturnReceiver
-from sca_conformance.passkeys import VirtualAuthenticator, add_virtual_authenticator
-from sca_conformance.redact import SecretRegistry
-from sca_conformance.reporting import MATRIX, SECRETS
-from sca_conformance.verdict import EXIT_CODES, RunVerdict
 
 # pytest-playwright (sync) and pytest-playwright-asyncio, should a team have either installed:
 # their entry points would run their own Playwright beside the suite's. In an SCA run they are
@@ -48,7 +21,6 @@ PLAYWRIGHT_PLUGINS = {
     "playwright": "pytest_playwright.pytest_playwright",
     "playwright-asyncio": "pytest_playwright_asyncio.pytest_playwright",
 }
-BROWSER_FIXTURES = "sca_conformance.browser_fixtures"
 # Playwright's own artifacts are not masked: a video or a screenshot would show passcodes
 # and card numbers, its trace has screenshots. The suite keeps a scrubbed trace and a masked
 # screenshot of every failed test itself. (Options of pytest-playwright, when it is loaded.)
@@ -104,12 +76,8 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
                   "SCA_TARGET_URL)", default="")
     parser.addini("sca_target", "target profile, a TOML file, relative to the ini file "
                   "(after --target and SCA_TARGET)", default="")
-    parser.addini("sca_strict", "SHOULD violations fail the run (as --sca-strict)", "bool", False)
-    # The suite's other plugin modules (plain modules of this package, not rewritten).
-    for name in ("sca_conformance.reporting", BROWSER_FIXTURES):
-        module = importlib.import_module(name)
-        if not pluginmanager.has_plugin(name) and not pluginmanager.is_registered(module):
-            pluginmanager.register(module, name)
+    parser.addini("sca_strict", "SHOULD violations fail the run (as --sca-strict)", type="bool",
+                  default=False)
 
 
 def _playwright_options(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
@@ -301,196 +269,3 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return lines
 
 
-@dataclass(frozen=True)
-class Target:
-    url: str
-    api_keys: tuple[str, str]
-    settings: Settings
-
-
-@pytest.fixture(scope="session")
-def settings(pytestconfig: pytest.Config) -> Settings:
-    return pytestconfig.stash[SETTINGS]
-
-
-@pytest.fixture(autouse=True)
-def _needs(request: pytest.FixtureRequest, settings: Settings) -> None:
-    """The one gate for what a target can do: `@pytest.mark.needs("clock_simulation", ...)`
-    skips, saying which profile key says the target cannot."""
-    for mark in request.node.iter_markers("needs"):
-        for capability in mark.args:
-            skip_unless(settings, capability)
-
-
-@pytest.fixture(scope="session")
-def embedded_sandbox(
-    settings: Settings, pytestconfig: pytest.Config
-) -> Iterator[str | None]:
-    """The sandbox process when no target was named: fresh database, free port, loopback."""
-    if not settings.embedded:
-        yield None
-        return
-    from sca_sandbox.process import run_sandbox
-
-    lifetimes = settings.profile.lifetimes
-    chosen: dict[str, Any] = {"token_ttl": lifetimes.access_token_seconds,
-              "consent_ttl": lifetimes.consent_seconds, "method_ttl": lifetimes.method_seconds,
-              "refresh_ttl": lifetimes.refresh_token_seconds}  # as the profile describes it
-    with tempfile.TemporaryDirectory(prefix="sca-sandbox-") as folder, run_sandbox(
-        Path(folder) / "sandbox.db",
-        faults=pytestconfig.getoption("--sandbox-fault"),
-        dialect=settings.profile.sandbox_dialect,
-        **{name: value for name, value in chosen.items() if value is not None},
-    ) as sandbox:
-        yield sandbox.url
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection(session: pytest.Session) -> None:
-    """A named target is checked once, before any test is scheduled: an unusable one stops
-    the run with one sentence (an exit inside an xdist worker would crash the controller)."""
-    config = session.config
-    settings = config.stash[SETTINGS]
-    if hasattr(config, "workerinput") or settings.embedded or config.option.collectonly:
-        return
-    try:
-        asyncio.run(preflight(settings.target_url, settings.api_keys[0], settings.key_sources[0]))
-    except TargetError as error:
-        unusable(config, str(error))
-
-
-class TargetUnusable(pytest.exit.Exception):  # type: ignore[misc,name-defined]
-    """The target cannot be tested at all: the run stops with one sentence, its verdict."""
-
-
-def unusable(config: pytest.Config, reason: str) -> NoReturn:
-    config.stash[MATRIX].unusable = reason
-    raise TargetUnusable(reason, returncode=EXIT_CODES[RunVerdict.TARGET_UNUSABLE])
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
-    """The terminal would print the stop as `!!! _pytest.outcomes.Exit: ...`: the verdict
-    line (reporting.pytest_unconfigure) says it once, in words."""
-    if isinstance(excinfo.value, TargetUnusable):
-        for reporter in _REPORTERS:
-            reporter._keyboardinterrupt_memo = None
-
-
-_REPORTERS: list[Any] = []
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        _REPORTERS[:] = [reporter]
-
-
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def target(
-    settings: Settings, embedded_sandbox: str | None, pytestconfig: pytest.Config
-) -> Target:
-    """The target: the one named (checked at session start) or the embedded sandbox."""
-    url = embedded_sandbox or settings.target_url
-    if embedded_sandbox:
-        try:
-            await preflight(url, settings.api_keys[0], settings.key_sources[0])
-        except TargetError as error:
-            unusable(pytestconfig, f"The embedded sandbox is not usable: {error}")
-    return Target(url=url, api_keys=settings.api_keys, settings=settings)
-
-
-# API ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def secrets(request: pytest.FixtureRequest) -> Iterator[SecretRegistry]:
-    """Every secret this test has seen, so nothing it writes shows one. The makereport
-    hook masks the terminal's traceback with it; this teardown masks Allure's copy."""
-    registry = SecretRegistry()
-    request.node.stash[SECRETS] = registry
-    yield registry
-    details = getattr(_allure_test(request.config), "statusDetails", None)
-    if details is not None:
-        details.message = details.message and registry.text(details.message)
-        details.trace = details.trace and registry.text(details.trace)
-
-
-def attach_exchange(exchange: Exchange) -> None:
-    """One report step per API exchange, bodies attached, already redacted by the client."""
-    with allure.step(exchange.title):
-        response_name = f"response {exchange.content_type or '(no content type)'}, " + (
-            f"{exchange.elapsed_ms:.0f} ms"
-        )
-        for name, body in (("request", exchange.request), (response_name, exchange.response)):
-            if body is None:
-                continue
-            if isinstance(body, str):
-                allure.attach(body, name=name, attachment_type=allure.attachment_type.TEXT)
-            else:
-                allure.attach(
-                    json.dumps(body, indent=2, ensure_ascii=False),
-                    name=name,
-                    attachment_type=allure.attachment_type.JSON,
-                )
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def api(target: Target, secrets: SecretRegistry) -> AsyncIterator[ApiClient]:
-    """The first client's API session, new for this test."""
-    async with client_session(target, 0, secrets) as client:
-        yield client
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def other_api(target: Target, secrets: SecretRegistry) -> AsyncIterator[ApiClient]:
-    """A second, unrelated client (another API key), for the isolation checks."""
-    skip_unless(target.settings, "second_client")
-    async with client_session(target, 1, secrets) as client:
-        yield client
-
-
-def client_session(target: Target, which: int, secrets: SecretRegistry) -> ApiClient:
-    """A client with the target's first (0) or second (1) key, recorded into the report."""
-    return ApiClient(
-        target.url, target.api_keys[which], secrets=secrets, on_exchange=attach_exchange,
-        timeout=target.settings.profile.timeouts.api_seconds,
-    )
-
-
-@pytest.fixture
-def data(api: ApiClient, settings: Settings) -> DataFactory:
-    return DataFactory(api, lambda capability: skip_unless(settings, capability))
-
-
-@pytest.fixture(scope="session")
-def receiver() -> Iterator[ReturnReceiver]:
-    with ReturnReceiver() as running:
-        yield running
-
-
-@pytest.fixture
-def consents(api: ApiClient, data: DataFactory, receiver: ReturnReceiver) -> Consents:
-    return Consents(api, data, receiver)
-
-
-# Browser -------------------------------------------------------------------------------
-# pytest-playwright-asyncio's fixtures, with the suite's in sca_conformance.browser_fixtures.
-
-
-def _allure_reporter(config: pytest.Config) -> Any:
-    listener = config.pluginmanager.getplugin("allure_listener")
-    return getattr(listener, "allure_logger", None)
-
-
-def _allure_test(config: pytest.Config) -> Any:
-    """Allure's result for the running test, still open during teardown (or None)."""
-    reporter = _allure_reporter(config)
-    return reporter.get_test(None) if reporter is not None else None
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def passkey(page: Page) -> VirtualAuthenticator:
-    """A platform authenticator on this test's page (CDP; per page)."""
-    return await add_virtual_authenticator(page)

@@ -9,9 +9,9 @@ plugin's entry point would load into every pytest run of an environment.
   how to launch Chromium in the ``x-playwright-launch-options`` header;
 - ``browser_context_args``: the viewport of a phone, or ``--device``;
 - ``context``: traced with DOM snapshots only; on failure a scrubbed trace in
-  ``--output`` and masked evidence in the report;
-- ``page``: with the navigation log the landing watchers and the evidence read.
-"""
+  ``--output`` and masked evidence in the report (plugin.evidence);
+- ``page``: with the navigation log the landing watchers and the evidence read;
+- ``passkey``: a virtual platform authenticator on the test's page."""
 
 from __future__ import annotations
 
@@ -20,17 +20,14 @@ import inspect
 import re
 import shutil
 import tempfile
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import allure
 import pytest
 import pytest_asyncio
-from allure_commons.model2 import Status, TestStepResult
 from playwright.async_api import (
     Browser,
     BrowserContext,
@@ -45,10 +42,10 @@ from playwright.async_api import Error as PlaywrightError
 from sca_conformance.browser import launch_args, server_launch_options
 from sca_conformance.config import Settings
 from sca_conformance.landing import NavigationLog
-from sca_conformance.pages import CardDetailsPage, Wording
-from sca_conformance.plugin import _allure_reporter, _allure_test
-from sca_conformance.redact import SECRET_FIELDS, SecretRegistry
-from sca_conformance.reporting import FAILED_CALL
+from sca_conformance.pages import Wording
+from sca_conformance.passkeys import VirtualAuthenticator, add_virtual_authenticator
+from sca_conformance.plugin.evidence import FAILED_CALL, attach_page_evidence, test_body_step
+from sca_conformance.redact import SecretRegistry
 
 VIEWPORT = {"width": 430, "height": 860}
 
@@ -202,7 +199,7 @@ async def context(
         if failure is None:
             await context.tracing.stop()
             return
-        with _test_body_step(request.config, "Failure evidence"):
+        with test_body_step(request.config, "Failure evidence"):
             for page in context.pages:
                 await attach_page_evidence(page, NavigationLog.of(page).urls, secrets, wording)
             folder = Path(output_path)
@@ -239,65 +236,8 @@ async def page(context: BrowserContext, settings: Settings) -> Page:
     return page
 
 
-@contextmanager
-def _test_body_step(config: pytest.Config, title: str) -> Iterator[Any]:
-    """A step in the test's own body, after the step that failed; yields Allure's result
-    for the test (None without --alluredir). Written from a fixture's teardown, evidence
-    would otherwise sit under "Tear down", out of a reader's sight."""
-    reporter = _allure_reporter(config)
-    test = _allure_test(config)
-    if reporter is None or test is None:
-        with allure.step(title):
-            yield None
-        return
-    uuid = uuid4().hex
-    reporter.start_step(test.uuid, uuid, TestStepResult(name=title, start=_now_ms()))
-    try:
-        yield test
-    finally:
-        reporter.stop_step(uuid, stop=_now_ms(), status=Status.PASSED)
 
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-async def attach_page_evidence(
-    page: Page, chain: list[str], secrets: SecretRegistry, wording: Wording
-) -> None:
-    """What the individual's page showed when the test failed: URL, how it got there,
-    a screenshot and the HTML, with every secret the page shows learned first."""
-    details = CardDetailsPage(page, wording)
-    # Shown on the page (or hidden in its forms) but perhaps never read by the test.
-    with suppress(PlaywrightError):
-        for locator in details.secrets:
-            secrets.add(*(text.strip() for text in await locator.all_inner_texts()))
-        hidden = await page.locator("input[type=hidden]").evaluate_all(
-            "inputs => inputs.map(input => [input.name, input.value])"
-        )
-        secrets.add(*(value for name, value in hidden if name.lower() in SECRET_FIELDS))
-    allure.attach(secrets.text(page.url), name="URL at failure",
-                  attachment_type=allure.attachment_type.URI_LIST)
-    if chain:
-        allure.attach(
-            "\n".join(secrets.text(url) for url in chain),
-            name="Redirect chain (oldest first)",
-            attachment_type=allure.attachment_type.URI_LIST,
-        )
-    try:
-        mask = [page.locator("input:not([type=hidden])"), *details.secrets,
-                *(page.get_by_text(value, exact=True) for value in secrets.on_screen())]
-        image = await page.screenshot(mask=mask, mask_color="#222")
-        allure.attach(image, name="Screenshot at failure (inputs and secrets masked)",
-                      attachment_type=allure.attachment_type.PNG)
-    except PlaywrightError as error:  # a closed or crashed page: say so in the report
-        allure.attach(f"(no screenshot: {error.message})", name="Screenshot at failure",
-                      attachment_type=allure.attachment_type.TEXT)
-    try:
-        html = await page.content()
-    except PlaywrightError as error:  # the page may be gone mid-navigation
-        html = f"(page content unavailable: {error.message})"
-    # As text: rendered, the target's own scripts, styles and images would load into the
-    # report (third parties, for a real target).
-    allure.attach(secrets.text(html), name="HTML at failure (source)",
-                  attachment_type=allure.attachment_type.TEXT)
+@pytest_asyncio.fixture(loop_scope="session")
+async def passkey(page: Page) -> VirtualAuthenticator:
+    """A platform authenticator on this test's page (CDP; per page)."""
+    return await add_virtual_authenticator(page)

@@ -1,0 +1,260 @@
+"""The requirement coverage matrix, built where every report arrives (the controller under
+xdist): one line in the terminal summary (the whole table with ``-v`` or ``--sca-matrix``),
+the run's verdict as its last line and its exit code, and the matrix files beside the results
+(coverage-matrix.md/.json, requirements.html)."""
+
+from __future__ import annotations
+
+import html
+import json
+import platform
+import shutil
+import subprocess
+from collections import defaultdict
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sca_conformance.config import SETTINGS
+from sca_conformance.plugin.selection import is_selection, requirement_ids
+from sca_conformance.requirements import CONTRACT_URL, registry
+from sca_conformance.verdict import (
+    EXIT_CODES,
+    Kind,
+    Matrix,
+    RunVerdict,
+    Standing,
+    of_report,
+)
+
+# The coverage matrix, built where every report arrives (the controller under xdist) --------
+
+
+class CoverageMatrix(Matrix):
+    """The run's verdict model, registered as a plugin object: every test report of the run
+    passes through it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.collected: dict[str, list[str]] = defaultdict(list)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        verdict = of_report(report)
+        if verdict is not None:
+            self.add(verdict)
+
+
+MATRIX = pytest.StashKey[CoverageMatrix]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("sca", "SCA consent conformance")
+    group.addoption(
+        "--coverage-matrix", default="", metavar="DIR",
+        help="write coverage-matrix.md/.json into DIR too (always into --alluredir, if given)",
+    )
+    group.addoption(
+        "--sca-exploratory", action="store_true", default=False,
+        help="an exploratory run: MUST requirements left untested do not make it INCOMPLETE "
+        "(exit 0 unless a MUST is violated)",
+    )
+    group.addoption(
+        "--sca-matrix", action="store_true", default=False,
+        help="print the whole requirement matrix at the end (also with -v)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    settings = config.stash.get(SETTINGS, None)
+    matrix = CoverageMatrix(
+        selection=is_selection(config), strict=bool(settings and settings.strict),
+        accepted=settings.profile.verdict.accept_untested if settings else {},
+    )
+    config.stash[MATRIX] = matrix
+    config.pluginmanager.register(matrix, "sca-coverage-matrix")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The requirement-to-tests matrix of what was selected (printed by --collect-only)."""
+    matrix = session.config.stash[MATRIX]
+    for item in session.items:
+        for requirement_id in requirement_ids(item):
+            matrix.collected[requirement_id].append(item.nodeid)
+
+
+def _judged(config: pytest.Config) -> bool:
+    """Whether this run has a verdict to give: tests that prove requirements ran, or the
+    target could not be tested at all."""
+    matrix = config.stash[MATRIX]
+    return bool(matrix.unusable) or any(t.requirements for t in matrix.tests.values())
+
+
+def pytest_terminal_summary(
+    terminalreporter: Any, exitstatus: int, config: pytest.Config
+) -> None:
+    if hasattr(config, "workerinput"):
+        return
+    matrix = config.stash[MATRIX]
+    write = terminalreporter.write_line
+    if config.option.collectonly:
+        if matrix.collected:
+            terminalreporter.section("requirement -> tests (collected, nothing run)")
+            for requirement_id, req in registry().items():
+                tests = matrix.collected.get(requirement_id, [])
+                write(f"{requirement_id:<11} {req.level:<6} "
+                      f"{len(tests) if tests else 'not selected':>3} {'test(s)' if tests else ''}")
+        return
+    if not _judged(config):
+        return
+    failed = [t for t in matrix.tests.values()
+              if t.kind in (Kind.VIOLATED, Kind.NOT_PREPARED, Kind.SUITE_ERROR)]
+    if failed:
+        terminalreporter.section("verdicts of the failures")
+        labels = {Kind.VIOLATED: "requirement violated (named in the message)",
+                  Kind.NOT_PREPARED: "target could not be prepared (a call the test needed)",
+                  Kind.SUITE_ERROR: "SUITE ERRORS: unattributed, a defect of the suite"}
+        for kind, label in labels.items():
+            count = sum(t.kind is kind for t in failed)
+            if count:
+                write(f"{count:>4} {label}")
+        for test in matrix.suite_errors():
+            write(f"  suite error: {test.nodeid}: {test.reason}")
+    warned = [t for t in matrix.tests.values() if t.kind is Kind.WARNED]
+    if warned:
+        terminalreporter.section("SHOULD warnings (--sca-strict makes them fail)")
+        for test in warned:
+            write(f"{','.join(test.named)}: {test.nodeid}")
+            write(f"    {test.reason}")
+    rows = matrix.rows()
+    if config.getoption("--sca-matrix") or config.getoption("verbose") > 0:
+        terminalreporter.section("requirement matrix")
+        for row in rows:
+            reason = f"  ({row.reason[:120]})" if row.reason else ""
+            write(f"{row.id:<11} {row.level:<6} {row.standing!s:<17} "
+                  f"{len(row.tests):>3} test(s){reason}")
+    counts = ", ".join(f"{number} {standing}" for standing, number in matrix.counts().items())
+    write(f"requirements: {counts}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if hasattr(config, "workerinput") or not _judged(config):
+        return
+    matrix = config.stash[MATRIX]
+    results_dir = config.getoption("--alluredir", None)
+    # Inside the results folder (the report's builder reads it there) and where the option
+    # says; nowhere else.
+    chosen = {Path(folder).absolute() for folder in (
+        config.getoption("--coverage-matrix", ""), results_dir) if folder}
+    summary = {**matrix.as_json(), "exit_code": _exit_code(config, matrix)}
+    for out in chosen:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "coverage-matrix.json").write_text(json.dumps(summary, indent=2))
+        (out / "coverage-matrix.md").write_text(matrix_markdown(matrix))
+    if results_dir:
+        write_allure_extras(config, Path(results_dir), matrix)
+    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or matrix.unusable:
+        session.exitstatus = _exit_code(config, matrix)
+
+
+def _exit_code(config: pytest.Config, matrix: Matrix) -> int:
+    verdict = matrix.verdict()
+    if verdict is RunVerdict.INCOMPLETE and config.getoption("--sca-exploratory"):
+        return EXIT_CODES[RunVerdict.CONFORMANT]
+    return EXIT_CODES[verdict]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The verdict, the run's last line (after pytest's own count of tests)."""
+    if hasattr(config, "workerinput") or MATRIX not in config.stash or not _judged(config):
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    matrix = config.stash[MATRIX]
+    exploratory = config.getoption("--sca-exploratory") and (
+        matrix.verdict() is RunVerdict.INCOMPLETE)
+    colour = {RunVerdict.CONFORMANT: {"green": True}, RunVerdict.INCOMPLETE: {"yellow": True}}
+    reporter.write_line(matrix.sentence() + (" (exploratory run: exit 0)" if exploratory else ""),
+                        bold=True, **colour.get(matrix.verdict(), {"red": True}))
+
+
+def matrix_markdown(matrix: Matrix) -> str:
+    lines = [f"**{matrix.sentence()}**", "",
+             "| Requirement | Level | Verdict | Why | Tests |", "|---|---|---|---|---|"]
+    for row in matrix.rows():
+        tests = "<br>".join(f"`{nodeid}` {what}" for nodeid, what in row.tests.items())
+        why = row.reason.replace("|", "\\|")[:200]
+        lines.append(f"| {row.id} | {row.level} | {row.standing} | {why or '—'} | "
+                     f"{tests or '—'} |")
+    return "\n".join(lines) + "\n"
+
+
+COLOURS = {Standing.PROVED: "#1a7f37", Standing.VIOLATED: "#cf222e",
+           Standing.WARNING: "#9a6700", Standing.NOT_PROVED: "#bc4c00"}
+
+
+def matrix_html(matrix: Matrix) -> str:
+    """The requirement matrix as a page of the report: per requirement its verdict, why,
+    and its tests, each requirement linked to its row in the contract."""
+    body = "".join(
+        f"<tr><td><a href='{html.escape(row.requirement.anchor)}'>{row.id}</a></td>"
+        f"<td>{row.level}</td><td style='color:{COLOURS.get(row.standing, '#6e7781')}'>"
+        f"<b>{row.standing}</b></td><td>{html.escape(row.reason)}</td>"
+        f"<td>{html.escape(row.requirement.text)}</td><td>"
+        + "<br>".join(f"{html.escape(n)} — {html.escape(o)}" for n, o in row.tests.items())
+        + "</td></tr>"
+        for row in matrix.rows()
+    )
+    return (
+        "<!doctype html><meta charset=utf-8><title>Requirement matrix</title>"
+        "<style>body{font:14px/1.4 sans-serif;margin:1.5em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top}</style>"
+        f"<h1>{html.escape(matrix.sentence())}</h1><p><a href='index.html'>The report</a> · "
+        f"<a href='{CONTRACT_URL}'>The contract</a></p><table><tr><th>ID</th><th>Level</th>"
+        f"<th>Verdict</th><th>Why</th><th>Requirement</th><th>Tests</th></tr>{body}</table>"
+    )
+
+
+REQUIREMENTS_PAGE = "requirements.html"  # beside the results, then beside the report
+
+
+def write_allure_extras(config: pytest.Config, results: Path, matrix: Matrix) -> None:
+    from sca_conformance import allure_meta as meta
+
+    results.mkdir(parents=True, exist_ok=True)
+    settings = config.stash.get(SETTINGS, None)
+    meta.write_environment(results, {"Verdict": matrix.sentence(),
+                                     **environment(config, settings)})
+    meta.write_categories(results)
+    meta.write_executor(results)
+    meta.mark_warnings(results)
+    (results / REQUIREMENTS_PAGE).write_text(matrix_html(matrix), encoding="utf-8")
+
+
+def environment(config: pytest.Config, settings: Any) -> dict[str, str]:
+    from sca_conformance.browser import chromium_executable
+
+    executable = chromium_executable()
+    browser = "Chromium (Playwright's own)"
+    if config.getoption("--browser-ws-endpoint", ""):
+        browser = f"remote: {config.getoption('--browser-ws-endpoint')}"
+    elif executable and shutil.which(executable):
+        version = subprocess.run(
+            [executable, "--version"], capture_output=True, text=True, check=False
+        )
+        browser = version.stdout.strip() or executable
+    faults = config.getoption("--sandbox-fault", [])
+    return {
+        "Target": settings.described_target if settings else "embedded sandbox",
+        "Target profile": settings.profile.name if settings else "sandbox",
+        "Sandbox version": metadata.version("sca-conformance"),
+        "Sandbox faults": ",".join(faults) or "none",
+        "Browser": browser,
+        "Python": platform.python_version(),
+        "Playwright": metadata.version("playwright"),
+        "Strict mode": str(bool(settings and settings.strict)).lower(),
+    }
