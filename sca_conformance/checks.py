@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -568,6 +568,127 @@ def already_active(response: httpx.Response) -> None:
     _status(response, 409)
 
 
+# RACE -------------------------------------------------------------------------------
+
+
+@proves("RACE-1")
+def one_transaction(answers: Sequence[httpx.Response]) -> str:
+    """Repeats of one approved payment (one request_id) sent at once: every answer that gives
+    a result (200) names the same transaction, and at least one does. A repeat may instead be
+    turned away while another is in progress (409, 429: idempotency keys often are). Its id."""
+    ids = [str(body.get("id")) if isinstance(body, dict) else repr(body)
+           for body in (_json(answer) for answer in answers if answer.status_code == 200)]
+    if not ids:
+        raise Mismatch(f"answers to {len(answers)} repeats of one approved payment sent at once",
+                       "the payment's transaction (200) in at least one",
+                       sorted({answer.status_code for answer in answers}))
+    distinct = sorted(set(ids))
+    if len(distinct) != 1:
+        raise Mismatch(f"transactions answered to {len(answers)} repeats of one request_id "
+                       "sent at once", "one transaction",
+                       f"{len(distinct)}: {', '.join(distinct[:3])}{', ...' * (len(distinct) > 3)}")
+    return distinct[0]
+
+
+@proves("RACE-1")
+def paid_once(before: int, after: int, amount: int, repeats: int) -> None:
+    if before - after != amount:
+        raise Mismatch(f"balance change after {repeats} repeats of one approved payment sent "
+                       "at once", -amount, after - before)
+
+
+def _made_once(
+    first: httpx.Response, again: httpx.Response, before: int, after: int, amount: int
+) -> None:
+    _status(first, 200)
+    _status(again, 200)
+    if _json(first).get("id") != _json(again).get("id"):
+        raise Mismatch("transaction of the approved payment, repeated", _json(first).get("id"),
+                       _json(again).get("id"))
+    if before - after != amount:
+        raise Mismatch("balance change after the approved payment", -amount, after - before)
+
+
+@proves("RACE-2")
+def one_landing(ends: Sequence[str | None], what: str) -> str:
+    """Attempts racing to approve one consent: exactly one lands on return_url, the other
+    ends on one of the contract's end states (None). The landing."""
+    landed = [end for end in ends if end]
+    if len(landed) != 1:
+        raise Mismatch(what, "one on return_url, the other on an end state",
+                       " and ".join(landed) if landed else "every page on an end state")
+    return landed[0]
+
+
+@proves("RACE-2")
+def approved_once(status: Any) -> None:
+    if status != "approved":
+        raise Mismatch("consent status after approvals raced", "approved", status)
+
+
+@proves("RACE-2")
+def payment_made_once(
+    first: httpx.Response, again: httpx.Response, before: int, after: int, amount: int
+) -> None:
+    """The payment whose approval raced, repeated twice: one transaction, the balance
+    moved once."""
+    _made_once(first, again, before, after, amount)
+
+
+@proves("RACE-3")
+def one_of_the_two(status: Any) -> str:
+    if status not in ("approved", "declined"):
+        raise Mismatch("consent status after a decline and an approval raced",
+                       "approved or declined", status)
+    return str(status)
+
+
+@proves("RACE-3")
+def landing_says(ends: Mapping[str, str | None], status: str) -> None:
+    """`ends`: where the approving and the declining page ended ("approve", "decline"; the
+    landing URL, or None on an end state). A page is back at the client, and what it was
+    told is what the consent reads: the landing's `status` where it carries one, else by
+    which page landed (the approving one only when approved)."""
+    landed = {attempt: url for attempt, url in ends.items() if url}
+    if not landed:
+        raise Mismatch("where the racing pages ended", "one of them on return_url",
+                       "both on end states")
+    for attempt, url in landed.items():
+        said = parse_qs(urlsplit(url).query).get("status")
+        if said is not None and said != [status]:
+            raise Mismatch(f"the landing of the page that pressed {attempt!r}",
+                           f"status={status} (as the consent reads)", url)
+        if said is None and (attempt == "approve") != (status == "approved"):
+            raise Mismatch("the page that landed on return_url",
+                           f"the one whose {'approval' if status == 'approved' else 'decline'} "
+                           f"won (the consent reads {status})", f"the one that pressed {attempt!r}")
+
+
+@proves("RACE-3")
+def payment_made(
+    first: httpx.Response, again: httpx.Response, before: int, after: int, amount: int
+) -> None:
+    """The approval won: the payment, repeated twice, is made once."""
+    _made_once(first, again, before, after, amount)
+
+
+@proves("RACE-3")
+def payment_not_made(answer: httpx.Response, before: int, after: int) -> None:
+    """The decline won: repeating the payment gives no result, and no money moved."""
+    if 200 <= answer.status_code < 300:
+        raise Mismatch("repeating the payment after the decline won", "no result (a new 412)",
+                       f"{answer.status_code} {answer.text[:200]}")
+    if after != before:
+        raise Mismatch("balance after the decline won", before, after)
+
+
+@proves("RACE-4")
+def one_working_token(issued: int, working: int) -> None:
+    if working != 1:
+        raise Mismatch(f"tokens of {issued} initiations of one consent sent at once that still "
+                       "open its flow", 1, working)
+
+
 # ERR --------------------------------------------------------------------------------
 
 
@@ -638,6 +759,45 @@ def no_server_error(response: httpx.Response) -> None:
     if response.status_code >= 500:
         raise Mismatch(f"status of {response.request.method} {response.request.url.path}",
                        "not 5xx", response.status_code)
+
+
+REFUSALS = frozenset({400, 413, 415, 422})
+"""The answers that refuse the input itself (a 401, 404, 409 or 412 is about something else)."""
+
+
+def _accepted(response: httpx.Response) -> bool:
+    """The input got past validation: an answer below 400, or a consent (412)."""
+    return response.status_code < 400 or response.status_code == 412
+
+
+@proves("ERR-1")
+def refusal_lists_errors(response: httpx.Response, fields: tuple[str, ...] | None) -> None:
+    """A refused input answers a list of errors, each saying what is wrong; where the input
+    had fields (a JSON object, query parameters), an error names one: one of `fields`, or
+    any field when `fields` is empty. (For a body that is not an object there is none.)"""
+    if response.status_code not in REFUSALS:
+        return
+    errors = error_list(response)
+    if fields is None:
+        return
+    named = error_fields(errors)
+    if not named:
+        raise Mismatch("fields named by the errors", "at least one field", errors[:3])
+    parts = {part for name in named for part in re.split(r"[^A-Za-z0-9_]+", name)}
+    if fields and not parts & set(fields):
+        raise Mismatch("fields named by the errors", f"to name {' or '.join(fields)}", named)
+
+
+@proves("ERR-1")
+def invalid_input_not_accepted(response: httpx.Response, what: str) -> None:
+    if _accepted(response):
+        raise Mismatch(what, "a refusal (400)", f"{response.status_code} {response.text[:200]}")
+
+
+@proves("ERR-2")
+def empty_or_null_not_accepted(response: httpx.Response, what: str) -> None:
+    if _accepted(response):
+        raise Mismatch(what, "a refusal (400)", f"{response.status_code} {response.text[:200]}")
 
 
 def is_loopback(host: str | None) -> bool:

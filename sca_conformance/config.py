@@ -74,6 +74,15 @@ class Capabilities(_Section):
     funding_simulation: bool = True
 
 
+class HostedSection(_Section):
+    """How the hosted pages treat one consent opened twice. A target that cannot run two
+    flows of one consent at once (it locks a consent to the first browser session that opens
+    it) says so: RACE-2 and RACE-3 then check that the second page is refused with an end
+    state, not that it races."""
+
+    one_session_per_consent: bool = False
+
+
 class ActionSettings(_Section):
     enabled: bool = True
     method: Literal["GET", "POST", "PUT", "PATCH"] | None = None
@@ -142,6 +151,7 @@ class Profile(_Section):
     keys: KeysSection = KeysSection()
     onboarding: OnboardingSection = OnboardingSection()
     capabilities: Capabilities = Capabilities()
+    hosted: HostedSection = HostedSection()
     actions: dict[Literal[ACTIONS], ActionSettings] = {}  # type: ignore[valid-type]
     formats: Formats = Formats()
     timeouts: Timeouts = Timeouts()
@@ -269,6 +279,7 @@ class Settings(BaseModel):
     strict: bool
     headed: bool = False
     browser_ws_endpoint: str = ""
+    device: str = ""  # a Playwright device descriptor's name ("Pixel 7"); empty: desktop
     texts: Texts
 
     @property
@@ -292,6 +303,7 @@ class Settings(BaseModel):
         strict: bool,
         headed: bool = False,
         browser_ws_endpoint: str | None = None,
+        device: str | None = None,
         environ: Any = os.environ,
     ) -> Settings:
         if profile_path:
@@ -335,6 +347,7 @@ class Settings(BaseModel):
             strict=strict,
             headed=headed,
             browser_ws_endpoint=browser_ws_endpoint or "",
+            device=device or "",
             texts=load_texts(profile.texts.language, profile.texts.model_extra or {}),
         )
 

@@ -117,6 +117,20 @@ class Consents:
         else:
             consent = await self.pending(action, subject)
             method = await self.method(consent["id"], return_url)
+        return await self._open(page, action, subject, consent=consent, method=method,
+                                return_url=return_url)
+
+    async def join(self, page: Page, started: Started) -> Started:
+        """The same redirect_url opened in another page (another tab or browser), as by an
+        individual who opened the link twice: the same consent, a flow of its own."""
+        flow = started.flow
+        return await self._open(page, flow.action, flow.subject, consent=started.consent,
+                                method=started.method, return_url=started.return_url)
+
+    async def _open(
+        self, page: Page, action: Action, subject: Subject, *, consent: dict[str, Any],
+        method: dict[str, Any], return_url: str,
+    ) -> Started:
         guard = Guard(page, method["redirect_url"], return_url,
                       tuple(self.profile.target.hosted_origins))
         landing = LandingWatcher(page, return_url, self.wording, guard,

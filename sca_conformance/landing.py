@@ -273,6 +273,46 @@ class LandingWatcher:
             )) from None
         return self._landing
 
+    async def ending(self, requirement_id: str = "PAGE-4") -> str | None:
+        """Where a page that may lose a race ends: the landing URL, or None when it shows one
+        of the contract's end states instead (already, or before the browser lands); a
+        violation of `requirement_id` when it does neither within the landing wait, PAGE-4's
+        when the browser leaves for anywhere else."""
+        if self._landing is not None:
+            return self._landing
+        from sca_conformance.pages import EndStates
+
+        ends = EndStates(self.page, self.wording).any.first
+        landing = asyncio.ensure_future(
+            self.log.wait_for(f"^{re.escape(self.prefix)}", self.timeout))
+        ended = asyncio.ensure_future(ends.wait_for(state="visible", timeout=self.timeout * 1000))
+
+        async def either() -> None:  # the first of the two to happen, not to time out
+            waiting: set[asyncio.Future[Any]] = {landing, ended}
+            while waiting:
+                done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                if any(future.exception() is None for future in done):
+                    return
+
+        try:
+            await first_of(either(), self.guard, requirement_id)
+        finally:
+            for future in (landing, ended):
+                if not future.done():
+                    future.cancel()
+                    with suppress(asyncio.CancelledError, Exception):
+                        await future
+        if landing.done() and not landing.cancelled() and landing.exception() is None:
+            self._landing = landing.result()
+            return self._landing
+        if ended.done() and not ended.cancelled() and ended.exception() is None:
+            return None
+        raise RequirementViolation(requirement_id, Mismatch(
+            "where the page ended",
+            f"return_url {self.return_url} or an end state within {self.timeout:g} s",
+            f"still at {self.page.url} (navigations: {' -> '.join(self.log.urls) or 'none'})",
+        ))
+
     async def _first(self, landing: asyncio.Future[str], ended: asyncio.Future[None] | None) -> str:
         try:
             futures: set[asyncio.Future[Any]] = {landing, ended} if ended else {landing}

@@ -91,7 +91,7 @@ class SecretRegistry:
             return None
         try:
             return self.data(json.loads(content))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python goes
             return self.text(content.decode("utf-8", errors="replace"))
 
     def scrub_archive(self, path: Path) -> None:

@@ -209,7 +209,7 @@ def write_contract(folder: Path) -> None:
     """The contract beside the report, each requirement's row anchored by its ID, so the
     report's requirement links open that row (offline, no third party)."""
     body = markdown.markdown(CONTRACT.read_text(encoding="utf-8"), extensions=["tables"])
-    body = re.sub(r"<tr>\s*<td>([A-Z]+-\d+)</td>", r'<tr id="\1"><td>\1</td>', body)
+    body = re.sub(r"<tr>\s*<td>([A-Z][A-Z0-9]*-\d+)</td>", r'<tr id="\1"><td>\1</td>', body)
     (folder / "contract.html").write_text(
         "<!doctype html><meta charset=utf-8><title>The SCA consent contract</title>"
         "<style>body{font:15px/1.5 sans-serif;max-width:70em;margin:2em auto;padding:0 1em}"

@@ -22,7 +22,7 @@ CONTRACT_URL = os.environ.get("SCA_CONTRACT_URL", "contract.html")
 
 Level = Literal["MUST", "SHOULD"]
 _ROW = re.compile(
-    r"^\|\s*(?P<id>[A-Z]+-\d+)\s*\|\s*(?P<level>MUST|SHOULD)\s*\|\s*(?P<text>.+?)\s*\|\s*$"
+    r"^\|\s*(?P<id>[A-Z][A-Z0-9]*-\d+)\s*\|\s*(?P<level>MUST|SHOULD)\s*\|\s*(?P<text>.+?)\s*\|\s*$"
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import secrets
@@ -418,9 +419,10 @@ def _transaction(caller: Caller, tx_id: str) -> dict[str, Any]:
 
 
 def _previous(caller: Caller, request_id: str, fingerprint: str) -> dict[str, Any] | None:
-    """The transaction this client already made for request_id (idempotency)."""
+    """The transaction this client already made for request_id (idempotency): found by the
+    request_id it records, whether or not the UNIQUE key holds it (see _payment_key)."""
     row = caller.store.one(
-        "SELECT * FROM transactions WHERE client_id = ? AND request_key = ?",
+        "SELECT * FROM transactions WHERE client_id = ? AND request_id = ? ORDER BY rowid LIMIT 1",
         caller.client_id,
         request_id,
     )
@@ -442,6 +444,19 @@ def _payment_fingerprint(caller: Caller, body: PayBody) -> str:  # AFTER-3
     return dumps(body.model_dump(exclude_none=True))
 
 
+async def _payment_key(request_id: str) -> str | None:  # RACE-1
+    """The key an approved payment is written with: its request_id, which the UNIQUE
+    constraint holds to one transaction in the very transaction that pays, and no await lies
+    between the idempotency check (_previous) and that write: a concurrent repeat finds the
+    payment or is the payment, never both. With the fault, a check-then-act: the payment
+    waits a moment after the check and is written without the key, so a repeat racing it
+    passes the same check and pays too (a later repeat still finds it by request_id)."""
+    if not faults.active("payment-repeat-race"):
+        return request_id
+    await asyncio.sleep(faults.RACE_WINDOW)
+    return None
+
+
 def _execute_payment(
     caller: Caller,
     *,
@@ -450,6 +465,7 @@ def _execute_payment(
     target: sqlite3.Row | None,
     fingerprint: str,
     consent_id: str | None,
+    request_key: str | None = None,
 ) -> str:
     counterparty = body.counterparty.model_dump(exclude_none=True)
     twice = faults.active("payment-executed-twice")  # AFTER-1
@@ -462,7 +478,7 @@ def _execute_payment(
             direction="debit",
             kind="payment",
             request_id=body.request_id,
-            request_key=None if twice else body.request_id,
+            request_key=None if twice else request_key,
             counterparty=counterparty,
             reference=body.reference,
             fingerprint=fingerprint,
@@ -515,6 +531,7 @@ async def pay(body: PayBody, caller: Auth) -> JSONResponse:
                 target=target,
                 fingerprint=fingerprint,
                 consent_id=None,
+                request_key=body.request_id,
             )
         payee = body.counterparty
         summary = {
@@ -542,6 +559,7 @@ async def pay(body: PayBody, caller: Auth) -> JSONResponse:
         target=target,
         fingerprint=fingerprint,
         consent_id=consent["id"],
+        request_key=await _payment_key(body.request_id),
     )
     return JSONResponse(_transaction(caller, tx_id))
 
@@ -681,7 +699,7 @@ async def initiate_consent(
     body: InitBody | None = None,
 ) -> dict[str, Any]:
     return_url = body.return_url if body is not None else None
-    return initiate(sandbox_of(request), caller, consent_id, return_url)
+    return await initiate(sandbox_of(request), caller, consent_id, return_url)
 
 
 # --- simulations -------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import __version__, api, auth, faults, hosted
+from . import __version__, api, auth, faults
 from .consents import ACTIONS
 from .context import Sandbox
 from .dialects import Dialect, dialect_of
@@ -132,10 +132,7 @@ def create_app(sandbox: Sandbox | None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(api.router)
     dialect = dialect_of(sandbox)
-    if dialect.name == "default":
-        app.include_router(hosted.router)
-    else:  # the dialect's own hosted pages (sca_sandbox/dialects)
-        install_dialect(app, dialect.name)
+    install_dialect(app, dialect.name)  # its hosted pages (sca_sandbox/dialects)
     describe_dialect(app, dialect)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.add_exception_handler(RequestValidationError, on_validation_error)

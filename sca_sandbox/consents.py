@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import sqlite3
@@ -17,7 +18,7 @@ from .context import Caller, Sandbox
 from .dialects import dialect_of
 from .errors import ApiError
 from .security import fast_hash, new_token
-from .store import dumps, iso
+from .store import Store, dumps, iso
 
 # Lifetimes come from the settings (--consent-ttl, --method-ttl); the history window does not.
 HISTORY_WINDOW = 180 * 24 * 3600
@@ -282,10 +283,33 @@ def _check_initiable(status: str) -> None:  # INIT-7
 
 
 def new_flow() -> dict[str, Any]:
-    return {"step": "summary", "csrf": secrets.token_urlsafe(24), "attempts": 0, "ended": False}
+    """A flow's state at its start; ``attempts`` counts wrong inputs by kind (flow.py)."""
+    return {"step": "summary", "csrf": secrets.token_urlsafe(24), "attempts": {}, "ended": False}
 
 
-def initiate(
+async def _earlier_methods(store: Store, consent_id: str) -> list[str] | None:  # RACE-4
+    """Which of the consent's methods a new one retires: None, all of them, in the same
+    transaction that adds it, with no await since the consent was read: of concurrent
+    initiations exactly one token is left working, the last one's. With the fault, a
+    check-then-act: the working tokens read first, a pause, then only those retired, so that
+    a concurrent initiation's token, added meanwhile, keeps working too."""
+    if not faults.active("initiation-race"):
+        return None
+    rows = store.all(
+        "SELECT token_hash FROM methods WHERE consent_id = ? AND revoked = 0", consent_id
+    )
+    await asyncio.sleep(faults.RACE_WINDOW)
+    return [str(row["token_hash"]) for row in rows]
+
+
+def _retire(store: Store, consent_id: str, only: list[str] | None) -> None:
+    if only is None:
+        store.run("UPDATE methods SET revoked = 1 WHERE consent_id = ?", consent_id)
+    for token_hash in only or ():
+        store.run("UPDATE methods SET revoked = 1 WHERE token_hash = ?", token_hash)
+
+
+async def initiate(
     sandbox: Sandbox, caller: Caller | None, consent_id: str, return_url: str | None
 ) -> dict[str, Any]:
     store = sandbox.store
@@ -299,11 +323,12 @@ def initiate(
         )
     now = store.clock_of(row["session_id"])
     _check_initiable(status_of(row, now))
+    earlier = await _earlier_methods(store, row["id"])
     token = new_token()
     expires_at = _method_expiry(sandbox, now, row["expires_at"])
     with store.tx():
         if not faults.active("reinit-keeps-old-token"):  # INIT-8
-            store.run("UPDATE methods SET revoked = 1 WHERE consent_id = ?", row["id"])
+            _retire(store, row["id"], earlier)
         plain = token if faults.active("altered-token-accepted") else None
         store.run(
             "INSERT INTO methods (token_hash, consent_id, expires_at, token_plain)"

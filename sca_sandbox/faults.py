@@ -85,9 +85,30 @@ _ALL = [
     Fault("null-accepted-for-optional-field", "ERR-2", "null is accepted for optional fields"),
     Fault("empty-string-accepted", "ERR-2", "empty strings are accepted"),
     Fault("malformed-json-500", "ERR-3", "malformed JSON answers 500"),
+    Fault("decline-low-contrast", "A11Y-1",
+          "the summary's Decline is orange on white: contrast 3.7:1, not 4.5:1"),
+    Fault("control-pointer-only", "A11Y-2", "the summary's Decline is out of the Tab order "
+          "(tabindex=-1): only a pointer reaches it"),
+    Fault("refusal-not-announced", "A11Y-3", "a refusal is plain text: no alert, live region "
+          "or tie to its field"),
+    Fault("field-without-name", "A11Y-4", "the fields' labels are hidden from assistive "
+          "technology (aria-hidden): no field has an accessible name"),
+    Fault("page-without-lang", "A11Y-4", "the hosted pages declare no language (no lang)"),
+    Fault(
+        "payment-repeat-race", "RACE-1", "concurrent repeats of an approved payment each pay"
+    ),
+    Fault("approval-race", "RACE-2", "two passcode submissions of one consent both approve"),
+    Fault(
+        "decline-approval-race", "RACE-3", "a decline racing an approval overwrites it afterwards"
+    ),
+    Fault("initiation-race", "RACE-4", "concurrent initiations each leave their token working"),
 ]
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL}
+
+RACE_WINDOW = 0.5
+"""Seconds a race fault (RACE-n) holds a request between its check and the act the check
+allows: long enough for a concurrent request, sent at the same moment, to pass the check too."""
 
 _active: set[str] = set()
 

@@ -63,6 +63,7 @@ CREATE TABLE IF NOT EXISTS transactions (
     counterparty TEXT, reference TEXT, type TEXT NOT NULL, status TEXT NOT NULL,
     fingerprint TEXT, created_at REAL NOT NULL, UNIQUE (client_id, request_key));
 CREATE INDEX IF NOT EXISTS transactions_account ON transactions(account_id, created_at);
+CREATE INDEX IF NOT EXISTS transactions_request ON transactions(client_id, request_id);
 CREATE TABLE IF NOT EXISTS consents (
     id TEXT PRIMARY KEY, client_id TEXT NOT NULL, session_id TEXT NOT NULL,
     individual_id TEXT NOT NULL, action TEXT NOT NULL, scope TEXT NOT NULL,

@@ -71,12 +71,13 @@ STRICT_OPTION = "--sca-strict"  # the suite's strict mode: SHOULD violations fai
 # Installed pytest plugins the suite does not use; not loading them saves a second a run.
 UNUSED_PLUGINS = ("hypothesispytest", "schemathesis", "xdist", "xdist.looponfail",
                   "pytest-split", "anyio", "random_order", "randomly")
-SECTIONS = ("AUTH", "TRIGGER", "INIT", "PAGE", "AFTER", "ERR")
+SECTIONS = ("AUTH", "TRIGGER", "INIT", "PAGE", "AFTER", "ERR", "A11Y", "RACE")
 # Faults a suite notices only by waiting, unless it ends its waits as soon as a page shows
 # an end state or the browser leaves the hosted pages (issue 10); `make bench` times them.
 SLOW_FAILURES = ("landing-on-other-port", "landing-path-dropped", "decline-button-missing",
                  "redirect-url-relative")
-_FAULT_LINE = re.compile(r"^(?P<name>[a-z0-9][a-z0-9-]*)\s+(?P<id>[A-Z]+-\d+)\s+(?P<text>.*)$")
+_FAULT_LINE = re.compile(
+    r"^(?P<name>[a-z0-9][a-z0-9-]*)\s+(?P<id>[A-Z][A-Z0-9]*-\d+)\s+(?P<text>.*)$")
 # CONFORMANT, NON-CONFORMANT, stopped at the first catch, INCOMPLETE (a verdict, not a crash)
 _NORMAL_EXITS = (0, 1, 2, EXIT_CODES[RunVerdict.INCOMPLETE])
 

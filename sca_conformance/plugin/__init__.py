@@ -12,7 +12,8 @@ module per concern, each registered as a plugin of its own through ``pytest_plug
 - ``verdicts``: a test's verdict (MUST fails, SHOULD warns, soft checks, the test's own
   lines in a traceback, secrets masked);
 - ``selection``: markers, ``--requirement``, which runs are a selection of the suite;
-- ``coverage``: the requirement matrix, the run's verdict and exit code, the matrix files.
+- ``coverage``: the requirement matrix, the run's verdict and exit code, the matrix files;
+- ``fuzz``: the opt-in fuzz part's options and gate (``--fuzz``; sca_conformance.fuzzing).
 
 Not an entry point of its own: the package's pytest11 entry point (sca_conformance.activation)
 loads it only for a run that names the suites; the suites' conftest.py (and the checkout's)
@@ -25,5 +26,5 @@ function scope everything with state (API sessions, data, contexts, pages).
 pytest_plugins = [
     f"sca_conformance.plugin.{name}"
     for name in ("options", "fixtures", "browser", "evidence", "verdicts", "selection",
-                 "coverage")
+                 "coverage", "fuzz")
 ]

@@ -7,7 +7,7 @@ plugin's entry point would load into every pytest run of an environment.
 - ``browser_type_launch_args``: this machine's Chromium and flags (sca_conformance.browser);
 - ``connect_options``: a remote Playwright browser server (``--browser-ws-endpoint``), told
   how to launch Chromium in the ``x-playwright-launch-options`` header;
-- ``browser_context_args``: the viewport of a phone, or ``--device``;
+- ``browser_context_args``: a desktop window, or a phone (``--device``);
 - ``context``: traced with DOM snapshots only; on failure a scrubbed trace in
   ``--output`` and masked evidence in the report (plugin.evidence);
 - ``page``: with the navigation log the landing watchers and the evidence read;
@@ -47,7 +47,7 @@ from sca_conformance.passkeys import VirtualAuthenticator, add_virtual_authentic
 from sca_conformance.plugin.evidence import FAILED_CALL, attach_page_evidence, test_body_step
 from sca_conformance.redact import SecretRegistry
 
-VIEWPORT = {"width": 430, "height": 860}
+DESKTOP = {"width": 1280, "height": 800}
 
 
 @pytest.hookimpl(trylast=True)
@@ -73,8 +73,9 @@ def browser_channel(pytestconfig: pytest.Config) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def device(pytestconfig: pytest.Config) -> str | None:
-    return pytestconfig.getoption("--device") or None
+def device(settings: Settings) -> str | None:
+    """The device the browser tests run as (--device, SCA_DEVICE); None: desktop."""
+    return settings.device or None
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -137,12 +138,13 @@ async def browser(
 
 @pytest.fixture(scope="session")
 def browser_context_args(playwright: Playwright, device: str | None) -> dict[str, Any]:
-    """A phone-sized viewport, or the --device's descriptor."""
-    if device:
-        if device not in playwright.devices:
-            raise pytest.UsageError(f"--device {device}: Playwright has no such device")
-        return dict(playwright.devices[device])
-    return {"viewport": VIEWPORT}
+    """A desktop window, or the --device's descriptor (viewport, scale, user agent, mobile,
+    touch) in Chromium: an iPhone's is WebKit's, and the suite drives Chromium only."""
+    if not device:
+        return {"viewport": DESKTOP}
+    descriptor = dict(playwright.devices[device])
+    descriptor.pop("default_browser_type", None)
+    return descriptor
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -254,6 +254,7 @@ def environment(config: pytest.Config, settings: Any) -> dict[str, str]:
         "Sandbox version": metadata.version("sca-conformance"),
         "Sandbox faults": ",".join(faults) or "none",
         "Browser": browser,
+        "Browser device": (settings.device if settings and settings.device else "desktop"),
         "Python": platform.python_version(),
         "Playwright": metadata.version("playwright"),
         "Strict mode": str(bool(settings and settings.strict)).lower(),

@@ -21,6 +21,7 @@ from playwright.async_api import (
 )
 
 from sca_conformance.client import Exchange
+from sca_conformance.config import SETTINGS
 from sca_conformance.pages import CardDetailsPage, Wording
 from sca_conformance.plugin.selection import TAGS, requirement_ids
 from sca_conformance.redact import SECRET_FIELDS, SecretRegistry
@@ -127,9 +128,14 @@ async def attach_page_evidence(
 
 @pytest.fixture(autouse=True)
 def _allure_links(request: pytest.FixtureRequest) -> None:
-    """Each requirement links to its row in the contract (labels are marks, above)."""
+    """Each requirement links to its row in the contract (labels are marks, above); a phone
+    run's results carry the device, so that a report tells them from the desktop run's (and
+    keeps their histories apart)."""
     for requirement_id in requirement_ids(request.node):
         allure.dynamic.link(requirement(requirement_id).anchor, name=requirement_id)
+    device = request.config.stash[SETTINGS].device
+    if device:
+        allure.dynamic.parameter("device", device)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -133,11 +133,14 @@ async def target(
 # API ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)  # every test's traceback is masked, whatever it uses
 def secrets(request: pytest.FixtureRequest) -> Iterator[SecretRegistry]:
     """Every secret this test has seen, so nothing it writes shows one. The makereport
     hook masks the terminal's traceback with it; this teardown masks Allure's copy."""
     registry = SecretRegistry()
+    # Both clients' keys, whichever the test uses: a failure's traceback can show a fixture
+    # (settings, target) that holds them.
+    registry.add(*request.config.stash[SETTINGS].api_keys)
     request.node.stash[SECRETS] = registry
     yield registry
     details = getattr(allure_test(request.config), "statusDetails", None)

@@ -5,12 +5,15 @@ at configure time, and the header saying which target a run tests."""
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import os
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import Any
 
 import pytest
+from playwright.async_api import async_playwright
 
 from sca_conformance.config import SETTINGS, ProfileError, Settings
 
@@ -76,8 +79,8 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
                   "SCA_TARGET_URL)", default="")
     parser.addini("sca_target", "target profile, a TOML file, relative to the ini file "
                   "(after --target and SCA_TARGET)", default="")
-    parser.addini("sca_strict", "SHOULD violations fail the run (as --sca-strict)", type="bool",
-                  default=False)
+    strict_help = "SHOULD violations fail the run (as --sca-strict)"
+    parser.addini("sca_strict", strict_help, type="bool", default=False)
 
 
 def _playwright_options(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
@@ -106,7 +109,8 @@ def _playwright_options(parser: pytest.Parser, pluginmanager: pytest.PytestPlugi
                     help="browser channel (chrome, msedge ...) instead of this machine's Chromium")
     group.addoption("--slowmo", default=0, type=int, help="slow every browser action (ms)")
     group.addoption("--device", default=None,
-                    help="emulate a device of Playwright's descriptors (\"Pixel 7\")")
+                    help="a phone (or any device of Playwright's descriptors: \"Pixel 7\", "
+                    "\"iPhone 15\") in Chromium, with touch (env SCA_DEVICE); none: desktop")
     group.addoption("--output", default="test-results",
                     help="folder of the scrubbed traces of failed tests (default test-results)")
     # pytest-playwright's artifact options, offered so that a reader used to them is told why
@@ -181,6 +185,26 @@ def _check_browser_options(config: pytest.Config) -> None:
         )
 
 
+def check_device(name: str) -> None:
+    """A device the descriptors do not have stops the run before any test, naming close ones
+    (Playwright's list, read in a thread of its own: no event loop is touched here)."""
+    if not name:
+        return
+
+    async def names() -> list[str]:
+        async with async_playwright() as playwright:
+            return list(playwright.devices)
+
+    with ThreadPoolExecutor(1) as pool:
+        known = pool.submit(asyncio.run, names()).result()
+    if name not in known:
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
+        raise pytest.UsageError(f"--device {name}: Playwright has no such device; {hint}phones "
+                                "are named as in Playwright's descriptors, e.g. 'Pixel 7', "
+                                "'iPhone 15'")
+
+
 def _target_url(config: pytest.Config) -> str | None:
     """--target-url, else Playwright's --base-url (pytest-base-url's users name the target
     so), else SCA_TARGET_URL, else the ini keys sca_target_url and base_url."""
@@ -246,10 +270,13 @@ def pytest_configure(config: pytest.Config) -> None:
             ),
             headed=bool(config.getoption("--headed")) or _env_flag("SCA_HEADED"),
             browser_ws_endpoint=config.getoption("--browser-ws-endpoint"),
+            device=config.getoption("--device") or os.environ.get("SCA_DEVICE"),
         )
     except ProfileError as error:
         raise pytest.UsageError(str(error)) from None
     _check_faults(config, config.stash[SETTINGS])
+    if not hasattr(config, "workerinput"):
+        check_device(config.stash[SETTINGS].device)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -266,6 +293,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         lines.append(f"sca sandbox faults: {', '.join(faults)}")
     if settings.browser_ws_endpoint:
         lines.append(f"sca browser: remote {settings.browser_ws_endpoint}")
+    if settings.device:
+        lines.append(f"sca device: {settings.device} (Chromium with its viewport, touch, agent)")
     return lines
 
 

@@ -128,6 +128,7 @@ MARKERS = {
     "must": "proves a MUST requirement (added from the requirement marker)",
     "should": "proves only SHOULD requirements (added from the requirement marker)",
     "slow": "the project's own slow tests (kill matrix, fuzzer)",
+    "fuzz": "the fuzz part (ERR-1..3 fuzzed against the target): skipped unless --fuzz",
     "any_onboarding_style": "drives onboarding in either style (consent or redirect)",
     "needs(*capabilities)": "skipped, with the reason, on a target whose profile lacks one of "
     "these capabilities (or 'second_client': a second API key)",

@@ -116,6 +116,9 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None],
     """What this phase of the test says, from the exception itself (not its text)."""
     ids = tuple(requirement_ids(item))
     registry = item.stash.get(SECRETS, None)
+    device = item.config.stash[SETTINGS].device
+    # A phone run's tests are other tests than the desktop run's, in merged matrices too.
+    nodeid = f"{report.nodeid} @ {device}" if device else report.nodeid
 
     def masked(text: str) -> str:
         first = text.strip().splitlines()[0][:300] if text.strip() else ""
@@ -126,27 +129,27 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None],
         raised = item.stash.get(RAISED, None)
         named = ((raised.requirement.id,) if raised else
                  tuple(sorted({v.requirement.id for v in item.stash.get(SOFT, [])})))
-        return TestVerdict(report.nodeid, ids, Kind.WARNED, named, "SHOULD",
+        return TestVerdict(nodeid, ids, Kind.WARNED, named, "SHOULD",
                            completed=raised is None, reason=masked(str(report.wasxfail)))
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
-        return TestVerdict(report.nodeid, ids, Kind.SKIPPED,
+        return TestVerdict(nodeid, ids, Kind.SKIPPED,
                            reason=masked(str(reason).removeprefix("Skipped: ")))
     if report.passed:
-        return TestVerdict(report.nodeid, ids, Kind.PASSED) if report.when == "call" else None
+        return TestVerdict(nodeid, ids, Kind.PASSED) if report.when == "call" else None
     if isinstance(error, RequirementViolation):
-        return TestVerdict(report.nodeid, ids, Kind.VIOLATED, (error.requirement.id,),
+        return TestVerdict(nodeid, ids, Kind.VIOLATED, (error.requirement.id,),
                            error.level, completed=False, reason=masked(str(error)))
     if isinstance(error, TargetNotPrepared):
-        return TestVerdict(report.nodeid, ids, Kind.NOT_PREPARED, completed=False,
+        return TestVerdict(nodeid, ids, Kind.NOT_PREPARED, completed=False,
                            reason=masked(str(error)))
     message = str(error) if error is not None else report.longreprtext
     kind, named = parse_message(message)  # an error wrapping a violation's message
     if kind is Kind.VIOLATED:
         level = requirement(named[0]).level
-        return TestVerdict(report.nodeid, ids, kind, named, level, completed=False,
+        return TestVerdict(nodeid, ids, kind, named, level, completed=False,
                            reason=masked(message))
-    return TestVerdict(report.nodeid, ids, Kind.SUITE_ERROR, completed=False,
+    return TestVerdict(nodeid, ids, Kind.SUITE_ERROR, completed=False,
                        reason=masked(f"{type(error).__name__}: {message}" if error else message))
 
 

@@ -1,10 +1,11 @@
 """Dialects: the same contract presented the way another provider might present it.
 
-``default`` is the contract as docs/hosted-pages.md describes it. Another dialect keeps
-every requirement but changes what a client or a browser sees: scope names, the form of
-``redirect_url``, extra keys beside the consent, onboarding by redirect, and its own hosted
-pages (its module's ``install(app)`` replaces ``hosted.router``). Behaviour code asks
-``dialect_of(sandbox)`` where the dialects differ; the flow logic stays in ``hosted.py``.
+``default`` is the contract as docs/hosted-pages.md describes it (its pages are
+``default.py``). Another dialect keeps every requirement but changes what a client or a
+browser sees: scope names, the form of ``redirect_url``, extra keys beside the consent,
+onboarding by redirect, and its own hosted pages. Each dialect's module has an
+``install(app)`` that adds its pages. Behaviour code asks ``dialect_of(sandbox)`` where the
+dialects differ; the flow logic stays in ``flow.py`` (and ``passkeys.py``), shared by all.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def dialect_of(sandbox: Sandbox | None) -> Dialect:
 
 
 def install(app: FastAPI, name: str) -> None:
-    """Add a non-default dialect's hosted pages (and whatever else it needs) to the app."""
+    """Add a dialect's hosted pages (and whatever else it needs) to the app."""
     importlib.import_module(f"{__name__}.{name}").install(app)
 
 

@@ -8,7 +8,8 @@
     POST /sca/api/passkey/{call}?token=T    WebAuthn options and answers
 
 What the flow does (checks, attempts, lockout, expiry, single use, CSRF, passkeys, faults)
-is hosted.py's; this module only presents it. The texts are in nordic_static/nordic.js.
+is flow.py's and passkeys.py's; this module only presents it. The texts are in
+nordic_static/nordic.js.
 """
 
 from __future__ import annotations
@@ -23,8 +24,25 @@ from starlette.exceptions import HTTPException
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import hosted
+from .. import faults, passkeys
 from ..context import sandbox_of
+from ..flow import (
+    END_STATUS,
+    POSTS,
+    End,
+    Flow,
+    Leave,
+    Outcome,
+    Show,
+    action_hidden,
+    card_details,
+    check,
+    enter,
+    masked_phone,
+    offers_decline,
+    opened,
+    shown_summary,
+)
 from . import NORDIC
 
 STATIC = Path(__file__).parent / "nordic_static"
@@ -92,8 +110,10 @@ def _with_charset(value: bytes) -> bytes:
 @router.get("/consent")
 @router.get("/done")
 async def shell() -> HTMLResponse:
-    """The same static page for every token: the script asks the API what to show."""
-    return HTMLResponse(SHELL)
+    """The same static page for every token: the script asks the API what to show (and
+    reads the active faults from the shell: its own switches, A11Y-*, are in nordic.js)."""
+    named = f'<meta name="sandbox-faults" content="{",".join(faults.active_names())}">'
+    return HTMLResponse(SHELL.replace('<meta name="sandbox-faults" content="">', named))
 
 
 # --- the steps as JSON --------------------------------------------------------------------
@@ -103,50 +123,50 @@ def _token(request: Request) -> str:
     return request.query_params.get("token", "")
 
 
-def _summary(flow: hosted.Flow) -> dict[str, Any]:
-    summary = hosted.shown_summary(flow)
+def _summary(flow: Flow) -> dict[str, Any]:
+    summary = shown_summary(flow)
     shown = ("amount", "currency", "payee", "iban", "account", "reference", "last4", "name")
     return {
-        "action": None if hosted.action_hidden() else flow.action,
+        "action": None if action_hidden() else flow.action,
         "brand": NORDIC.brand,
-        "decline": hosted.offers_decline(),
+        "decline": offers_decline(),
         "details": {key: summary[key] for key in shown if summary.get(key) is not None},
     }
 
 
-def _step(flow: hosted.Flow) -> JSONResponse:
+def _step(flow: Flow) -> JSONResponse:
     """The flow's current step, as a GET of the default pages would render it."""
-    step, alert = hosted.enter(flow)
+    step, alert = enter(flow)
     if step not in STEPS:
-        return _end(hosted.End("completed"))
+        return _end(End("completed"))
     body: dict[str, Any] = {"step": step, "csrf": flow.state["csrf"], "alert": alert}
     if step == "summary":
         body["summary"] = _summary(flow)
     elif step == "identify":
-        body["passkey"] = hosted.has_passkey(flow)
+        body["passkey"] = passkeys.has_passkey(flow)
     elif step == "sms":
-        body["phone"] = hosted.masked_phone(flow)
+        body["phone"] = masked_phone(flow)
     elif step == "details":
-        body["card"] = hosted.card_details(flow)
+        body["card"] = card_details(flow)
     return JSONResponse(body)
 
 
-def _end(end: hosted.End) -> JSONResponse:
+def _end(end: End) -> JSONResponse:
     body: dict[str, Any] = {"step": end.kind, "close": False}
     if end.kind == "expired" and end.flow is not None and end.flow.consent["return_url"]:
         body |= {"close": True, "csrf": end.flow.state.get("csrf", "")}
-    return JSONResponse(body, status_code=hosted.END_STATUS[end.kind])
+    return JSONResponse(body, status_code=END_STATUS[end.kind])
 
 
-def _show(flow: hosted.Flow) -> JSONResponse:
-    found = hosted.opened(flow.sandbox, flow.token)
-    return _end(found) if isinstance(found, hosted.End) else _step(found)
+def _show(flow: Flow) -> JSONResponse:
+    found = opened(flow.sandbox, flow.token)
+    return _end(found) if isinstance(found, End) else _step(found)
 
 
-def _outcome(outcome: hosted.Outcome) -> JSONResponse:
-    if isinstance(outcome, hosted.Leave):  # the page goes there with location.replace()
+def _outcome(outcome: Outcome) -> JSONResponse:
+    if isinstance(outcome, Leave):  # the page goes there with location.replace()
         return JSONResponse({"redirect": outcome.url})
-    if isinstance(outcome, hosted.Show):
+    if isinstance(outcome, Show):
         return _show(outcome.flow)
     return _end(outcome)
 
@@ -157,8 +177,8 @@ def _refusal(message: str) -> JSONResponse:
 
 @router.get("/api/flow")
 async def current(request: Request) -> JSONResponse:
-    found = hosted.opened(sandbox_of(request), _token(request))
-    return _end(found) if isinstance(found, hosted.End) else _step(found)
+    found = opened(sandbox_of(request), _token(request))
+    return _end(found) if isinstance(found, End) else _step(found)
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -169,10 +189,8 @@ async def _body(request: Request) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _checked(
-    request: Request, steps: tuple[str, ...], *, closing: bool = False
-) -> hosted.Flow | hosted.Outcome:
-    return hosted.check(
+def _checked(request: Request, steps: tuple[str, ...], *, closing: bool = False) -> Flow | Outcome:
+    return check(
         sandbox_of(request),
         _token(request),
         request.headers.get("x-csrf-token"),
@@ -183,13 +201,13 @@ def _checked(
 
 @router.post("/api/flow/{name}")
 async def act(name: str, request: Request) -> JSONResponse:
-    post = hosted.POSTS.get(name)
+    post = POSTS.get(name)
     if post is None:
         raise HTTPException(404)
+    body = await _body(request)  # before the checks: no await between them and the step
     flow = _checked(request, post.steps, closing=post.closing)
-    if not isinstance(flow, hosted.Flow):
+    if not isinstance(flow, Flow):
         return _outcome(flow)
-    body = await _body(request)
     fields = {field: _text(body.get(field)) for field in post.fields}
     return _outcome(await post.run(flow, fields))
 
@@ -203,21 +221,21 @@ async def passkey(call: str, request: Request) -> Response:
     steps = PASSKEY_CALLS.get(call)
     if steps is None:
         raise HTTPException(404)
+    credential = await passkeys.credential_of(request)  # before the checks, as in act
     flow = _checked(request, steps)
-    if not isinstance(flow, hosted.Flow):
+    if not isinstance(flow, Flow):
         return _outcome(flow)
     if call == "register-options":
-        options = hosted.registration_options(flow, rp_name=NORDIC.brand)
+        options = passkeys.registration_options(flow, rp_name=NORDIC.brand)
         return Response(options, media_type="application/json")
     if call == "options":
-        found = hosted.authentication_options(flow)
+        found = passkeys.authentication_options(flow)
         if found is None:
             return _refusal("No passkey is registered.")
         return Response(found, media_type="application/json")
-    credential = await hosted.credential_of(request)
     result = (
-        hosted.register_passkey(flow, credential)
+        passkeys.register_passkey(flow, credential)
         if call == "register"
-        else hosted.verify_passkey(flow, credential)
+        else passkeys.verify_passkey(flow, credential)
     )
     return _refusal(result) if isinstance(result, str) else _outcome(result)

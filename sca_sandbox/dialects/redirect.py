@@ -51,7 +51,7 @@ async def onboard_by_redirect(
         fingerprint=fingerprint,
         summary=summary,
     )
-    method = initiate(caller.sandbox, caller, consent_id, return_url)["method"]
+    method = (await initiate(caller.sandbox, caller, consent_id, return_url))["method"]
     shown = {"redirect_url": method["redirect_url"], "expires_at": method["expires_at"]}
     return JSONResponse(shown)
 

@@ -36,7 +36,7 @@ def test_a_should_violation_warns_by_default_and_the_run_passes(suite: pytest.Py
         "*requirement matrix*",
         "TRIGGER-3*SHOULD*warning*2 test(s)*",
         "TRIGGER-4*MUST*proved*1 test(s)",
-        "requirements: *45 not selected*",
+        "requirements: *53 not selected*",
     ])
     assert result.stdout.lines[-1] == (
         "CONFORMANT: 1 of 1 selected MUST requirements proved; SHOULD warnings: TRIGGER-3.")
@@ -46,14 +46,14 @@ def test_a_should_violation_warns_by_default_and_the_run_passes(suite: pytest.Py
 def test_a_run_that_leaves_must_requirements_untested_is_incomplete(
     suite: pytest.Pytester,
 ) -> None:
-    """Three tests for a contract of 47 requirements: not conformant, and it says which
+    """Three tests for a contract of 55 requirements: not conformant, and it says which
     requirements it never tested; exit 10, not 0. Exploratory runs exit 0 all the same."""
     suite.makepyfile(CHECKS)
     result = suite.runpytest_subprocess(*PLUGINS)
     result.assert_outcomes(passed=2, xfailed=1)
     assert result.ret == 10
     assert result.stdout.lines[-1].startswith(
-        "INCOMPLETE: 1 of 34 selected MUST requirements proved; untested (not proved, "
+        "INCOMPLETE: 1 of 37 selected MUST requirements proved; untested (not proved, "
         "skipped or uncovered): AUTH-1, AUTH-2,")
     exploratory = suite.runpytest_subprocess(*PLUGINS, "--sca-exploratory")
     assert exploratory.ret == 0
@@ -331,7 +331,7 @@ def test_a_k_run_shows_the_requirements_outside_it_as_not_selected(
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["TRIGGER-3*SHOULD*not selected*0 test(s)",
                                  "TRIGGER-4*MUST*proved*1 test(s)",
-                                 "requirements: 46 not selected, 1 proved"])
+                                 "requirements: 54 not selected, 1 proved"])
     assert result.ret == 0
     everything = suite.runpytest_subprocess(*PLUGINS, "--sca-matrix")
     everything.stdout.fnmatch_lines(["TRIGGER-1*MUST*uncovered*"])
@@ -342,7 +342,7 @@ def test_the_terminal_shows_one_matrix_line_unless_asked(suite: pytest.Pytester)
     suite.makepyfile(CHECKS)
     result = suite.runpytest_subprocess(*PLUGINS, "-k", "must_holds")
     assert "requirement matrix" not in result.stdout.str()
-    result.stdout.fnmatch_lines(["requirements: 46 not selected, 1 proved"])
+    result.stdout.fnmatch_lines(["requirements: 54 not selected, 1 proved"])
 
 
 @pytest.mark.parametrize(("given", "says"), [

@@ -69,7 +69,20 @@ BROKEN = {
                                  '[onboarding]\nstyle = "redirected"\n',
                                  "onboarding.style: input should be 'consent' or 'redirect'"),
     "no target at all": ('[target]\nname = "staging"\n', "names no target"),
+    "a typo in hosted": ('[target]\nbase_url = "https://x.example"\n'
+                         "[hosted]\none_session = true\n",
+                         "unknown key 'hosted.one_session'; did you mean "
+                         "'one_session_per_consent'?"),
 }
+
+
+def test_a_target_that_runs_one_flow_per_consent_says_so(tmp_path: Path) -> None:
+    """RACE-2 and RACE-3 then check that a second page is refused, not that it races."""
+    profile = tmp_path / "locked.toml"
+    profile.write_text('[target]\nbase_url = "https://x.example"\n'
+                       "[hosted]\none_session_per_consent = true\n")
+    assert load_profile(profile).hosted.one_session_per_consent
+    assert not load_profile(ROOT / "profiles" / "sandbox.toml").hosted.one_session_per_consent
 
 
 @pytest.mark.parametrize("case", list(BROKEN))
@@ -233,6 +246,6 @@ def test_the_whole_suite_passes_with_other_lifetimes(tmp_path: Path) -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
     )
     assert run.returncode == 0, run.stdout[-4000:]
-    assert run.stdout.strip().splitlines()[-1].startswith("CONFORMANT: 34 of 34")
+    assert run.stdout.strip().splitlines()[-1].startswith("CONFORMANT: 37 of 37")
     # The only skip: a 180-day window cannot be seen within one 12-hour session.
     assert "refresh token, 43200 s) ends long before the 180-day window" in run.stdout

@@ -121,6 +121,13 @@ const T = {
 };
 
 const app = document.getElementById("nb-app");
+const BRAND = "Nordbanken Sandbox";
+// The sandbox's faults of these pages (sca_sandbox/faults.py), as the shell names them.
+const FAULTS = new Set(
+  (document.querySelector('meta[name="sandbox-faults"]')?.content || "").split(",").filter(Boolean),
+);
+const fault = (name) => FAULTS.has(name);
+if (fault("page-without-lang")) document.documentElement.removeAttribute("lang"); // A11Y-4
 const query = "?token=" + encodeURIComponent(new URLSearchParams(location.search).get("token") || "");
 let csrf = "";
 
@@ -137,11 +144,14 @@ function el(tag, props, ...children) {
   return node;
 }
 
+// A new step: its title in the tab's title, the focus on its first field, else its heading
+// (a screen reader then reads the new step, and Tab goes on from there).
 function screen(heading, ...parts) {
-  app.replaceChildren(el("h1", {}, heading), ...parts.filter(Boolean));
+  const title = el("h1", { tabindex: "-1" }, heading);
+  app.replaceChildren(title, ...parts.filter(Boolean));
   app.setAttribute("aria-busy", "false");
-  const first = app.querySelector("input");
-  if (first) first.focus();
+  document.title = `${heading} · ${BRAND}`;
+  (app.querySelector("input") || title).focus();
 }
 
 const lead = (text) => el("p", { class: "nb-lead" }, text);
@@ -150,7 +160,11 @@ const button = (text, kind, onclick) =>
   el("button", { type: "button", class: `nb-btn nb-${kind}`, onclick }, text);
 const alertBox = (alert) =>
   alert && T.alerts[alert.code]
-    ? el("p", { role: "alert", class: "nb-alert" }, T.alerts[alert.code](alert))
+    ? el(
+        "p",
+        { role: fault("refusal-not-announced") ? null : "alert", class: "nb-alert" }, // A11Y-3
+        T.alerts[alert.code](alert),
+      )
     : null;
 
 // An input named by a separate element (aria-labelledby), never by <label> or aria-label.
@@ -159,7 +173,11 @@ function secret(label, name, digits) {
   return el(
     "div",
     { class: "nb-field" },
-    el("span", { id: labelId, class: "nb-label" }, label),
+    el(
+      "span",
+      { id: labelId, class: "nb-label" },
+      fault("field-without-name") ? el("span", { "aria-hidden": "true" }, label) : label, // A11Y-1
+    ),
     el("input", {
       id: `nb-input-${name}`,
       "data-field": name,
@@ -281,6 +299,13 @@ function summaryLines(details) {
   return lines.map(([key, label, text, className]) => el("li", {}, ...fact(key, label, text, className)));
 }
 
+function declineButton(text) {
+  const decline = button(text, "danger", () => act("decline"));
+  if (fault("control-pointer-only")) decline.tabIndex = -1; // A11Y-2: the pointer only
+  if (fault("decline-low-contrast")) decline.style.color = "#e4572e"; // A11Y-1: 3.7:1
+  return decline;
+}
+
 const STEPS = {
   summary(answer) {
     const t = T.summary;
@@ -298,7 +323,7 @@ const STEPS = {
       ),
       actions(
         button(t.confirm, "primary", () => act("confirm")),
-        summary.decline ? button(t.decline, "danger", () => act("decline")) : null,
+        summary.decline ? declineButton(t.decline) : null,
       ),
     );
   },
