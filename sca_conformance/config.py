@@ -45,6 +45,9 @@ class TargetSection(_Section):
     # Origins the hosted pages may move between, besides redirect_url's own and those the
     # browser passes through before the first hosted page shows (a launch host).
     hosted_origins: list[str] = []
+    # Where the target publishes its OpenAPI document, for the fuzz part (a path on the
+    # target, a URL, a file or "none"); empty: /openapi.json, or --fuzz-openapi.
+    openapi: str = ""
 
     @model_validator(mode="after")
     def _origins(self) -> TargetSection:

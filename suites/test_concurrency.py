@@ -323,8 +323,11 @@ async def test_initiations_sent_at_once_leave_exactly_one_working_token(
         checks.no_server_error(answer)
         if answer.status_code == 200:
             methods.append(checks.method_in_body(answer))
-    working = 0
     for method in methods:
         checks.redirect_url_carries_token(method)
-        working += await opens_the_flow(page, consents.wording, method["redirect_url"])
+    # A target may answer concurrent initiations with one and the same token: one token.
+    distinct = dict.fromkeys(method["redirect_url"] for method in methods)
+    working = 0
+    for redirect_url in distinct:
+        working += await opens_the_flow(page, consents.wording, redirect_url)
     should(checks.one_working_token, len(answers), working)

@@ -138,6 +138,21 @@ def test_a_bound_that_is_not_positive_is_a_usage_error(tmp_path: Path) -> None:
     assert "--fuzz-examples 0: must be more than 0" in run.output
 
 
+def test_the_profile_names_where_the_document_is_and_the_option_overrides_it(
+    tmp_path: Path,
+) -> None:
+    profile = tmp_path / "target.toml"
+    profile.write_text('[target]\nembedded = true\nopenapi = "/api/v3/openapi.json"\n')
+    header = [sys.executable, "-m", "pytest", "suites/test_fuzz.py", "--collect-only",
+              "-p", "no:cacheprovider", "--fuzz", "--target", str(profile)]
+    shown = subprocess.run(header, cwd=ROOT, capture_output=True, text=True, check=False,
+                           timeout=120)
+    assert "OpenAPI document /api/v3/openapi.json" in shown.stdout, shown.stdout[-2000:]
+    named = subprocess.run([*header, "--fuzz-openapi", "none"], cwd=ROOT, capture_output=True,
+                           text=True, check=False, timeout=120)
+    assert "OpenAPI document none" in named.stdout, named.stdout[-2000:]
+
+
 # The engine alone, against a made-up target -------------------------------------------
 
 

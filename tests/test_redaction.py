@@ -31,10 +31,12 @@ from sca_sandbox.process import run_sandbox
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Fail after the secrets were on screen: the card-details API answers with the PAN (the
-# page was read first), and a wrong CVC2 activates the card (a PIN was typed first).
-FAULTS = ("card-api-returns-pan", "cvc2-not-checked")
+# page was read first), a wrong CVC2 activates the card (a PIN was typed first), and two
+# browsers both approve one consent (a passcode typed in each: evidence of both pages).
+FAULTS = ("card-api-returns-pan", "cvc2-not-checked", "approval-race")
 SELECTION = (
     "test_cards"  # card details shown, PIN and CVC2 typed; two of them fail
+    " or two_pages_at_once"  # RACE-2: fails with two pages open
     " or (approving_by_passcode and (onboarding or card_activation))"  # passcode, SMS
     " or login_answers or used_refresh_token"  # API keys and token pairs, API only
 )
@@ -109,6 +111,11 @@ def test_the_run_wrote_failure_evidence_worth_scanning(run: Run) -> None:
     }
     assert {"image/png", "application/zip", "application/json"} <= types
     assert run.handed_out["pan"] and run.handed_out["sms"], run.handed_out
+    # The second browser's page is evidence too (masked like the first).
+    [race] = [json.loads(path.read_text()) for path in run.results.glob("*-result.json")
+              if "two browsers at once" in json.loads(path.read_text()).get("name", "")]
+    shots = [a for a in _attachments(race) if a["name"].startswith("Screenshot at failure")]
+    assert race["status"] == "failed" and len(shots) == 2, [a["name"] for a in _attachments(race)]
 
 
 @pytest.mark.slow

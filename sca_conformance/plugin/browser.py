@@ -48,6 +48,7 @@ from sca_conformance.plugin.evidence import FAILED_CALL, attach_page_evidence, t
 from sca_conformance.redact import SecretRegistry
 
 DESKTOP = {"width": 1280, "height": 800}
+CONTEXTS = pytest.StashKey[list[BrowserContext]]()  # every context a test opened, in order
 
 
 @pytest.hookimpl(trylast=True)
@@ -149,11 +150,11 @@ def browser_context_args(playwright: Playwright, device: str | None) -> dict[str
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def new_context(
-    browser: Browser, browser_context_args: dict[str, Any]
+    browser: Browser, browser_context_args: dict[str, Any], request: pytest.FixtureRequest
 ) -> AsyncIterator[Callable[..., Awaitable[BrowserContext]]]:
     """Opens contexts (``browser_context_args`` and the call's own); all of them are closed
-    after the test."""
-    opened: list[BrowserContext] = []
+    after the test, and a failed test's evidence shows the pages of every one of them."""
+    opened = request.node.stash.setdefault(CONTEXTS, [])
 
     async def open_context(**kwargs: Any) -> BrowserContext:
         context = await browser.new_context(**{**browser_context_args, **kwargs})
@@ -202,7 +203,11 @@ async def context(
             await context.tracing.stop()
             return
         with test_body_step(request.config, "Failure evidence"):
-            for page in context.pages:
+            # This context's pages, then those of the test's other contexts (a second
+            # browser of the same individual): traced is this one only.
+            pages = [page for opened in request.node.stash.get(CONTEXTS, [context])
+                     for page in opened.pages]
+            for page in pages:
                 await attach_page_evidence(page, NavigationLog.of(page).urls, secrets, wording)
             folder = Path(output_path)
             folder.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from dataclasses import replace
 import pytest
 
 from sca_conformance.allure_tool import cache_base
+from sca_conformance.config import SETTINGS
 from sca_conformance.fuzzing import DEFAULT_OPENAPI, FuzzSettings
 
 FUZZ = pytest.StashKey[FuzzSettings]()
@@ -83,7 +84,10 @@ def settings_of(config: pytest.Config) -> FuzzSettings:
         seconds=_number(config, "--fuzz-seconds", "SCA_FUZZ_SECONDS", 20.0),
         seed=seed,
         openapi=(config.getoption("--fuzz-openapi")
-                 or os.environ.get("SCA_FUZZ_OPENAPI", "").strip() or DEFAULT_OPENAPI),
+                 or os.environ.get("SCA_FUZZ_OPENAPI", "").strip()
+                 or (config.stash[SETTINGS].profile.target.openapi if SETTINGS in config.stash
+                     else "")
+                 or DEFAULT_OPENAPI),
     )
 
 

@@ -138,8 +138,14 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None],
     if report.passed:
         return TestVerdict(nodeid, ids, Kind.PASSED) if report.when == "call" else None
     if isinstance(error, RequirementViolation):
-        return TestVerdict(nodeid, ids, Kind.VIOLATED, (error.requirement.id,),
-                           error.level, completed=False, reason=masked(str(error)))
+        soft = item.stash.get(SOFT, [])
+        # Strict: the first of the test's SHOULD violations is raised; the verdict names all.
+        named = (error.requirement.id, *sorted(
+            {v.requirement.id for v in soft} - {error.requirement.id})) if error in soft else (
+            error.requirement.id,)
+        reason = "; ".join(str(v) for v in soft) if error in soft else str(error)
+        return TestVerdict(nodeid, ids, Kind.VIOLATED, named,
+                           error.level, completed=False, reason=masked(reason))
     if isinstance(error, TargetNotPrepared):
         return TestVerdict(nodeid, ids, Kind.NOT_PREPARED, completed=False,
                            reason=masked(str(error)))

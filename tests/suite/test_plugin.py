@@ -121,6 +121,29 @@ def test_strict_mode_makes_a_should_violation_fail(
     result.assert_outcomes(passed=2, failed=1)
 
 
+def test_strict_mode_names_every_should_violation_of_a_test(suite: pytest.Pytester) -> None:
+    """Soft checks run on after a SHOULD violation; in strict mode the test fails with the
+    first, and the verdict and the matrix name all of them, not whichever came first."""
+    suite.makepyfile("""
+import pytest
+from sca_conformance import checks
+
+def fails(requirement_id):
+    with checks.proving(requirement_id):
+        raise AssertionError("not so")
+
+@pytest.mark.requirement("TRIGGER-3", "AUTH-4")
+def test_two_should_violations(should):
+    should(fails, "TRIGGER-3")
+    should(fails, "AUTH-4")
+""")
+    result = suite.runpytest_subprocess(*PLUGINS, "--sca-strict", "--sca-matrix",
+                                        "--requirement", "TRIGGER-3")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["AUTH-4*SHOULD*violated*1 test(s)*",
+                                 "TRIGGER-3*SHOULD*violated*1 test(s)*"])
+
+
 def test_pytests_own_strict_is_left_to_pytest(suite: pytest.Pytester) -> None:
     """--strict is pytest's ("all strictness options"); it does not make SHOULD fail."""
     suite.makepyfile(CHECKS)
