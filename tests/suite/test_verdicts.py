@@ -20,7 +20,7 @@ def run_with_fault(tmp_path: Path, fault: str, *args: str) -> tuple[int, dict[st
     out = tmp_path / "verdict"
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", "-q",
-         "--sandbox-fault", fault, "--coverage-matrix", str(out),
+         "-n", "2", "--sandbox-fault", fault, "--coverage-matrix", str(out),
          "--output", str(tmp_path / "results"), *args],
         cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
     )
