@@ -378,6 +378,15 @@ class HostedFlow:
                              "the identification page offers no other way than a passkey")
         await self.enter_passcode(self.subject.passcode or "")
 
+    async def another_way(self, requirement_id: str = "PAGE-3") -> PasscodePage:
+        """On the identification page (reached, as `requirement_id` needs), 'Try another
+        way': its passcode step, reached."""
+        identify = IdentifyPage(self.page, self.wording)
+        await self.reach(identify, requirement_id)
+        await self.press(identify.another_way_button, "PAGE-3",
+                         "the identification page offers no other way than a passkey")
+        return await self.passcode_step()
+
     async def passcode_step(self) -> PasscodePage:
         """The passcode step, reached (after 'Try another way')."""
         page = PasscodePage(self.page, self.wording)

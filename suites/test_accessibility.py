@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from playwright.async_api import Page
-from sca_conformance.pages import DonePage, IdentifyPage, LockedOutPage
+from sca_conformance.pages import DonePage, LockedOutPage
 
 from sca_conformance import checks
 from sca_conformance.accessibility_flows import AuditedFlow, KeyboardFlow, audit
@@ -124,11 +124,7 @@ async def lock_out(consents: Consents, page: Page, action: Action) -> None:
     started = await consents.start(page, action, subject)
     flow = started.flow
     await flow.confirm()
-    identify = IdentifyPage(page, consents.wording)
-    await flow.reach(identify, "PAGE-3")
-    await flow.press(identify.another_way_button, "PAGE-3",
-                     "the identification page offers no other way than a passkey")
-    passcode_page = await flow.passcode_step()
+    passcode_page = await flow.another_way()
     wrong = wrong_code(str(subject.passcode))
     consents.api.secrets.add(wrong)
     for left in (2, 1):  # the attempts left, in the target's wording

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from playwright.async_api import Page, expect
-from sca_conformance.pages import IdentifyPage, LockedOutPage, SummaryPage
+from sca_conformance.pages import LockedOutPage, SummaryPage
 
 from sca_conformance import checks
 from sca_conformance.clock import Clock
@@ -71,11 +71,7 @@ async def test_three_wrong_passcodes_fail_the_consent(
     started = await consents.start(page, action, subject)
     flow = started.flow
     await flow.confirm()
-    identify = IdentifyPage(page, consents.wording)
-    await flow.reach(identify, "PAGE-3")
-    await flow.press(identify.another_way_button, "PAGE-3",
-                     "the identification page offers no other way than a passkey")
-    passcode_page = await flow.passcode_step()
+    passcode_page = await flow.another_way()
     wrong = wrong_code(str(subject.passcode))
     for left in (2, 1):  # the attempts left, in the target's wording and markup
         await flow.refusal(passcode_page, passcode_page.enter(wrong), "PAGE-7",
