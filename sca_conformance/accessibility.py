@@ -1,7 +1,8 @@
 """Accessibility of the hosted pages (A11Y-1..4), in any provider's markup.
 
-- `scan(page)`: axe-core's WCAG 2.1 A and AA rules (the engine axe-playwright-python
-  ships); only violations of impact serious or critical are findings (A11Y-1).
+- `scan(page)`: axe-core's WCAG 2.1 A and AA rules (axe-core from its own npm package, as
+  the lock pins it: sca_conformance.axe_engine); only violations of impact serious or
+  critical are findings (A11Y-1).
 - `page_facts(page)`: the page's language, its title and every field's accessible name, as
   the browser computes it (A11Y-4).
 - `refusal_reach(page, refusal)`: how a refusal the page shows reaches assistive technology:
@@ -23,11 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import allure
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page, Request
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from sca_conformance.axe_engine import run_axe
 from sca_conformance.checks import hides_in_verdicts, proves
 from sca_conformance.redact import SECRET_FIELDS, SecretRegistry
 from sca_conformance.requirements import Mismatch
@@ -251,9 +252,9 @@ async def scan(page: Page, secrets: SecretRegistry | None = None) -> list[Findin
     """axe-core's WCAG 2.1 A and AA rules on the page as it is now; only violations of
     impact serious or critical. Element snippets are masked with `secrets`."""
     mask = secrets.text if secrets is not None else str
-    results = await Axe().run(page, options=AXE_OPTIONS)
+    results = await run_axe(page, AXE_OPTIONS)
     findings = []
-    for violation in results.response["violations"]:
+    for violation in results["violations"]:
         if violation.get("impact") not in SERIOUS:
             continue
         elements = tuple(

@@ -41,10 +41,17 @@ def cache_base(environ: Mapping[str, str] = os.environ) -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "sca-conformance"
 
 
+def tools_folder(cache: Path | None = None) -> Path:
+    """Where `install_allure` runs `npm ci` of the shipped lock: a folder per lock, so that two
+    versions of the package (two checkouts, an upgrade) never install over each other."""
+    base = cache if cache is not None else cache_base()
+    digest = hashlib.sha256((TOOLS / "package-lock.json").read_bytes()).hexdigest()
+    return base / f"npm-tools-{digest[:12]}"
+
+
 def cached_allure(cache: Path | None = None) -> Path:
     """Where `install_allure` puts the generator (whether or not it is there yet)."""
-    base = cache if cache is not None else cache_base()
-    return base / f"allure-{allure_version()}" / "node_modules" / ".bin" / "allure"
+    return tools_folder(cache) / "node_modules" / ".bin" / "allure"
 
 
 def find_allure(explicit: str | None = None) -> list[str]:
@@ -68,7 +75,7 @@ def find_allure(explicit: str | None = None) -> list[str]:
         return [str(cached)]
     raise ToolMissing(
         "The Allure 2 report generator is missing: run `sca-conformance setup` to install it "
-        f"into {cached.parent.parent.parent}, set SCA_ALLURE to an `allure` executable, or put "
+        f"into {tools_folder()}, set SCA_ALLURE to an `allure` executable, or put "
         "`allure` on PATH."
     )
 
@@ -77,7 +84,7 @@ def install_allure(cache: Path | None = None) -> Path:
     """`npm ci` of the shipped package.json and lock into `cache` (default `cache_base()`),
     in a folder of the generator's version; nothing to do when that lock is installed."""
     allure = cached_allure(cache)
-    folder = allure.parent.parent.parent
+    folder = tools_folder(cache)
     lock = (TOOLS / "package-lock.json").read_bytes()
     done_marker = folder / ".installed-lock.sha256"
     digest = hashlib.sha256(lock).hexdigest()

@@ -23,6 +23,7 @@ from sca_conformance.allure_tool import (
     find_allure,
     install_allure,
     java_problem,
+    tools_folder,
 )
 
 REAL_PATH = os.environ.get("PATH", "")
@@ -100,13 +101,13 @@ def test_then_sca_allure_then_path_then_the_cache(
     assert find_allure() == [str(on_path)]
     on_path.unlink()
     assert find_allure() == [str(cached)]
-    assert cached == cache / f"allure-{allure_version()}" / "node_modules" / ".bin" / "allure"
+    assert cached == tools_folder(cache) / "node_modules" / ".bin" / "allure"
 
 
 def test_the_cache_is_under_xdg_cache_home_else_home(
     bin_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tail = Path("sca-conformance") / f"allure-{allure_version()}" / "node_modules" / ".bin"
+    tail = Path("sca-conformance") / tools_folder(Path()).name / "node_modules" / ".bin"
     home_cached = executable(tmp_path / "home" / ".cache" / tail / "allure")
     assert find_allure() == [str(home_cached)]
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
@@ -114,7 +115,7 @@ def test_the_cache_is_under_xdg_cache_home_else_home(
     with pytest.raises(ToolMissing):  # only where XDG_CACHE_HOME says
         find_allure()
     monkeypatch.setenv("SCA_CACHE_DIR", str(tmp_path / "mine"))
-    assert cached_allure() == tmp_path / "mine" / f"allure-{allure_version()}" / (
+    assert cached_allure() == tmp_path / "mine" / tools_folder(Path()).name / (
         "node_modules/.bin/allure")
 
 
@@ -146,7 +147,7 @@ def test_a_missing_generator_names_every_way_to_get_it(bin_dir: Path) -> None:
     assert one_sentence(message), message
     assert "`sca-conformance setup`" in message
     assert "SCA_ALLURE" in message and "PATH" in message
-    assert str(cached_allure().parent.parent.parent) in message
+    assert str(tools_folder()) in message
 
 
 def test_install_runs_npm_ci_with_the_shipped_lock_into_the_cache(
@@ -155,7 +156,7 @@ def test_install_runs_npm_ci_with_the_shipped_lock_into_the_cache(
     executable(bin_dir / "npm", FAKE_NPM_CI)
     cache = tmp_path / "cache"
     installed = install_allure(cache)
-    folder = cache / f"allure-{allure_version()}"
+    folder = tools_folder(cache)
     assert installed == folder / "node_modules" / ".bin" / "allure"
     (call,) = calls(bin_dir)
     assert call["argv"] == ["ci", "--no-audit", "--no-fund"]
@@ -184,7 +185,7 @@ def test_install_runs_again_when_the_shipped_lock_changed(
     monkeypatch.setattr(allure_tool, "TOOLS", shipped)
     install_allure(cache)
     assert len(calls(bin_dir)) == 2
-    installed_lock = cache / f"allure-{allure_version()}" / "package-lock.json"
+    installed_lock = tools_folder(cache) / "package-lock.json"
     assert installed_lock.read_bytes() == (shipped / "package-lock.json").read_bytes()
 
 

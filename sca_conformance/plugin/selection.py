@@ -10,6 +10,7 @@ import difflib
 import allure
 import pytest
 
+from sca_conformance.axe_engine import EngineMissing, find_axe
 from sca_conformance.catalog import CATALOG
 from sca_conformance.requirements import registry, requirement
 
@@ -117,6 +118,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(getattr(pytest.mark, action))
         for mark in allure_marks(item):
             item.add_marker(mark)
+    # A setup problem stops the run with what fixes it, before any test. Not from an xdist
+    # worker (an exit there crashes the controller): there the scan's own error says it.
+    if not hasattr(config, "workerinput") and any("A11Y-1" in requirement_ids(i) for i in items):
+        try:
+            find_axe()
+        except EngineMissing as missing:
+            raise pytest.UsageError(str(missing)) from None
 
 
 MARKERS = {
