@@ -31,6 +31,8 @@ CURRENT_MAJORS = {
     "actions/setup-node": "v7",
     "actions/setup-java": "v6",
     "actions/cache": "v6",
+    "actions/cache/restore": "v6",
+    "actions/cache/save": "v6",
     "actions/upload-artifact": "v7",
     "actions/download-artifact": "v8",
     "actions/upload-pages-artifact": "v5",
@@ -152,10 +154,10 @@ def test_ci_runs_project_tests_and_conformance_and_keeps_reports() -> None:
     assert ci_run.index("make test") < ci_run.index("make conformance")
 
 
-def test_ci_runs_the_quick_check_on_the_oldest_and_newest_python() -> None:
+def test_ci_runs_the_quick_check_on_every_supported_python() -> None:
     jobs = _load("ci.yml")["jobs"]
     check = jobs["check"]
-    assert check["strategy"]["matrix"]["python"] == ["3.11", "3.13"]
+    assert check["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13", "3.14"]
     assert check["strategy"]["fail-fast"] is False
     setup_python = next(s for s in check["steps"]
                         if str(s.get("uses", "")).startswith("actions/setup-python"))
@@ -187,7 +189,7 @@ def test_ci_runs_the_slow_parts_as_jobs_of_their_own_after_the_check() -> None:
         assert "reports/junit" in _uploaded(jobs[name]["steps"]), name
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "nightly.yml"])
+@pytest.mark.parametrize("name", ["ci.yml", "conformance.yml"])
 def test_node_is_the_current_lts_wherever_it_is_set_up(name: str) -> None:
     for job_name, job in _load(name)["jobs"].items():
         for step in job.get("steps", []):
@@ -196,7 +198,7 @@ def test_node_is_the_current_lts_wherever_it_is_set_up(name: str) -> None:
                 assert version == NODE_LTS, f"{name}/{job_name}: node {version}"
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "nightly.yml"])
+@pytest.mark.parametrize("name", ["ci.yml", "conformance.yml"])
 def test_workflows_use_current_action_majors(name: str) -> None:
     used = [str(step["uses"]) for step in _steps(_load(name)) if "uses" in step]
     assert used
@@ -207,7 +209,7 @@ def test_workflows_use_current_action_majors(name: str) -> None:
         assert version == current, f"{name}: {action}, current is {repository}@{current}"
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "nightly.yml"])
+@pytest.mark.parametrize("name", ["ci.yml", "conformance.yml"])
 def test_browsers_come_from_playwright_cached_and_pip_is_cached(name: str) -> None:
     workflow = _load(name)
     for job_name, job in workflow["jobs"].items():
@@ -215,14 +217,15 @@ def test_browsers_come_from_playwright_cached_and_pip_is_cached(name: str) -> No
         for step in steps:
             if str(step.get("uses", "")).startswith("actions/setup-python"):
                 assert step["with"].get("cache") == "pip", f"{name}/{job_name}: no pip cache"
-                assert step["with"].get("cache-dependency-path") == "requirements/dev.txt"
+                lock = str(step["with"].get("cache-dependency-path"))
+                assert lock.removeprefix("suite/") == "requirements/dev.txt", lock
         commands = " ".join(str(step.get("run", "")) for step in steps)
         assert "apt-get install" not in commands, f"{name}/{job_name}: apt's Chromium on GitHub"
         runs_tests = ("pytest", "make test", "make check", "make kill-matrix", "make conformance")
         if not any(command in commands for command in runs_tests):
             continue
         assert "playwright install --with-deps --only-shell chromium" in commands
-        cache = next(s for s in steps if str(s.get("uses", "")).startswith("actions/cache"))
+        cache = next(s for s in steps if str(s.get("uses", "")).startswith("actions/cache@"))
         assert cache["with"]["path"] == "~/.cache/ms-playwright"
         assert "steps.playwright.outputs.version" in cache["with"]["key"]
     assert workflow["env"]["SCA_PLAYWRIGHT_CHROMIUM"] == "1"
@@ -283,45 +286,65 @@ def test_dependabot_updates_actions_python_packages_and_npm_tools() -> None:
             assert (folder / "package-lock.json").is_file(), folder
 
 
-def test_nightly_is_scheduled_dispatchable_sharded_and_published() -> None:
+def test_the_conformance_run_is_a_reusable_workflow_publishing_only_when_asked() -> None:
+    workflow = _load("conformance.yml")
+    call = _triggers(workflow)["workflow_call"]
+    inputs = call["inputs"]
+    assert {"profile", "target-url", "strict", "fuzz", "publish-pages", "shards",
+            "suite-repository", "suite-ref"} <= set(inputs)
+    assert inputs["strict"]["type"] == inputs["fuzz"]["type"] == "boolean"
+    # Pages is opt-in and says why; the fuzz part is off unless asked.
+    assert inputs["publish-pages"]["default"] is False and inputs["fuzz"]["default"] is False
+    assert "public" in inputs["publish-pages"]["description"]
+    assert {"SCA_API_KEY", "SCA_API_KEY_2"} <= set(call["secrets"])
+    assert {"verdict", "sentence"} <= set(call["outputs"])
+    assert workflow["permissions"] == {"contents": "read"}
+    assert "inputs.profile" in workflow["env"]["SCA_TARGET"]
+    assert workflow["env"]["SCA_FUZZ"] == "${{ inputs.fuzz && '1' || '' }}"
+
+    jobs = workflow["jobs"]
+    sharded = [job for job in jobs.values() if "group" in job.get("strategy", {}).get("matrix", {})]
+    assert sharded, "no sharded job in conformance.yml"
+    shard_steps = sharded[0]["steps"]
+    assert {"suite/reports/allure-results", "suite/test-results", "suite/reports/junit"} <= (
+        _uploaded(shard_steps))
+    assert any("GITHUB_STEP_SUMMARY" in str(s.get("run", "")) for s in shard_steps)
+    # The verdict: merged from every shard, in the summary; the report always an artifact.
+    report = jobs["report"]
+    assert report["if"] == NOT_CANCELLED
+    report_steps = report["steps"]
+    merging = next(s for s in report_steps if s.get("id") == "verdict")
+    assert "sca_conformance.verdict" in merging["run"] and "GITHUB_STEP_SUMMARY" in merging["run"]
+    assert {"suite/reports/html", "suite/reports/single"} <= _uploaded(report_steps)
+    # The history travels in the Actions cache, with or without Pages.
+    uses = {str(s.get("uses", "")).split("@")[0]: s for s in report_steps}
+    restore, save = uses["actions/cache/restore"], uses["actions/cache/save"]
+    assert restore["with"]["path"] == save["with"]["path"] == "suite/reports/history"
+    assert restore["with"]["restore-keys"] and "github.run_id" in save["with"]["key"]
+    pages = uses["actions/upload-pages-artifact"]
+    assert pages["if"] == "${{ inputs.publish-pages }}"
+    deploy = next(job for job in jobs.values()
+                  if any(str(s.get("uses", "")).startswith("actions/deploy-pages")
+                         for s in job["steps"]))
+    assert "inputs.publish-pages" in deploy["if"]
+    assert deploy["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    assert deploy["environment"]["name"] == "github-pages"
+    # Published or not, the run ends with the verdict's exit code.
+    final = jobs["verdict"]
+    assert set(final["needs"]) == {"report", "publish"}
+    assert "needs.report.outputs.verdict" in str(final["steps"])
+
+
+def test_the_nightly_calls_the_reusable_workflow() -> None:
     workflow = _load("nightly.yml")
     triggers = _triggers(workflow)
     assert triggers.get("schedule"), "nightly.yml has no schedule"
-    assert "workflow_dispatch" in triggers
     inputs = triggers["workflow_dispatch"]["inputs"]
-    assert {"target_url", "profile", "strict", "shards"} <= set(inputs)
-    assert "vars.SCA_TARGET_PROFILE" in workflow["env"]["SCA_TARGET"]
-    assert inputs["strict"]["type"] == "boolean"
-
-    jobs = workflow["jobs"]
-    sharded = [job for job in jobs.values() if "matrix" in job.get("strategy", {})]
-    assert sharded, "no matrix job in nightly.yml"
-    assert "group" in sharded[0]["strategy"]["matrix"]
-
-    report = jobs["report"]
-    assert report["if"] == NOT_CANCELLED
-    # configure-pages reads the Pages site: a private repository needs pages: read.
-    assert report["permissions"] == {"contents": "read", "pages": "read"}
+    assert {"target_url", "profile", "strict", "shards", "fuzz", "publish"} <= set(inputs)
+    assert inputs["publish"]["default"] is False
+    (job,) = workflow["jobs"].values()
+    assert job["uses"] == "./.github/workflows/conformance.yml"
+    assert job["secrets"] == "inherit"
+    assert "vars.SCA_TARGET_PROFILE" in job["with"]["profile"]
+    assert "vars.SCA_PUBLISH_PAGES" in job["with"]["publish-pages"]
     assert workflow["permissions"] == {"contents": "read"}
-    shard_steps = sharded[0]["steps"]
-    assert {"reports/allure-results", "test-results", "reports/junit"} <= _uploaded(shard_steps)
-    assert any("GITHUB_STEP_SUMMARY" in str(s.get("run", "")) for s in shard_steps)
-    # The verdict: merged from every shard, in the summary, published whatever it is, and
-    # the run fails with it afterwards (never a stale green report left standing).
-    report_steps = workflow["jobs"]["report"]["steps"]
-    merging = next(s for s in report_steps if s.get("id") == "verdict")
-    assert "sca_conformance.verdict" in merging["run"] and "GITHUB_STEP_SUMMARY" in merging["run"]
-    assert "needs.report.result == 'success'" in workflow["jobs"]["publish"]["if"]
-    final = workflow["jobs"]["verdict"]
-    assert set(final["needs"]) == {"report", "publish"}
-    assert "needs.report.outputs.verdict" in str(final["steps"])
-    uses = [str(step.get("uses", "")) for job in jobs.values() for step in job["steps"]]
-    assert any(u.startswith("actions/upload-pages-artifact") for u in uses)
-    assert any(u.startswith("actions/deploy-pages") for u in uses)
-    deploy = next(
-        job
-        for job in jobs.values()
-        if any(str(s.get("uses", "")).startswith("actions/deploy-pages") for s in job["steps"])
-    )
-    assert deploy["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
-    assert deploy["environment"]["name"] == "github-pages"
