@@ -7,7 +7,6 @@ silent default. Every key is optional and defaults to the contract.
 
 from __future__ import annotations
 
-import difflib
 import os
 import tomllib
 from pathlib import Path
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sca_conformance.suggest import did_you_mean
 from sca_conformance.texts import Texts, load_texts
 
 if TYPE_CHECKING:
@@ -199,8 +199,7 @@ EMBEDDED = Profile(target=TargetSection(name="sandbox", embedded=True))
 
 
 def _nearest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
-    return f"; did you mean {close[0]!r}?" if close else f"; valid: {', '.join(choices)}"
+    return did_you_mean(word, choices)
 
 
 def _model_at(location: tuple[Any, ...]) -> type[BaseModel] | None:
