@@ -251,7 +251,7 @@ def environment(config: pytest.Config, settings: Any) -> dict[str, str]:
     return {
         "Target": settings.described_target if settings else "embedded sandbox",
         "Target profile": settings.profile.name if settings else "sandbox",
-        "Sandbox version": metadata.version("sca-conformance"),
+        "sca-conformance": metadata.version("sca-conformance"),  # the suite and the sandbox
         "Sandbox faults": ",".join(faults) or "none",
         "Browser": browser,
         "Browser device": (settings.device if settings and settings.device else "desktop"),
