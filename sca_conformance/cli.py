@@ -19,8 +19,9 @@ URL with the profile's settings (one profile, another environment).
 
 A run writes its results into a folder of its own and puts it in place of allure-results/
 only once it has a verdict: help and `--collect-only` (`--co`, `--fixtures`, `--markers`,
-`--help` ...) run no suite, build no report and leave every earlier result as it is; a
-results folder that sca-conformance did not write is never deleted.
+`--help` ...) run no suite, build no report and leave every earlier result as it is. A
+results folder that sca-conformance did not write (it has no .sca-conformance-results) is
+never deleted: the run refuses to start (exit 4) until it is removed or --output changes.
 
 `report` builds the report from existing Allure results folders (a run's, or the nightly's
 shards: their results and their verdicts merged) into --output, from the installed package.
@@ -166,11 +167,24 @@ def fresh_results(final: Path) -> Path:
     return fresh
 
 
+def replaceable(final: Path) -> bool:
+    """Whether a results folder may be replaced: absent, empty, or written by sca-conformance."""
+    return not final.exists() or (final.is_dir() and (
+        (final / MARKER).is_file() or not any(final.iterdir())))
+
+
+def _check_replaceable(final: Path, command: str) -> None:
+    if not replaceable(final):
+        raise UsageError(f"sca-conformance {command}: {final} was not written by sca-conformance "
+                         f"(it has no {MARKER}), and a run deletes nothing it did not write: "
+                         "remove it, or choose another --output")
+
+
 def put_in_place(fresh: Path, final: Path) -> Path:
     """`fresh` renamed to `final`, which it replaces if sca-conformance wrote it (or it is
     empty); a folder of anyone else stays, and the results keep their own name."""
     if final.exists():
-        if not (final / MARKER).is_file() and (not final.is_dir() or any(final.iterdir())):
+        if not replaceable(final):
             print(f"sca-conformance: {final} was not written by sca-conformance: left as it "
                   f"is; this run's results are in {fresh}", file=sys.stderr)
             return fresh
@@ -194,8 +208,9 @@ def run(argv: list[str]) -> int:
     if informational(passed):
         return subprocess.run(pytest_command(suites, args, passed), check=False).returncode
     output: Path = args.output
-    output.mkdir(parents=True, exist_ok=True)
     final = args.results or output / "allure-results"
+    _check_replaceable(final, "run")
+    output.mkdir(parents=True, exist_ok=True)
     fresh = fresh_results(final)
     status = subprocess.run(pytest_command(suites, args, passed, fresh), check=False).returncode
     # A usage error or an interrupted run has no verdict to report and replaces nothing;
@@ -259,8 +274,9 @@ def report(argv: list[str]) -> int:
             raise UsageError(f"sca-conformance report: no Allure results in {folder} (a "
                              "folder of *-result.json files, a run's --alluredir)")
     output: Path = args.output
-    output.mkdir(parents=True, exist_ok=True)
     final = output / "allure-results"
+    _check_replaceable(final, "report")
+    output.mkdir(parents=True, exist_ok=True)
     fresh = fresh_results(final)
     for folder in folders:
         for path in folder.iterdir():

@@ -41,6 +41,7 @@ def earlier(tmp_path: Path) -> Path:
     results = tmp_path / "sca-report" / "allure-results"
     results.mkdir(parents=True)
     (results / "0001-result.json").write_text('{"name": "an earlier run"}', encoding="utf-8")
+    (results / cli.MARKER).write_text("written by sca-conformance\n", encoding="utf-8")
     return tmp_path
 
 
@@ -188,6 +189,21 @@ def test_list(subject: str, expected: list[str] | None,
         assert lines == expected
 
 
+def test_a_results_folder_of_someone_else_stops_the_run_before_it_starts(
+        tmp_path: Path) -> None:
+    theirs = tmp_path / "sca-report" / "allure-results"
+    theirs.mkdir(parents=True)
+    (theirs / "0001-result.json").write_text("{}", encoding="utf-8")
+    before = tree(tmp_path)
+    for args in (["run"], ["report", "sca-report/allure-results"]):
+        done = sca(tmp_path, *args)
+        assert done.returncode == 4, done.stdout + done.stderr
+        assert ("sca-report/allure-results was not written by sca-conformance (it has no "
+                ".sca-conformance-results), and a run deletes nothing it did not write: remove "
+                "it, or choose another --output") in done.stderr
+        assert tree(tmp_path) == before
+
+
 def test_results_replace_only_what_sca_conformance_wrote(tmp_path: Path,
                                                         capsys: pytest.CaptureFixture[str]
                                                         ) -> None:
@@ -262,3 +278,17 @@ def test_report_rebuilds_from_two_shards_results_in_an_empty_folder(tmp_path: Pa
     assert "id='sca-verdict'" in banner and "INCOMPLETE" in banner
     assert [tree(folder) for folder in shards] == untouched  # the shards are read, not changed
     assert {p.name for p in empty.iterdir()} == {"out"}
+
+
+@pytest.mark.slow
+def test_a_run_replaces_its_own_earlier_results_and_builds_the_report(earlier: Path) -> None:
+    done = sca(earlier, "run", "--", "--requirement", "AUTH-1", "-q")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    assert "CONFORMANT: 1 of 1 selected MUST requirements proved." in done.stdout
+    out = earlier / "sca-report"
+    assert f"report: {(out / 'html' / 'index.html').resolve()}" in done.stdout
+    results = out / "allure-results"
+    assert (results / cli.MARKER).is_file() and (results / "coverage-matrix.json").is_file()
+    assert not (results / "0001-result.json").exists()  # the earlier run's, replaced
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("allure-results")) == [
+        "allure-results"]
