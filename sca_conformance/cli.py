@@ -1,19 +1,35 @@
 """sca-conformance: the conformance suite, its verdict and its HTML report, from anywhere.
 
-    sca-conformance run [--target PROFILE | --target-url URL] [--output DIR]
+    sca-conformance run [--target PROFILE] [--target-url URL] [--output DIR]
                         [--allure PATH] [--no-report] [-- PYTEST ARGS ...]
+    sca-conformance report RESULTS... [--output DIR] [--allure PATH]
+    sca-conformance list requirements|faults|templates|texts
+    sca-conformance init --from TEMPLATE [PATH]
     sca-conformance setup [--no-browser]
+    sca-conformance --version | --help | COMMAND --help
 
 `run` runs the suites shipped in the package (sca_conformance.suites; default target: the
 embedded sandbox) and writes everything under one folder (default ./sca-report):
 allure-results/, coverage-matrix.md and .json, html/ and single/ (the report), history/
 (its trend, carried to the next run into the same folder), test-results/ (scrubbed traces
 of failed tests) and .pytest_cache/ (for --lf). Nothing else in the folder it runs from
-changes. Arguments after `--` (and any it does not know) go to pytest: `-k`, `-m`, `--lf`,
-`-n 2`, `--requirement PAGE-7`, `--sca-strict` ...
+changes. pytest's own arguments go after `--`: `-k`, `-m`, `--lf`, `-n 2`,
+`--requirement PAGE-7`, `--sca-strict` ... `--target` and `--target-url` together test the
+URL with the profile's settings (one profile, another environment).
 
-The exit status is the verdict's (README: 0 CONFORMANT, 1 NON-CONFORMANT, 10 INCOMPLETE,
-11 TARGET UNUSABLE) or pytest's own (2-5), or 1 when the report cannot be built.
+A run writes its results into a folder of its own and puts it in place of allure-results/
+only once it has a verdict: help and `--collect-only` (`--co`, `--fixtures`, `--markers`,
+`--help` ...) run no suite, build no report and leave every earlier result as it is. A
+results folder that sca-conformance did not write (it has no .sca-conformance-results) is
+never deleted: the run refuses to start (exit 4) until it is removed or --output changes.
+
+`report` builds the report from existing Allure results folders (a run's, or the nightly's
+shards: their results and their verdicts merged) into --output, from the installed package.
+
+Exit status: the verdict's (0 CONFORMANT, 1 NON-CONFORMANT, 10 INCOMPLETE, 11 TARGET
+UNUSABLE), pytest's own (2 interrupted, 3 internal error, 4 usage error, 5 no tests), 4 for
+a usage error of this command (an unknown command or option: never a run), and 12 when the
+report could not be built.
 
 `setup` installs, once, what the report and the browser need outside Python: the Allure 2
 generator at the version the package pins (into the user's cache, never into
@@ -28,27 +44,74 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
-from sca_conformance.activation import suites_folder
+from sca_conformance import __version__
+from sca_conformance.suggest import did_you_mean
 
 DEFAULT_OUTPUT = Path("sca-report")
-COMMANDS = ("run", "setup")
+EXIT_USAGE = 4  # pytest's own code for a usage error
+EXIT_REPORT_FAILED = 12  # the report could not be built (verdicts: 0, 1, 10, 11; pytest: 2-5)
+NO_VERDICT = (2, 3, 4, 5)  # pytest's interrupted, internal error, usage error, no tests
+# pytest's arguments that run no test: with one of them, a run only shows what pytest says.
+INFORMATIONAL = frozenset({
+    "-h", "--help", "--version", "-V", "--co", "--collect-only", "--collectonly", "--fixtures",
+    "--funcargs", "--fixtures-per-test", "--markers", "--setup-plan",
+})
+# Written into every results folder a run or `report` makes: only such a folder is replaced.
+MARKER = ".sca-conformance-results"
+
+
+class UsageError(Exception):
+    """A command line that cannot be followed: exit 4, nothing run, nothing written."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str], hint: str = "") -> argparse.Namespace:
+    """The arguments, refusing any it does not know with the nearest option it does."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        word = unknown[0]
+        if word.startswith("-"):
+            options = [o for o in parser._option_string_actions if o.startswith("--")]
+            close = did_you_mean(word.split("=", 1)[0], options)
+            raise UsageError(f"{parser.prog}: unknown option {word}"
+                             f"{close if '; did you mean' in close else hint}")
+        raise UsageError(f"{parser.prog}: unexpected argument {word!r}{hint}")
+    return args
+
+
+def _split(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Our arguments, and pytest's: everything after the first `--`."""
+    if "--" in argv:
+        at = argv.index("--")
+        return argv[:at], argv[at + 1:]
+    return argv, []
+
+
+# run ------------------------------------------------------------------------------------
 
 
 def _run_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sca-conformance run",
         description="Run the SCA consent conformance suite against a target (default: the "
-        "embedded sandbox) and build its report; arguments after -- go to pytest.",
+        "embedded sandbox) and build its report; pytest's arguments go after --.",
         allow_abbrev=False,
     )
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--target", metavar="PROFILE", type=Path,
-                       help="the target's profile, a TOML file (see the README's profiles)")
-    where.add_argument("--target-url", metavar="URL",
-                       help="base URL of a running target (its profile: the default)")
+    parser.add_argument("--target", metavar="PROFILE", type=Path,
+                        help="the target's profile, a TOML file (sca-conformance init --from "
+                        "TEMPLATE writes one)")
+    parser.add_argument("--target-url", metavar="URL",
+                        help="base URL of a running target (with --target: that profile's "
+                        "settings for this URL)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, metavar="DIR",
                         help="folder of everything the run writes (default: ./sca-report)")
     parser.add_argument("--allure", metavar="PATH",
@@ -65,18 +128,17 @@ def _run_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _split(argv: list[str]) -> tuple[list[str], list[str]]:
-    """Our arguments, and pytest's: everything after the first `--`."""
-    if "--" in argv:
-        at = argv.index("--")
-        return argv[:at], argv[at + 1:]
-    return argv, []
+def informational(passed: Sequence[str]) -> bool:
+    """Whether pytest's arguments ask it to show something instead of running tests."""
+    return any(arg.split("=", 1)[0] in INFORMATIONAL for arg in passed)
 
 
-def pytest_command(suites: Path, args: argparse.Namespace, passed: list[str]) -> list[str]:
+def pytest_command(suites: Path, args: argparse.Namespace, passed: list[str],
+                   results: Path | None = None) -> list[str]:
+    """The suite's pytest; `results`: its Allure results folder (None: a run that shows
+    something and writes nothing of its own)."""
     suites = suites.resolve()
     output: Path = args.output.resolve()
-    results = (args.results or output / "allure-results").resolve()
     command = [
         sys.executable, "-m", "pytest", str(suites),
         # The suites' own settings and root: a pytest.ini or conftest.py of the folder it
@@ -85,10 +147,10 @@ def pytest_command(suites: Path, args: argparse.Namespace, passed: list[str]) ->
         # pytest-playwright, should the environment have it, stays out of this run.
         "-p", "no:playwright", "-p", "no:playwright-asyncio",
         "-o", f"cache_dir={output / '.pytest_cache'}",
-        f"--alluredir={results}",
-        f"--coverage-matrix={output}",
-        f"--output={output / 'test-results'}",
     ]
+    if results is not None:
+        command += [f"--alluredir={results.resolve()}", f"--coverage-matrix={output}",
+                    f"--output={output / 'test-results'}"]
     if args.target is not None:
         command += ["--target", str(args.target.resolve())]
     if args.target_url:
@@ -96,52 +158,248 @@ def pytest_command(suites: Path, args: argparse.Namespace, passed: list[str]) ->
     return [*command, *passed]
 
 
+def fresh_results(final: Path) -> Path:
+    """A new, empty results folder beside `final`, marked as this command's."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(prefix=f"{final.name}.", dir=final.parent))
+    (fresh / MARKER).write_text(f"written by sca-conformance {__version__}; its next run or "
+                                "report replaces this folder\n", encoding="utf-8")
+    return fresh
+
+
+def replaceable(final: Path) -> bool:
+    """Whether a results folder may be replaced: absent, empty, or written by sca-conformance."""
+    return not final.exists() or (final.is_dir() and (
+        (final / MARKER).is_file() or not any(final.iterdir())))
+
+
+def _check_replaceable(final: Path, command: str) -> None:
+    if not replaceable(final):
+        raise UsageError(f"sca-conformance {command}: {final} was not written by sca-conformance "
+                         f"(it has no {MARKER}), and a run deletes nothing it did not write: "
+                         "remove it, or choose another --output")
+
+
+def put_in_place(fresh: Path, final: Path) -> Path:
+    """`fresh` renamed to `final`, which it replaces if sca-conformance wrote it (or it is
+    empty); a folder of anyone else stays, and the results keep their own name."""
+    if final.exists():
+        if not replaceable(final):
+            print(f"sca-conformance: {final} was not written by sca-conformance: left as it "
+                  f"is; this run's results are in {fresh}", file=sys.stderr)
+            return fresh
+        shutil.rmtree(final)
+    fresh.rename(final)
+    return final
+
+
 def run(argv: list[str]) -> int:
+    """Run the suites against a target and build the report (exit: the verdict's)."""
     ours, passed = _split(argv)
-    args, unknown = _run_parser().parse_known_args(ours)
-    passed = [*unknown, *passed]
+    args = _parse(_run_parser(), ours, "; pytest's own arguments go after --: "
+                  "sca-conformance run -- -k NAME")
     if args.target is not None and not args.target.is_file():
-        print(f"sca-conformance: no profile at {args.target}", file=sys.stderr)
-        return 4
+        raise UsageError(f"sca-conformance run: no profile at {args.target}")
+    from sca_conformance.activation import suites_folder
+
     suites = args.suites or suites_folder()
     if suites is None or not (suites / "suite.ini").is_file():
-        print(f"sca-conformance: no suites at {suites}", file=sys.stderr)
-        return 4
+        raise UsageError(f"sca-conformance run: no suites at {suites}")
+    if informational(passed):
+        return subprocess.run(pytest_command(suites, args, passed), check=False).returncode
     output: Path = args.output
-    results = args.results or output / "allure-results"
+    final = args.results or output / "allure-results"
+    _check_replaceable(final, "run")
     output.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(results, ignore_errors=True)
-    status = subprocess.run(pytest_command(suites, args, passed), check=False).returncode
-    # A usage error or an interrupted run has no verdict to report; every verdict has one,
-    # TARGET UNUSABLE too (the report says so, so that no earlier report stands for it).
-    if args.no_report or status in (2, 3, 4, 5):
+    fresh = fresh_results(final)
+    status = subprocess.run(pytest_command(suites, args, passed, fresh), check=False).returncode
+    # A usage error or an interrupted run has no verdict to report and replaces nothing;
+    # every verdict has one, TARGET UNUSABLE too (so that no earlier report stands for it).
+    if status in NO_VERDICT:
+        shutil.rmtree(fresh)
         return status
+    results = put_in_place(fresh, final)
+    if args.no_report:
+        return status
+    built = _build(results, args.report or output / "html",
+                   args.single_file_report or output / "single",
+                   args.history or output / "history", args.allure)
+    return status if built else EXIT_REPORT_FAILED
+
+
+def _build(results: Path, html: Path, single: Path | None, history: Path,
+           allure: str | None) -> bool:
     from sca_conformance.report_builder import BuildError, build
 
     try:
-        reports = build(
-            results,
-            args.report or output / "html",
-            args.single_file_report or output / "single",
-            args.history or output / "history",
-            allure=args.allure,
-        )
+        reports = build(results, html, single, history, allure=allure)
     except BuildError as error:
-        print(f"sca-conformance: report: {error}", file=sys.stderr)
-        return status or 1
+        print(f"sca-conformance: the report could not be built: {error}", file=sys.stderr)
+        return False
     for report in reports:
         print(f"report: {report.resolve()}")
-    return status
+    return True
+
+
+# report ---------------------------------------------------------------------------------
+
+
+def _has_results(folder: Path) -> bool:
+    return folder.is_dir() and any(
+        p.name.endswith(("-result.json", "-container.json")) or p.name == "coverage-matrix.json"
+        for p in folder.iterdir())
+
+
+def report(argv: list[str]) -> int:
+    """Build the report from existing Allure results folders (several: merged)."""
+    parser = _Parser(
+        prog="sca-conformance report",
+        description="Build the HTML report from Allure results folders: one run's, or several "
+        "(the shards of one run: their results and verdicts merged). Exit: the verdict's, or "
+        f"{EXIT_REPORT_FAILED} when the report could not be built.",
+        allow_abbrev=False,
+    )
+    parser.add_argument("results", nargs="+", type=Path, metavar="RESULTS",
+                        help="an Allure results folder (--alluredir of a run)")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, metavar="DIR",
+                        help="where allure-results/ (merged), html/, single/, history/ and the "
+                        "coverage matrix go (default: ./sca-report)")
+    parser.add_argument("--allure", metavar="PATH", help="the Allure 2 generator")
+    parser.add_argument("--no-single-file", action="store_true",
+                        help="the report as a folder only (html/), no single/index.html")
+    args = _parse(parser, argv)
+    folders: list[Path] = args.results
+    for folder in folders:
+        if not _has_results(folder):
+            raise UsageError(f"sca-conformance report: no Allure results in {folder} (a "
+                             "folder of *-result.json files, a run's --alluredir)")
+    output: Path = args.output
+    final = output / "allure-results"
+    _check_replaceable(final, "report")
+    output.mkdir(parents=True, exist_ok=True)
+    fresh = fresh_results(final)
+    for folder in folders:
+        for path in folder.iterdir():
+            if path.is_file() and path.name != MARKER:
+                shutil.copy2(path, fresh / path.name)
+    status = 0
+    summaries = [folder / "coverage-matrix.json" for folder in folders
+                 if (folder / "coverage-matrix.json").is_file()]
+    if summaries:
+        # The nightly's merge of the shards' verdicts (python -m sca_conformance.verdict).
+        from sca_conformance.verdict import main as merge_verdicts
+
+        status = merge_verdicts([*map(str, summaries), "--results", str(fresh),
+                                 "--json", str(output / "coverage-matrix.json"),
+                                 "--markdown", str(output / "coverage-matrix.md")])
+    results = put_in_place(fresh, final)
+    built = _build(results, output / "html", None if args.no_single_file else output / "single",
+                   output / "history", args.allure)
+    return status if built else EXIT_REPORT_FAILED
+
+
+# list, init -------------------------------------------------------------------------------
+
+
+def _requirements() -> list[str]:
+    from sca_conformance.requirements import registry
+
+    return [f"{req.id:<11} {req.level:<6} {req.text}" for req in registry().values()]
+
+
+def _faults() -> list[str]:
+    from sca_sandbox.faults import FAULTS
+
+    return [f"{fault.name:<36} {fault.requirement:<11} {fault.description}"
+            for fault in FAULTS.values()]
+
+
+def templates() -> dict[str, str]:
+    """The profile templates shipped in the package: name -> its text."""
+    from importlib import resources
+
+    folder = resources.files("sca_conformance.profiles")
+    return {entry.name.removesuffix(".toml"): entry.read_text(encoding="utf-8")
+            for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+            if entry.name.endswith(".toml")}
+
+
+def _templates() -> list[str]:
+    lines = []
+    for name, text in templates().items():
+        first = next((line.lstrip("# ").strip() for line in text.splitlines()
+                      if line.startswith("#") and line.strip("# ")), "")
+        lines.append(f"{name:<20} {first}")
+    return lines
+
+
+def _texts() -> list[str]:
+    from sca_conformance.texts import DEFAULT, languages
+
+    lines = [f"# [texts] language = {' | '.join(languages())}; entries under [texts.PAGE]"]
+    for page, entries in DEFAULT.items():
+        lines += [f"{page}.{key} = {value!r}" for key, value in entries.items()]
+    return lines
+
+
+LISTS: dict[str, Callable[[], list[str]]] = {
+    "requirements": _requirements, "faults": _faults, "templates": _templates, "texts": _texts,
+}
+
+
+def list_command(argv: list[str]) -> int:
+    """List requirements, faults, profile templates or text keys."""
+    parser = _Parser(prog="sca-conformance list", allow_abbrev=False,
+                     description="requirements: ID, level and text; faults: the embedded "
+                     "sandbox's (--sandbox-fault NAME), with the requirement each breaks; "
+                     "templates: the profiles `init --from` writes; texts: every key of "
+                     "[texts.PAGE] with its English default.")
+    parser.add_argument("subject", metavar="|".join(LISTS))
+    args = _parse(parser, argv)
+    if args.subject not in LISTS:
+        raise UsageError(f"sca-conformance list: nothing called {args.subject!r}"
+                         f"{did_you_mean(args.subject, LISTS)}")
+    for line in LISTS[args.subject]():
+        print(line)
+    return 0
+
+
+def init(argv: list[str]) -> int:
+    """Write a profile from a template shipped in the package."""
+    parser = _Parser(prog="sca-conformance init", allow_abbrev=False,
+                     description="Write a target profile from a template (sca-conformance list "
+                     "templates), to edit, then: sca-conformance run --target PATH.")
+    parser.add_argument("--from", dest="template", required=True, metavar="TEMPLATE")
+    parser.add_argument("path", nargs="?", type=Path,
+                        help="where to write it (default: ./TEMPLATE.toml); never overwritten")
+    args = _parse(parser, argv)
+    shipped = templates()
+    name = str(args.template).removesuffix(".toml")
+    if name not in shipped:
+        raise UsageError(f"sca-conformance init: no template {name!r}"
+                         f"{did_you_mean(name, shipped)}")
+    path: Path = args.path or Path(f"{name}.toml")
+    if path.exists():
+        raise UsageError(f"sca-conformance init: {path} exists: name another path, or remove it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(shipped[name], encoding="utf-8")
+    print(f"wrote {path} (template {name}): edit it, then sca-conformance run --target {path}")
+    return 0
+
+
+# setup ----------------------------------------------------------------------------------
 
 
 def setup(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    """Install the Allure 2 report generator and, where none is found, a Chromium."""
+    parser = _Parser(
         prog="sca-conformance setup",
         description="Install the Allure 2 report generator (pinned, into the user's cache) "
         "and, where none is found, a Chromium.",
+        allow_abbrev=False,
     )
     parser.add_argument("--no-browser", action="store_true", help="leave the browser alone")
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     from sca_conformance.allure_tool import ToolMissing, install_allure, java_problem
 
     problems: list[str] = []
@@ -181,16 +439,57 @@ def _browser() -> str | None:
             "install chromium) or set SCA_BROWSER_PATH to a Chromium binary")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] in ("-h", "--help"):
+# The commands: one line each (name -> function; its docstring's first line is its help).
+COMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "run": run,
+    "report": report,
+    "list": list_command,
+    "init": init,
+    "setup": setup,
+}
+
+
+def usage() -> str:
+    commands = "\n".join(f"  {name:<8} {(command.__doc__ or '').strip().splitlines()[0]}"
+                         for name, command in COMMANDS.items())
+    return (f"usage: sca-conformance [--version] [--help] COMMAND [ARGS]\n\ncommands:\n{commands}"
+            "\n\n`sca-conformance COMMAND --help` for each; `sca-conformance --help`: all of it.")
+
+
+def _dispatch(args: list[str]) -> int:
+    if not args:
+        print(usage(), file=sys.stderr)
+        return EXIT_USAGE
+    first, rest = args[0], args[1:]
+    if first in ("-h", "--help"):
         print(__doc__)
         return 0
-    if args and args[0] == "setup":
-        return setup(args[1:])
-    if args and args[0] == "run":
-        return run(args[1:])
-    return run(args)  # `sca-conformance [options]` is `sca-conformance run [options]`
+    if first in ("-V", "--version"):
+        print(f"sca-conformance {__version__}")
+        return 0
+    if first in COMMANDS:
+        return COMMANDS[first](rest)
+    if first.startswith("-"):
+        option = first.split("=", 1)[0]
+        if option in _run_parser()._option_string_actions:
+            raise UsageError(f"sca-conformance: unknown option {first}; did you mean "
+                             f"`sca-conformance run {' '.join(args)}`?")
+        raise UsageError(f"sca-conformance: unknown option {first}"
+                         f"{did_you_mean(option, ['--help', '--version'])}")
+    raise UsageError(f"sca-conformance: unknown command {first!r}{did_you_mean(first, COMMANDS)}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _dispatch(list(sys.argv[1:] if argv is None else argv))
+    except UsageError as error:
+        print(f"{error} (sca-conformance --help)", file=sys.stderr)
+        return EXIT_USAGE
+    except SystemExit as done:  # argparse's --help of a command
+        return done.code if isinstance(done.code, int) else 0
+    except BrokenPipeError:  # `sca-conformance list requirements | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

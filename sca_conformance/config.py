@@ -3,12 +3,16 @@
 A profile is strict: an unknown key or section, a value of the wrong type (`"false"` for
 `false`) or a profile that names no target is a usage error naming the key, never a
 silent default. Every key is optional and defaults to the contract.
+
+A profile says its format first (`format = 2`). One without it is read as the current
+format, with a note; one of a newer format is refused. A key an earlier format had is
+refused with one line saying what it became (`RETIRED`), for at least one release.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
+import sys
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -17,6 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sca_conformance.suggest import did_you_mean
 from sca_conformance.texts import Texts, load_texts
 
 if TYPE_CHECKING:
@@ -30,6 +35,23 @@ DEV_API_KEYS = ("sandbox-dev-key-alpha", "sandbox-dev-key-beta")
 
 class ProfileError(Exception):
     """A target profile that cannot be used as written."""
+
+
+FORMAT = 2  # the profile format this release reads (`format = 2`, the profile's first key)
+# Keys of earlier formats, and what each became: another key's name, or "removed: why".
+# Kept for at least one release after the one that changed them (CHANGELOG.md).
+RETIRED: dict[str, str] = {
+    "name": "target.name",
+    "base_url": "target.base_url",
+    "api_key_env": "keys.primary_env",
+    "formats.thousands_separator": "removed: amounts are read with whatever grouping the "
+    "page shows; only formats.decimal_separator is said",
+    "formats.currency_display": "removed: the currency is read as shown, code or symbol",
+    "formats.currency_position": "removed: the currency is read before or after the amount, "
+    "as shown",
+    "texts.summary.consent_region": "removed: the summary may name the action anywhere on the "
+    "page (a region, a dialog, main, a sentence), so no region's name is looked for",
+}
 
 
 class _Section(BaseModel):
@@ -124,20 +146,29 @@ class Timeouts(_Section):
 class VerdictSection(_Section):
     """What the run's verdict may leave aside: MUST requirements this target cannot be
     tested for, each with the reason a QA lead signs (`"AFTER-6" = "no clock simulation"`).
-    An accepted requirement that is not proved does not make the run INCOMPLETE."""
+    An accepted requirement that is not proved does not make the run INCOMPLETE.
+
+    `known_violations`: the target's ticketed defects (`"PAGE-5" = "TICKET-123: why"`). Their
+    violation is listed as known and not counted against the verdict (whose sentence says
+    so); one that no longer fails, proved in a run, fails that run as stale until it is
+    removed from here (a ratchet)."""
 
     accept_untested: dict[str, str] = {}
+    known_violations: dict[str, str] = {}
 
     @model_validator(mode="after")
     def _known(self) -> VerdictSection:
         from sca_conformance.requirements import registry
 
-        for requirement_id, reason in self.accept_untested.items():
-            if requirement_id not in registry():
-                raise ValueError(f"verdict.accept_untested: {requirement_id!r} is not a "
-                                 f"requirement{_nearest(requirement_id, list(registry()))}")
-            if not reason.strip():
-                raise ValueError(f"verdict.accept_untested.{requirement_id}: give the reason")
+        for key, entries in (("accept_untested", self.accept_untested),
+                             ("known_violations", self.known_violations)):
+            for requirement_id, reason in entries.items():
+                if requirement_id not in registry():
+                    raise ValueError(f"verdict.{key}: {requirement_id!r} is not a "
+                                     f"requirement{_nearest(requirement_id, list(registry()))}")
+                if not reason.strip():
+                    raise ValueError(f"verdict.{key}.{requirement_id}: give the reason "
+                                     "(known_violations: \"TICKET-123: why\")")
         return self
 
 
@@ -150,6 +181,7 @@ class TextsSection(BaseModel):
 
 
 class Profile(_Section):
+    format: int = FORMAT  # the profile format it is written in (load_profile checks it)
     target: TargetSection = TargetSection()
     keys: KeysSection = KeysSection()
     onboarding: OnboardingSection = OnboardingSection()
@@ -199,8 +231,7 @@ EMBEDDED = Profile(target=TargetSection(name="sandbox", embedded=True))
 
 
 def _nearest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
-    return f"; did you mean {close[0]!r}?" if close else f"; valid: {', '.join(choices)}"
+    return did_you_mean(word, choices)
 
 
 def _model_at(location: tuple[Any, ...]) -> type[BaseModel] | None:
@@ -242,6 +273,47 @@ def _explain(path: Path, error: ValidationError) -> str:
     return f"Target profile {path}: " + "; ".join(problems)
 
 
+def _retired(raw: dict[str, Any]) -> list[str]:
+    """One line for each key of an earlier format the profile still has."""
+    lines = []
+    for dotted, became in RETIRED.items():
+        where: Any = raw
+        for part in dotted.split("."):
+            where = where.get(part, _ABSENT) if isinstance(where, dict) else _ABSENT
+        if where is _ABSENT:
+            continue
+        if became.startswith("removed:"):
+            lines.append(f"{dotted!r} was {became}")
+        else:
+            lines.append(f"{dotted!r} is now {became!r}")
+    return lines
+
+
+_ABSENT = object()
+
+
+def _upgraded(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
+    """The profile as the current format reads it: refused if it is newer or names a key an
+    earlier format had; without `format`, read as the current one, with a note."""
+    written = raw.get("format", _ABSENT)
+    if written is _ABSENT:
+        print(f"sca-conformance: note: target profile {path} says no format: read as format "
+              f"{FORMAT} (add `format = {FORMAT}` as its first line)", file=sys.stderr)
+    elif not isinstance(written, int) or isinstance(written, bool) or written < 1:
+        raise ProfileError(f"Target profile {path}: format must be a whole number (this "
+                           f"release reads {FORMAT}), got {written!r}")
+    elif written > FORMAT:
+        from sca_conformance import __version__
+
+        raise ProfileError(f"Target profile {path} is format {written}, newer than this "
+                           f"sca-conformance ({__version__}) reads ({FORMAT}): upgrade it.")
+    retired = _retired(raw)
+    if retired:
+        raise ProfileError(f"Target profile {path}: " + "; ".join(retired)
+                           + " (CHANGELOG.md says what changed)")
+    return {**raw, "format": FORMAT}
+
+
 def load_profile(path: Path) -> Profile:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -249,6 +321,7 @@ def load_profile(path: Path) -> Profile:
         raise ProfileError(f"Target profile {path} does not exist.") from None
     except tomllib.TOMLDecodeError as error:
         raise ProfileError(f"Target profile {path} is not valid TOML: {error}.") from None
+    raw = _upgraded(path, raw)
     try:
         profile = Profile.model_validate(raw)
     except ValidationError as error:

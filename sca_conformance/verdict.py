@@ -126,6 +126,8 @@ class Standing(StrEnum):
     PROVED = "proved"  # every test of it that ran went through
     SKIPPED = "skipped"  # every test of it was skipped, with the reason
     ACCEPTED = "accepted untested"  # not proved, and the profile accepts that, with a reason
+    KNOWN = "known violation"  # violated (or warned), and the profile lists it as known
+    STALE = "stale known violation"  # listed as known, yet proved: to remove from the profile
     NOT_SELECTED = "not selected"  # this run did not choose its tests
     UNCOVERED = "uncovered"  # no test of the suite proves it: a gap in the suite
 
@@ -175,11 +177,13 @@ class Matrix:
     """Every test verdict of a run, and what follows from them per requirement."""
 
     def __init__(self, *, selection: bool = False, strict: bool = False,
-                 accepted: Mapping[str, str] | None = None) -> None:
+                 accepted: Mapping[str, str] | None = None,
+                 known: Mapping[str, str] | None = None) -> None:
         self.tests: dict[str, TestVerdict] = {}
         self.selection = selection
         self.strict = strict
         self.accepted = dict(accepted or {})
+        self.known = dict(known or {})  # requirement -> "TICKET-123: why" (known violations)
         self.unusable = ""  # why the target could not be tested at all
 
     def add(self, test: TestVerdict) -> None:
@@ -197,10 +201,10 @@ class Matrix:
         tests = {t.nodeid: _describe(t) for t in (*mine, *naming)}
         violations = [t for t in naming if t.kind is Kind.VIOLATED]
         if violations:
-            return Row(req, Standing.VIOLATED, violations[0].reason, tests)
+            return self._knowing(Row(req, Standing.VIOLATED, violations[0].reason, tests))
         warnings = [t for t in naming if t.kind is Kind.WARNED]
         if warnings:
-            return Row(req, Standing.WARNING, warnings[0].reason, tests)
+            return self._knowing(Row(req, Standing.WARNING, warnings[0].reason, tests))
         if not mine:
             standing = Standing.UNCOVERED if not self.selection else Standing.NOT_SELECTED
             return self._accepting(Row(req, standing, "", tests))
@@ -211,7 +215,24 @@ class Matrix:
         if all(t.kind is Kind.SKIPPED for t in mine):
             reasons = sorted({t.reason for t in mine})
             return self._accepting(Row(req, Standing.SKIPPED, "; ".join(reasons), tests))
-        return Row(req, Standing.PROVED, "", tests)
+        return self._knowing(Row(req, Standing.PROVED, "", tests))
+
+    def _knowing(self, row: Row) -> Row:
+        """A violation the profile lists as known, or a known one this run proved (stale)."""
+        if row.id not in self.known:
+            return row
+        if row.standing in (Standing.VIOLATED, Standing.WARNING):
+            return Row(row.requirement, Standing.KNOWN,
+                       f"{self.known[row.id]} (was: {row.standing}: {row.reason})", row.tests)
+        if row.standing is Standing.PROVED:
+            return Row(row.requirement, Standing.STALE,
+                       f"{self.known[row.id]} (proved in this run: remove it from the profile's "
+                       "[verdict] known_violations)", row.tests)
+        return row
+
+    def ticket(self, requirement_id: str) -> str:
+        """A known violation's ticket: what its reason says before the first colon."""
+        return self.known[requirement_id].split(":", 1)[0].strip()
 
     def _accepting(self, row: Row) -> Row:
         if row.standing in (Standing.NOT_PROVED, Standing.SKIPPED) and row.id in self.accepted:
@@ -225,6 +246,8 @@ class Matrix:
         rows = self.rows()
         if any(r.standing is Standing.VIOLATED and (r.level == "MUST" or self.strict)
                for r in rows):
+            return RunVerdict.NON_CONFORMANT
+        if any(r.standing is Standing.STALE for r in rows):  # the ratchet: remove it
             return RunVerdict.NON_CONFORMANT
         if self.untested(rows) or self.suite_errors():
             return RunVerdict.INCOMPLETE
@@ -247,6 +270,7 @@ class Matrix:
         return {"verdict": str(self.verdict()), "sentence": self.sentence(),
                 "exit_code": self.exit_code(), "strict": self.strict,
                 "selection": self.selection, "accepted": self.accepted,
+                "known_violations": self.known,
                 "unusable": self.unusable,
                 "requirements": [row.as_dict() for row in self.rows()],
                 "tests": [json.loads(test.to_json()) for test in self.tests.values()]}
@@ -254,11 +278,13 @@ class Matrix:
     @classmethod
     def merge(cls, summaries: Iterable[Mapping[str, Any]], *, selection: bool = False) -> Matrix:
         """One verdict of the runs that together made up one run (shards): their tests,
-        strict if any was, every accepted requirement, unusable if any found it so."""
+        strict if any was, every accepted requirement and known violation, unusable if any
+        found it so."""
         merged = cls(selection=selection)
         for summary in summaries:
             merged.strict = merged.strict or bool(summary.get("strict"))
             merged.accepted.update(summary.get("accepted") or {})
+            merged.known.update(summary.get("known_violations") or {})
             merged.unusable = merged.unusable or str(summary.get("unusable") or "")
             for test in summary.get("tests") or []:
                 merged.add(TestVerdict.from_json(json.dumps(test)))
@@ -280,6 +306,21 @@ class Matrix:
         chosen = [r for r in must if r.standing is not Standing.NOT_SELECTED]
         proved = sum(r.standing is Standing.PROVED for r in must)
         parts = [f"{proved} of {len(chosen)} selected MUST requirements proved"]
+        stale = [r.id for r in rows if r.standing is Standing.STALE]
+        if stale:
+            parts.insert(0, f"stale known violation{'s' if len(stale) > 1 else ''}: "
+                         f"{self._tickets(stale)} passed: remove "
+                         f"{'them' if len(stale) > 1 else 'it'} from the profile")
+        known = [r for r in rows if r.standing is Standing.KNOWN]
+        # What would have counted against the verdict is said first, by level and count.
+        counted = [r for r in known if r.level == "MUST" or self.strict]
+        head = f"{verdict}"
+        if counted:
+            head += f" with {_known_count(counted)}: {self._tickets([r.id for r in counted])}"
+        rest = [r.id for r in known if r not in counted]
+        if rest:
+            parts.append(f"known SHOULD warning{'s' if len(rest) > 1 else ''} (not counted): "
+                         f"{self._tickets(rest)}")
         violated = [r.id for r in rows if r.standing is Standing.VIOLATED]
         if violated:
             parts.append(f"violated: {', '.join(violated)}")
@@ -295,7 +336,21 @@ class Matrix:
         errors = self.suite_errors()
         if errors:
             parts.append(f"{len(errors)} suite error(s)")
-        return f"{verdict}: " + "; ".join(parts) + "."
+        return f"{head}; " + "; ".join(parts) + "." if counted else (
+            f"{head}: " + "; ".join(parts) + ".")
+
+    def _tickets(self, requirement_ids: list[str]) -> str:
+        return ", ".join(f"{i} ({self.ticket(i)})" for i in requirement_ids)
+
+
+def _known_count(rows: list[Row]) -> str:
+    """"1 known MUST violation", "2 known MUST violations and 1 known SHOULD violation"."""
+    said = []
+    for level in ("MUST", "SHOULD"):
+        count = sum(r.level == level for r in rows)
+        if count:
+            said.append(f"{count} known {level} violation{'s' if count > 1 else ''}")
+    return " and ".join(said)
 
 
 def _weight(test: TestVerdict) -> int:

@@ -7,7 +7,12 @@ consent pages and the simulations, and can inject one fault per requirement
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("sca-conformance")  # the package's (the suite's and the sandbox's)
+except PackageNotFoundError:  # a checkout on sys.path, never installed
+    __version__ = "0+unknown"
 
 # Active when the sandbox is started without --api-key: two separate clients.
 DEV_API_KEYS: tuple[str, str] = ("sandbox-dev-key-alpha", "sandbox-dev-key-beta")

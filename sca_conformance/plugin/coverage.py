@@ -71,6 +71,7 @@ def pytest_configure(config: pytest.Config) -> None:
     matrix = CoverageMatrix(
         selection=is_selection(config), strict=bool(settings and settings.strict),
         accepted=settings.profile.verdict.accept_untested if settings else {},
+        known=settings.profile.verdict.known_violations if settings else {},
     )
     config.stash[MATRIX] = matrix
     config.pluginmanager.register(matrix, "sca-coverage-matrix")
@@ -128,6 +129,15 @@ def pytest_terminal_summary(
             write(f"{','.join(test.named)}: {test.nodeid}")
             write(f"    {test.reason}")
     rows = matrix.rows()
+    listed = [r for r in rows if r.standing in (Standing.KNOWN, Standing.STALE)]
+    if listed:
+        terminalreporter.section("known violations (the profile's [verdict] known_violations)")
+        for row in listed:
+            what = ("passed: remove it from the profile" if row.standing is Standing.STALE
+                    else "violated, known: not counted")
+            write(f"{row.id} ({matrix.known[row.id]}): {what}")
+            for nodeid, did in row.tests.items():
+                write(f"    {nodeid} {did}")
     if config.getoption("--sca-matrix") or config.getoption("verbose") > 0:
         terminalreporter.section("requirement matrix")
         for row in rows:
@@ -194,7 +204,8 @@ def matrix_markdown(matrix: Matrix) -> str:
 
 
 COLOURS = {Standing.PROVED: "#1a7f37", Standing.VIOLATED: "#cf222e",
-           Standing.WARNING: "#9a6700", Standing.NOT_PROVED: "#bc4c00"}
+           Standing.WARNING: "#9a6700", Standing.NOT_PROVED: "#bc4c00",
+           Standing.KNOWN: "#8250df", Standing.STALE: "#cf222e"}
 
 
 def matrix_html(matrix: Matrix) -> str:
@@ -251,7 +262,7 @@ def environment(config: pytest.Config, settings: Any) -> dict[str, str]:
     return {
         "Target": settings.described_target if settings else "embedded sandbox",
         "Target profile": settings.profile.name if settings else "sandbox",
-        "Sandbox version": metadata.version("sca-conformance"),
+        "sca-conformance": metadata.version("sca-conformance"),  # the suite and the sandbox
         "Sandbox faults": ",".join(faults) or "none",
         "Browser": browser,
         "Browser device": (settings.device if settings and settings.device else "desktop"),
