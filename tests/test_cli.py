@@ -290,5 +290,7 @@ def test_a_run_replaces_its_own_earlier_results_and_builds_the_report(earlier: P
     results = out / "allure-results"
     assert (results / cli.MARKER).is_file() and (results / "coverage-matrix.json").is_file()
     assert not (results / "0001-result.json").exists()  # the earlier run's, replaced
+    environment = (results / "environment.properties").read_text(encoding="ascii")
+    assert f"sca-conformance={metadata.version('sca-conformance')}\n" in environment
     assert sorted(p.name for p in out.iterdir() if p.name.startswith("allure-results")) == [
         "allure-results"]
