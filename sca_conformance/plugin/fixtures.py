@@ -20,7 +20,7 @@ from sca_conformance.client import ApiClient, TargetError, preflight
 from sca_conformance.config import SETTINGS, Settings
 from sca_conformance.consents import Consents
 from sca_conformance.data import DataFactory
-from sca_conformance.landing import ReturnReceiver
+from sca_conformance.landing import RegisteredReturn, ReturnReceiver
 from sca_conformance.plugin.coverage import MATRIX
 from sca_conformance.plugin.evidence import SECRETS, allure_test, attach_exchange
 from sca_conformance.redact import SecretRegistry
@@ -83,7 +83,8 @@ def pytest_collection(session: pytest.Session) -> None:
     if hasattr(config, "workerinput") or settings.embedded or config.option.collectonly:
         return
     try:
-        asyncio.run(preflight(settings.target_url, settings.api_keys[0], settings.key_sources[0]))
+        asyncio.run(preflight(settings.target_url, settings.api_keys[0], settings.key_sources[0],
+                              settings.network))
     except TargetError as error:
         unusable(config, str(error))
 
@@ -124,7 +125,7 @@ async def target(
     url = embedded_sandbox or settings.target_url
     if embedded_sandbox:
         try:
-            await preflight(url, settings.api_keys[0], settings.key_sources[0])
+            await preflight(url, settings.api_keys[0], settings.key_sources[0], settings.network)
         except TargetError as error:
             unusable(pytestconfig, f"The embedded sandbox is not usable: {error}")
     return Target(url=url, api_keys=settings.api_keys, settings=settings)
@@ -168,7 +169,7 @@ def client_session(target: Target, which: int, secrets: SecretRegistry) -> ApiCl
     """A client with the target's first (0) or second (1) key, recorded into the report."""
     return ApiClient(
         target.url, target.api_keys[which], secrets=secrets, on_exchange=attach_exchange,
-        timeout=target.settings.profile.timeouts.api_seconds,
+        timeout=target.settings.profile.timeouts.api_seconds, network=target.settings.network,
     )
 
 
@@ -178,8 +179,12 @@ def data(api: ApiClient, settings: Settings) -> DataFactory:
 
 
 @pytest.fixture(scope="session")
-def receiver() -> Iterator[ReturnReceiver]:
-    with ReturnReceiver() as running:
+def receiver(settings: Settings) -> Iterator[ReturnReceiver]:
+    """Where the browser returns: the profile's registered return_url (nothing served), or
+    a loopback receiver of the suite's own."""
+    registered = settings.profile.target.return_url
+    with (RegisteredReturn(registered, settings.profile.target.return_url_nonce) if registered
+          else ReturnReceiver()) as running:
         yield running
 
 
