@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 
 from sca_conformance.capabilities import skip_unless
-from sca_conformance.client import ApiClient, TargetError, preflight
+from sca_conformance.client import ApiClient, ExchangeListener, TargetError, preflight
 from sca_conformance.config import SETTINGS, Settings
 from sca_conformance.consents import Consents
 from sca_conformance.data import DataFactory
@@ -151,9 +151,15 @@ def secrets(request: pytest.FixtureRequest) -> Iterator[SecretRegistry]:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def api(target: Target, secrets: SecretRegistry) -> AsyncIterator[ApiClient]:
+async def api(
+    target: Target, secrets: SecretRegistry, receiver: ReturnReceiver,
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[ApiClient]:
     """The first client's API session, new for this test."""
-    async with client_session(target, 0, secrets) as client:
+    from sca_conformance.plugin.setup_errors import watching_return_url
+
+    listener = watching_return_url(request.node, receiver, attach_exchange)
+    async with client_session(target, 0, secrets, listener) as client:
         yield client
 
 
@@ -165,10 +171,13 @@ async def other_api(target: Target, secrets: SecretRegistry) -> AsyncIterator[Ap
         yield client
 
 
-def client_session(target: Target, which: int, secrets: SecretRegistry) -> ApiClient:
+def client_session(
+    target: Target, which: int, secrets: SecretRegistry,
+    on_exchange: ExchangeListener = attach_exchange,
+) -> ApiClient:
     """A client with the target's first (0) or second (1) key, recorded into the report."""
     return ApiClient(
-        target.url, target.api_keys[which], secrets=secrets, on_exchange=attach_exchange,
+        target.url, target.api_keys[which], secrets=secrets, on_exchange=on_exchange,
         timeout=target.settings.profile.timeouts.api_seconds, network=target.settings.network,
     )
 

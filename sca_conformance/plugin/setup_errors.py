@@ -12,8 +12,9 @@ import httpx
 import pytest
 from playwright.async_api import Page, Request
 
+from sca_conformance.client import Exchange, ExchangeListener
 from sca_conformance.config import Settings
-from sca_conformance.landing import NavigationLog, origin
+from sca_conformance.landing import NavigationLog, RegisteredReturn, ReturnReceiver, origin
 from sca_conformance.network import browser_setup_error, explain, explain_browser
 from sca_conformance.plugin.fixtures import unusable
 
@@ -40,6 +41,36 @@ def watch_setup_errors(page: Page, item: pytest.Item, settings: Settings) -> Non
             item.stash[SETUP_ERROR] = explain_browser(code, request.url)
 
     page.on("requestfailed", failed)
+
+
+def watching_return_url(
+    item: pytest.Item, receiver: ReturnReceiver, listener: ExchangeListener
+) -> ExchangeListener:
+    """`listener`, and a refusal of the suite's return_url (a 400 naming return_url for one
+    the receiver handed out) recorded on `item` as a setup error: a provider that accepts
+    only registered return URLs refuses every initiation until the profile names one."""
+
+    def heard(exchange: Exchange) -> None:
+        listener(exchange)
+        if exchange.status != 400 or SETUP_ERROR in item.stash \
+                or "return_url" not in str(exchange.response):
+            return
+        sent = exchange.request if isinstance(exchange.request, dict) else {}
+        ours = [v for v in sent.values()
+                if isinstance(v, str) and v.startswith(receiver.base_url + "/")]
+        if ours:
+            item.stash[SETUP_ERROR] = return_url_refused(receiver, ours[0])
+
+    return heard
+
+
+def return_url_refused(receiver: ReturnReceiver, sent: str) -> str:
+    if isinstance(receiver, RegisteredReturn):
+        return (f"The target refused the profile's return_url ({sent}, 400): register "
+                f"{receiver.return_url} with the provider, or correct [target] return_url "
+                "(return_url_nonce = \"fragment\" or \"none\" when it refuses the added query).")
+    return (f"The target refused the suite's own return_url ({sent}, 400): set [target] "
+            "return_url in the profile to the https return URL registered with the provider.")
 
 
 def _setup_error(item: pytest.Item, error: BaseException) -> str | None:
