@@ -399,13 +399,13 @@ def explain(error: BaseException, url: str) -> str | None:
             return (f"The TLS handshake with {where} failed ({cause.reason or cause}): "
                     f"{CERT_HINT}, or check that base_url's scheme is right.")
         if isinstance(cause, socket.gaierror):
-            return (f"{where} cannot be resolved ({cause.strerror}): check target.base_url, "
-                    f"or {PROXY_HINT}.")
+            return (f"Target unreachable: {where} cannot be resolved ({cause.strerror}): "
+                    f"check target.base_url, or {PROXY_HINT}.")
         if isinstance(cause, ConnectionRefusedError):
-            return (f"{where} refused the connection: is the target up and target.base_url "
-                    f"right? Else {PROXY_HINT}.")
+            return (f"Target unreachable: {where} refused the connection: is the target up "
+                    f"and target.base_url right? Else {PROXY_HINT}.")
     if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
-        return (f"{where} cannot be reached ({text or type(error).__name__}): check "
+        return (f"Target unreachable: {where} ({text or type(error).__name__}): check "
                 f"target.base_url, or {PROXY_HINT}.")
     return None
 
