@@ -3,6 +3,7 @@
     sca-conformance run [--target PROFILE | --target-url URL] [--output DIR]
                         [--allure PATH] [--no-report] [-- PYTEST ARGS ...]
     sca-conformance setup [--no-browser]
+    sca-conformance doctor [--target PROFILE | --target-url URL] [--no-browser]
 
 `run` runs the suites shipped in the package (sca_conformance.suites; default target: the
 embedded sandbox) and writes everything under one folder (default ./sca-report):
@@ -34,7 +35,7 @@ from pathlib import Path
 from sca_conformance.activation import suites_folder
 
 DEFAULT_OUTPUT = Path("sca-report")
-COMMANDS = ("run", "setup")
+COMMANDS = ("run", "setup", "doctor")
 
 
 def _run_parser() -> argparse.ArgumentParser:
@@ -190,6 +191,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return setup(args[1:])
     if args and args[0] == "run":
         return run(args[1:])
+    if args and args[0] == "doctor":
+        from sca_conformance.doctor import main as doctor
+
+        return doctor(args[1:])
     return run(args)  # `sca-conformance [options]` is `sca-conformance run [options]`
 
 

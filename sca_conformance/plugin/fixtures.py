@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 import pytest
 import pytest_asyncio
 
-from sca_conformance.capabilities import skip_unless
+from sca_conformance.capabilities import not_applicable, skip_unless
 from sca_conformance.client import ApiClient, ExchangeListener, TargetError, preflight
 from sca_conformance.config import SETTINGS, Settings
 from sca_conformance.consents import Consents
@@ -49,6 +49,9 @@ def _needs(request: pytest.FixtureRequest, settings: Settings) -> None:
     for mark in request.node.iter_markers("needs"):
         for capability in mark.args:
             skip_unless(settings, capability)
+    ids = [i for mark in request.node.iter_markers("requirement") for i in mark.args]
+    if reason := not_applicable(settings, ids):
+        pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
