@@ -39,6 +39,8 @@ from sca_conformance.config import ProfileError, Settings
 from sca_conformance.network import browser_setup_error, explain, explain_browser
 from sca_conformance.verdict import EXIT_CODES, RunVerdict
 
+# Fixtures that skip a test for a capability the profile denies (the needs gate's other face).
+GATING_FIXTURES = {"clock": "clock_simulation", "passkey": "passkeys"}
 PLAN_FILE = "SCA_DOCTOR_PLAN"  # where the collection plugin below writes the suite's tests
 CONTRACT_PATHS = ("/v3/auth/login", "/v3/auth/refresh", "/v3/consents/{id}")
 
@@ -369,7 +371,8 @@ def _gate(settings: Settings, test: dict[str, Any]) -> str | None:
     """Why this test would be skipped for the profile (None: it runs)."""
     if reason := not_applicable(settings, test["requirements"]):
         return reason
-    for capability in test["needs"]:
+    gated = [GATING_FIXTURES[f] for f in test.get("fixtures", []) if f in GATING_FIXTURES]
+    for capability in [*test["needs"], *gated]:
         if capability == "second_client":
             if not settings.api_keys[1]:
                 return f"needs a second client's API key ({settings.key_sources[1]})"
@@ -396,8 +399,10 @@ def collect(settings: Settings, profile_path: str | None) -> list[dict[str, Any]
             command += ["--target", str(Path(profile_path).resolve())]
         elif settings.target_url:
             command += ["--target-url", settings.target_url]
+        keys = {source: key for source, key in zip(settings.key_sources, settings.api_keys,
+                                                    strict=True) if key}
         done = subprocess.run(command, capture_output=True, text=True, check=False,
-                              env={**os.environ, PLAN_FILE: str(out)}, cwd=folder)
+                              env={**os.environ, **keys, PLAN_FILE: str(out)}, cwd=folder)
         if done.returncode != 0 or not out.is_file():
             return None
         tests: list[dict[str, Any]] = json.loads(out.read_text(encoding="utf-8"))
@@ -411,7 +416,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     tests = [{"nodeid": item.nodeid,
               "requirements": [i for m in item.iter_markers("requirement") for i in m.args],
-              "needs": [c for m in item.iter_markers("needs") for c in m.args]}
+              "needs": [c for m in item.iter_markers("needs") for c in m.args],
+              "fixtures": list(getattr(item, "fixturenames", []))}
              for item in items]
     Path(target).write_text(json.dumps(tests), encoding="utf-8")
 
