@@ -21,7 +21,7 @@ import os
 import re
 import socket
 import ssl
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -232,12 +232,16 @@ class Network:
     async def add_headers(self, context: BrowserContext) -> None:
         """The extra headers of each origin named, on the browser's requests to it only."""
         for origin, pairs in self.headers:
-            extra = dict(pairs)
+            await context.route(re.compile("^" + re.escape(origin) + "(/|$)"),
+                                _adding(dict(pairs)))
 
-            async def add(route: Route, extra: dict[str, str] = extra) -> None:
-                await route.continue_(headers={**route.request.headers, **extra})
 
-            await context.route(re.compile("^" + re.escape(origin) + "(/|$)"), add)
+def _adding(extra: dict[str, str]) -> Callable[[Route], Awaitable[None]]:
+    # One parameter: Playwright hands a handler of two the request as well.
+    async def add(route: Route) -> None:
+        await route.continue_(headers={**route.request.headers, **extra})
+
+    return add
 
 
 def origin_of(url: str) -> str:

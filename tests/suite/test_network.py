@@ -337,3 +337,50 @@ def test_a_page_that_cannot_open_for_its_certificate_is_a_setup_error_not_page_1
     assert last.startswith("TARGET UNUSABLE: The browser does not trust https://127.0.0.1:")
     assert "(ERR_CERT_AUTHORITY_INVALID): set [network] ca_bundle in the profile" in last
     assert "MUST PAGE-1 violated" not in result.stdout.str()
+
+
+async def test_the_browser_sends_an_origins_extra_headers_there_only() -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    seen: list[tuple[str, str | None]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append((self.headers["Host"], self.headers.get("X-Gateway-Key")))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    named, other = f"http://127.0.0.1:{port}", f"http://localhost:{port}"
+    network = _network(headers={named: {"X-Gateway-Key": "g-1"}})
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(**launch_options())
+            context = await browser.new_context()
+            await network.add_headers(context)
+            page = await context.new_page()
+            await page.goto(f"{named}/a")
+            await page.goto(f"{other}/b")
+            await browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == [(f"127.0.0.1:{port}", "g-1"), (f"localhost:{port}", None)]
+
+
+def test_the_client_certificate_goes_to_the_targets_https_origins(pki: Pki) -> None:
+    network = _network(client_cert=str(pki.leaf), client_key=str(pki.key))
+    options = network.context_options(["https://api.example/v3", "https://id.example",
+                                       "http://plain.example"])
+    assert options == {"client_certificates": [
+        {"origin": "https://api.example", "certPath": str(pki.leaf), "keyPath": str(pki.key)},
+        {"origin": "https://id.example", "certPath": str(pki.leaf), "keyPath": str(pki.key)},
+    ]}
+    assert _network().context_options(["https://api.example"]) == {}
