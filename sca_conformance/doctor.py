@@ -36,7 +36,12 @@ import pytest
 
 from sca_conformance.capabilities import not_applicable
 from sca_conformance.config import ProfileError, Settings
-from sca_conformance.network import browser_setup_error, explain, explain_browser
+from sca_conformance.network import (
+    browser_setup_error,
+    client_credentials,
+    explain,
+    explain_browser,
+)
 from sca_conformance.verdict import EXIT_CODES, RunVerdict
 
 # Fixtures that skip a test for a capability the profile denies (the needs gate's other face).
@@ -189,11 +194,7 @@ async def _login(settings: Settings) -> tuple[str | None, list[Check]]:
     async with _client(settings) as http:
         try:
             if auth.style == "client_credentials":
-                answer = await http.post(auth.token_url, data={
-                    "grant_type": "client_credentials",
-                    "client_id": os.environ.get(auth.client_id_env, ""),
-                    "client_secret": os.environ.get(auth.client_secret_env, ""),
-                    **({"scope": auth.scope} if auth.scope else {})})
+                answer = await client_credentials(http, auth)
             else:
                 answer = await http.post("/v3/auth/login",
                                          json={"api_key": settings.api_keys[0]})

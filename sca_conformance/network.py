@@ -33,7 +33,7 @@ import httpx
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Route
 
-    from sca_conformance.config import NetworkSection
+    from sca_conformance.config import AuthSection, NetworkSection
 
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
 ENV_CA_BUNDLE = "SCA_CA_BUNDLE"
@@ -242,6 +242,19 @@ def _adding(extra: dict[str, str]) -> Callable[[Route], Awaitable[None]]:
         await route.continue_(headers={**route.request.headers, **extra})
 
     return add
+
+
+async def client_credentials(
+    http: httpx.AsyncClient, auth: AuthSection, environ: Mapping[str, str] = os.environ,
+) -> httpx.Response:
+    """OAuth2 client credentials (RFC 6749 4.4) at the profile's token endpoint, the client's
+    id and secret from the environment variables it names: the answer, to be read as a
+    login's (access_token, expires_in, perhaps refresh_token)."""
+    form = {"grant_type": "client_credentials"}
+    if auth.scope:
+        form["scope"] = auth.scope
+    credentials = (environ.get(auth.client_id_env, ""), environ.get(auth.client_secret_env, ""))
+    return await http.post(auth.token_url, data=form, auth=credentials)
 
 
 def origin_of(url: str) -> str:

@@ -384,3 +384,27 @@ def test_the_client_certificate_goes_to_the_targets_https_origins(pki: Pki) -> N
         {"origin": "https://id.example", "certPath": str(pki.leaf), "keyPath": str(pki.key)},
     ]}
     assert _network().context_options(["https://api.example"]) == {}
+
+
+async def test_client_credentials_are_asked_for_at_the_token_endpoint() -> None:
+    import base64
+
+    from sca_conformance.config import AuthSection
+    from sca_conformance.network import client_credentials
+
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"access_token": "t", "expires_in": 300})
+
+    auth = AuthSection(style="client_credentials", token_url="/oauth/token", scope="consents")
+    async with httpx.AsyncClient(base_url="https://api.example",
+                                 transport=httpx.MockTransport(answer)) as http:
+        got = await client_credentials(http, auth, {"SCA_CLIENT_ID": "id-1",
+                                                    "SCA_CLIENT_SECRET": "s-1"})
+    assert got.json()["access_token"] == "t"
+    request = seen[0]
+    assert (request.method, request.url.path) == ("POST", "/oauth/token")
+    assert request.content == b"grant_type=client_credentials&scope=consents"
+    assert request.headers["authorization"] == "Basic " + base64.b64encode(b"id-1:s-1").decode()
