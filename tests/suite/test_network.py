@@ -408,3 +408,15 @@ async def test_client_credentials_are_asked_for_at_the_token_endpoint() -> None:
     assert (request.method, request.url.path) == ("POST", "/oauth/token")
     assert request.content == b"grant_type=client_credentials&scope=consents"
     assert request.headers["authorization"] == "Basic " + base64.b64encode(b"id-1:s-1").decode()
+
+
+def test_the_insecure_hosts_are_printed_in_the_run_header(pytester: pytest.Pytester) -> None:
+    from suite.plugin_run import INI
+
+    pytester.makeini(INI)
+    profile = pytester.path / "p.toml"
+    profile.write_text('[target]\nembedded = true\n[network]\ninsecure_hosts = ["old.example"]\n')
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest_subprocess(*PLUGINS, "--target", str(profile), "--sca-exploratory")
+    result.stdout.fnmatch_lines(["sca network: INSECURE: certificates not checked for old.example"])
+    assert result.ret == 0
