@@ -4,10 +4,13 @@
 that plugin knows these. The suite has its own rather than pytest-playwright(-asyncio)'s: that
 plugin's entry point would load into every pytest run of an environment.
 
-- ``browser_type_launch_args``: this machine's Chromium and flags (sca_conformance.browser);
+- ``browser_type_launch_args``: this machine's Chromium and flags (sca_conformance.browser),
+  the proxy and the certificates it may trust (sca_conformance.network);
 - ``connect_options``: a remote Playwright browser server (``--browser-ws-endpoint``), told
   how to launch Chromium in the ``x-playwright-launch-options`` header;
-- ``browser_context_args``: a desktop window, or a phone (``--device``);
+- ``browser_context_args``: a desktop window, or a phone (``--device``); every context
+  gets the client certificate, an origin's extra headers, and the registered return_url
+  answered inside the browser;
 - ``context``: traced with DOM snapshots only; on failure a scrubbed trace in
   ``--output`` and masked evidence in the report (plugin.evidence);
 - ``page``: with the navigation log the landing watchers and the evidence read;
