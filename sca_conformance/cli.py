@@ -6,6 +6,7 @@
     sca-conformance list requirements|faults|templates|texts
     sca-conformance init --from TEMPLATE [PATH]
     sca-conformance setup [--no-browser]
+    sca-conformance doctor [--target PROFILE] [--target-url URL] [--no-browser]
     sca-conformance --version | --help | COMMAND --help
 
 `run` runs the suites shipped in the package (sca_conformance.suites; default target: the
@@ -439,6 +440,18 @@ def _browser() -> str | None:
             "install chromium) or set SCA_BROWSER_PATH to a Chromium binary")
 
 
+def doctor(argv: list[str]) -> int:
+    """Checks a target's set-up (key, TLS, proxy, login, paths, browser) and prints the plan."""
+    from sca_conformance.doctor import main as run_doctor
+
+    try:
+        return run_doctor(argv)
+    except SystemExit as done:  # argparse has said what is wrong with the arguments
+        if done.code == 2:
+            return EXIT_USAGE
+        raise
+
+
 # The commands: one line each (name -> function; its docstring's first line is its help).
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "run": run,
@@ -446,6 +459,7 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "list": list_command,
     "init": init,
     "setup": setup,
+    "doctor": doctor,
 }
 
 

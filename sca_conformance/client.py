@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from sca_conformance.checks import hides_in_verdicts
+from sca_conformance.network import Network, explain
 from sca_conformance.redact import SecretRegistry
 
 __tracebackhide__ = hides_in_verdicts
@@ -62,6 +63,7 @@ class ApiClient:
         on_exchange: ExchangeListener | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 15.0,
+        network: Network | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.secrets = secrets or SecretRegistry()
@@ -73,7 +75,11 @@ class ApiClient:
         self.access_expires: datetime | None = None  # as the target tells it, if it does
         self.server_time: datetime | None = None  # the Date of the target's last answer
         self.exchanges: list[Exchange] = []
+        options = (network or Network()).httpx_options(self.base_url)
+        if transport is not None:
+            options.pop("mounts", None)  # the transport given answers everything
         self.http = httpx.AsyncClient(
+            **options,
             base_url=self.base_url,
             transport=transport,
             timeout=timeout,
@@ -239,15 +245,20 @@ def _path(url: httpx.URL) -> str:
     return f"{url.path}{query}"
 
 
-async def preflight(base_url: str, api_key: str, key_source: str) -> None:
+async def preflight(
+    base_url: str, api_key: str, key_source: str, network: Network | None = None
+) -> None:
     """Stops the session early, with one sentence, when the target cannot be tested."""
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise TargetError(f"Target URL {base_url!r} is not an absolute http(s) URL.")
     try:
-        async with httpx.AsyncClient(base_url=base_url, timeout=10.0) as http:
+        options = (network or Network()).httpx_options(base_url)
+        async with httpx.AsyncClient(**options, base_url=base_url, timeout=10.0) as http:
             response = await http.post("/v3/auth/login", json={"api_key": api_key})
     except httpx.HTTPError as error:
+        if sentence := explain(error, base_url):
+            raise TargetError(sentence) from None
         raise TargetError(
             f"Target unreachable: {base_url} ({type(error).__name__}: {error or 'no answer'})."
         ) from None

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sca_conformance.network import Network, NetworkError
 from sca_conformance.suggest import did_you_mean
 from sca_conformance.texts import Texts, load_texts
 
@@ -70,6 +71,11 @@ class TargetSection(_Section):
     # Where the target publishes its OpenAPI document, for the fuzz part (a path on the
     # target, a URL, a file or "none"); empty: /openapi.json, or --fuzz-openapi.
     openapi: str = ""
+    # The return_url registered with the provider (https); empty: the suite's own loopback
+    # receiver. Tests are told apart by a nonce the provider preserves: in return_url's
+    # query (return_url_nonce = "query"), its fragment ("fragment"), or not at all ("none").
+    return_url: str = ""
+    return_url_nonce: Literal["query", "fragment", "none"] = "query"
 
     @model_validator(mode="after")
     def _origins(self) -> TargetSection:
@@ -77,6 +83,11 @@ class TargetSection(_Section):
             parts = urlsplit(value)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise ValueError(f"target.hosted_origins: {value!r} is not an http(s) origin")
+        if self.return_url:
+            parts = urlsplit(self.return_url)
+            if parts.scheme != "https" or not parts.netloc:
+                raise ValueError(f"target.return_url: {self.return_url!r} is not an https URL "
+                                 "(the one registered with the provider)")
         return self
 
 
@@ -89,6 +100,50 @@ class OnboardingSection(_Section):
     # consent: 412 + the consent flow (this contract); redirect: 200 + redirect_url.
     style: Literal["consent", "redirect"] = "consent"
     return_url_field: str = "return_url"  # where a redirect-style request carries return_url
+
+
+class NetworkSection(_Section):
+    """How the suite reaches the target, for the API and the browser alike (sca_conformance
+    .network): whom to trust, who the suite is, through which proxy, with which headers."""
+
+    ca_bundle: str = ""  # PEM file of the CA(s) to trust besides the system's (SCA_CA_BUNDLE)
+    client_cert: str = ""  # PEM client certificate for mTLS (SCA_CLIENT_CERT)
+    client_key: str = ""  # its private key, PEM (SCA_CLIENT_KEY); empty: in client_cert
+    # Hosts whose certificate is not checked at all (named, never all): printed in the header.
+    insecure_hosts: list[str] = []
+    proxy: str = ""  # http(s)://host:port; empty: HTTPS_PROXY / HTTP_PROXY of the environment
+    no_proxy: list[str] = []  # hosts reached directly, besides NO_PROXY and loopback (always)
+    # Extra request headers per origin: [network.headers."https://api.example"] X-Key = "..."
+    headers: dict[str, dict[str, str]] = {}
+
+    @model_validator(mode="after")
+    def _values(self) -> NetworkSection:
+        for value in self.headers:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
+                raise ValueError(f"network.headers: {value!r} is not an http(s) origin")
+        if self.proxy and urlsplit(self.proxy).scheme not in ("http", "https", "socks5"):
+            raise ValueError(f"network.proxy: {self.proxy!r} is not an http(s) or socks5 URL")
+        if "*" in self.insecure_hosts:
+            raise ValueError("network.insecure_hosts: name the hosts; '*' is not accepted")
+        return self
+
+
+class AuthSection(_Section):
+    """How the suite gets its access token: the contract's API-key login, or OAuth2 client
+    credentials at the provider's token endpoint (AUTH-1..4 are then not applicable)."""
+
+    style: Literal["api_key", "client_credentials"] = "api_key"
+    token_url: str = ""  # client_credentials: the token endpoint (absolute, or a path)
+    client_id_env: str = "SCA_CLIENT_ID"
+    client_secret_env: str = "SCA_CLIENT_SECRET"
+    scope: str = ""
+
+    @model_validator(mode="after")
+    def _token_url(self) -> AuthSection:
+        if self.style == "client_credentials" and not self.token_url:
+            raise ValueError("auth.token_url: client_credentials needs the token endpoint")
+        return self
 
 
 class Capabilities(_Section):
@@ -187,6 +242,8 @@ class Profile(_Section):
     onboarding: OnboardingSection = OnboardingSection()
     capabilities: Capabilities = Capabilities()
     hosted: HostedSection = HostedSection()
+    network: NetworkSection = NetworkSection()
+    auth: AuthSection = AuthSection()
     actions: dict[Literal[ACTIONS], ActionSettings] = {}  # type: ignore[valid-type]
     formats: Formats = Formats()
     timeouts: Timeouts = Timeouts()
@@ -357,6 +414,7 @@ class Settings(BaseModel):
     browser_ws_endpoint: str = ""
     device: str = ""  # a Playwright device descriptor's name ("Pixel 7"); empty: desktop
     texts: Texts
+    network: Network = Network()  # the profile's [network] with the environment's
 
     @property
     def embedded(self) -> bool:
@@ -415,6 +473,12 @@ class Settings(BaseModel):
                 environ.get(sources[0]) or DEV_API_KEYS[0],
                 environ.get(sources[1]) or DEV_API_KEYS[1],
             )
+        network = Network.from_profile(profile.network, environ,
+                                       Path(profile_path).parent if profile_path else None)
+        try:
+            network.ssl_context()
+        except NetworkError as error:
+            raise ProfileError(f"[network]: {error}") from None
         return cls(
             target_url=url,
             api_keys=keys,
@@ -425,6 +489,7 @@ class Settings(BaseModel):
             browser_ws_endpoint=browser_ws_endpoint or "",
             device=device or "",
             texts=load_texts(profile.texts.language, profile.texts.model_extra or {}),
+            network=network,
         )
 
 

@@ -1,7 +1,8 @@
 """Knowing when the browser is back on return_url, reachable or not.
 
 The browser's own navigation requests tell where it went, even when return_url's host
-does not answer; a loopback receiver gives the default return_url a real page to land on.
+does not answer; a loopback receiver gives the default return_url a real page to land on,
+and a return_url registered with the provider is answered inside the browser.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from contextlib import suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
+from playwright.async_api import BrowserContext, Frame, Page, Request, Route
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Frame, Page, Request
 
 from sca_conformance.checks import hides_in_verdicts
 from sca_conformance.requirements import Mismatch, RequirementViolation
@@ -75,6 +76,56 @@ class ReturnReceiver:
     def new_return_url(self) -> str:
         """A return_url of one test's own, with a path and a query of its own to preserve."""
         return f"{self.base_url}/sca/return/{uuid.uuid4().hex[:12]}?order={uuid.uuid4().hex[:8]}"
+
+
+class RegisteredReturn(ReturnReceiver):
+    """The return_url registered with the provider (the profile's target.return_url): the
+    suite sends it, a nonce of each test's own in what the provider preserves (its query, or
+    its fragment), and serves nothing there. The browser's arrival is known from its
+    navigation (NavigationLog) and answered inside the browser (`land_without_serving`).
+    A ReturnReceiver without a server, so that whatever takes a receiver takes this."""
+
+    def __init__(self, return_url: str, nonce: str = "query") -> None:
+        self.arrivals = []
+        self.return_url = return_url
+        self.nonce = nonce
+        self.base_url = origin(return_url)
+
+    def __enter__(self) -> ReturnReceiver:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+    def new_return_url(self) -> str:
+        nonce = uuid.uuid4().hex[:12]
+        parts = urlsplit(self.return_url)
+        if self.nonce == "query":
+            query = f"{parts.query}&sca_test={nonce}" if parts.query else f"sca_test={nonce}"
+            return urlunsplit(parts._replace(query=query))
+        if self.nonce == "fragment":
+            return urlunsplit(parts._replace(fragment=f"sca_test={nonce}"))
+        return self.return_url
+
+
+async def land_without_serving(context: BrowserContext, return_url: str) -> None:
+    """The browser's arrival at `return_url`'s origin and path is answered in the browser
+    with a small page: nothing is served by the suite, nothing reaches the client's host."""
+    prefix = place(return_url)
+
+    async def landed(route: Route) -> None:
+        await route.fulfill(status=200, content_type="text/html; charset=utf-8",
+                            body=LANDED_PAGE)
+
+    await context.route(re.compile("^" + re.escape(prefix) + r"([?#]|$)"), landed)
+
+
+LANDED_PAGE = "<!doctype html><title>Client</title><h1>Back at the client</h1>"
+
+
+def place(url: str) -> str:
+    """`url` without its query and fragment: what a provider keeps of return_url."""
+    return re.split(r"[?#]", url, maxsplit=1)[0]
 
 
 class NavigationLog:
@@ -163,7 +214,7 @@ class Guard:
         self.log = NavigationLog.of(page)
         self.start = len(self.log.urls)
         self.return_url = return_url
-        self.return_prefix = return_url.split("?", 1)[0] if return_url else None
+        self.return_prefix = place(return_url) if return_url else None
         self.origins = {origin(redirect_url), *(origin(o) for o in hosted_origins)}
         self.launching = True
 
@@ -181,7 +232,7 @@ class Guard:
     def _outside(self, url: str) -> bool:
         if self.launching or not url.startswith(("http://", "https://")):
             return False
-        if self.return_prefix and url.split("?", 1)[0] == self.return_prefix:
+        if self.return_prefix and place(url) == self.return_prefix:
             return False
         return origin(url) not in self.origins
 
@@ -240,7 +291,7 @@ class LandingWatcher:
         self.page = page
         self.wording = wording  # the end states, in the target's wording
         self.return_url = return_url
-        self.prefix = return_url.split("?", 1)[0]
+        self.prefix = place(return_url)
         self.log = NavigationLog.of(page)
         self.guard = guard
         self.timeout = timeout

@@ -75,6 +75,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="inject a fault (repeatable; see --list-faults)",
     )
     parser.add_argument("--list-faults", action="store_true", help="print the faults and exit")
+    parser.add_argument("--tls-cert", type=Path, metavar="PEM",
+                        help="serve https with this certificate (chain), as a staging host does")
+    parser.add_argument("--tls-key", type=Path, metavar="PEM", help="the certificate's key")
+    parser.add_argument(
+        "--return-url-allow",
+        action="append",
+        default=[],
+        metavar="PREFIX",
+        help="accept only return_urls registered in advance: https ones starting with PREFIX"
+        " (repeatable); others are answered 400",
+    )
     parser.add_argument(
         "--dialect",
         choices=sorted(DIALECTS),
@@ -84,14 +95,24 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _public_url(given: str | None, port: int) -> str:
+def _public_url(given: str | None, port: int, scheme: str = "http") -> str:
     if not given:
-        return f"http://localhost:{port}"
+        return f"{scheme}://localhost:{port}"
     parts = urlsplit(given.rstrip("/"))
     if parts.port == 0:
         host = parts.hostname or "localhost"
         parts = parts._replace(netloc=f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
     return urlunsplit(parts)
+
+
+def _staging_problem(args: argparse.Namespace) -> str | None:
+    if bool(args.tls_cert) != bool(args.tls_key):
+        return "--tls-cert and --tls-key go together"
+    if any(not prefix.startswith("https://") for prefix in args.return_url_allow):
+        return "--return-url-allow takes https prefixes"
+    if args.public_url and urlsplit(args.public_url).scheme not in ("http", "https"):
+        return "--public-url must be an http(s) URL"
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -104,8 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyError as unknown:
         print(f"sca-sandbox: unknown fault {unknown} (see --list-faults)", file=sys.stderr)
         return 2
-    if args.public_url and urlsplit(args.public_url).scheme not in ("http", "https"):
-        print("sca-sandbox: --public-url must be an http(s) URL", file=sys.stderr)
+    if problem := _staging_problem(args):
+        print(f"sca-sandbox: {problem}", file=sys.stderr)
         return 2
     for option, value, least in (
         ("--token-ttl", args.token_ttl, 1),
@@ -137,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     sock.listen(2048)
     port = sock.getsockname()[1]
-    public_url = _public_url(args.public_url, port)
+    public_url = _public_url(args.public_url, port, "https" if args.tls_cert else "http")
     settings = Settings(
         db_path=args.db,
         public_url=public_url,
@@ -150,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         host=args.host,
         port=port,
         dialect=args.dialect,
+        return_url_allow=tuple(args.return_url_allow),
     )
     sandbox = Sandbox.open(settings)
     config = uvicorn.Config(
@@ -159,11 +181,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         access_log=False,
         log_level="warning",
         timeout_graceful_shutdown=5,
+        ssl_certfile=args.tls_cert,
+        ssl_keyfile=args.tls_key,
     )
     server = uvicorn.Server(config)
     ready = (
-        f"sca-sandbox ready on http://{args.host}:{port} (public URL {public_url}, db {args.db}, "
-        f"faults: {','.join(settings.faults) or 'none'}"
+        f"sca-sandbox ready on {'https' if args.tls_cert else 'http'}://{args.host}:{port} "
+        f"(public URL {public_url}, db {args.db}, faults: {','.join(settings.faults) or 'none'}"
         + (f", dialect {args.dialect})" if args.dialect != "default" else ")")
     )
 

@@ -29,6 +29,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     dialect: str = "default"  # sca_sandbox.dialects.DIALECTS
+    return_url_allow: tuple[str, ...] = ()  # registered return_url prefixes; empty: any
 
     @property
     def rp_id(self) -> str:

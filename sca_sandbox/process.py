@@ -23,7 +23,9 @@ from typing import IO, Any
 
 from . import DEV_API_KEYS
 
-_READY = re.compile(r"^sca-sandbox ready on http://(?P<host>\[[^\]]+\]|[^:/\s]+):(?P<port>\d+) ")
+_READY = re.compile(
+    r"^sca-sandbox ready on (?P<scheme>https?)://(?P<host>\[[^\]]+\]|[^:/\s]+):(?P<port>\d+) "
+)
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
@@ -79,14 +81,19 @@ def run_sandbox(
     extra_args: Sequence[str] = (),
     timeout: float = 20.0,
     dialect: str = "default",
+    tls: tuple[Path, Path] | None = None,
+    return_url_allow: Sequence[str] = (),
 ) -> Iterator[RunningSandbox]:
     """Start ``python -m sca_sandbox`` on a free port; stop it (SIGTERM, then kill) on exit.
 
     ``url`` is ``http://{public_host}:{port}``; ``public_url`` defaults to it. Without
     ``api_keys`` the two development keys are active. ``dialect`` is passed as ``--dialect``;
     ``token_ttl``, ``consent_ttl``, ``method_ttl`` and ``refresh_ttl`` (seconds) as
-    ``--token-ttl`` etc., None leaving the command line's default.
+    ``--token-ttl`` etc., None leaving the command line's default. ``tls`` (certificate
+    chain, key) serves https (``url`` is then https); ``return_url_allow`` accepts only
+    return_urls registered with these prefixes.
     """
+    scheme = "https" if tls else "http"
     keys = tuple(api_keys) or DEV_API_KEYS
     if len(keys) < 2:
         raise ValueError("run_sandbox needs two API keys (two separate clients)")
@@ -114,9 +121,13 @@ def run_sandbox(
         if seconds is not None:
             command += [option, str(seconds)]
     command += ["--dialect", dialect]
+    if tls:
+        command += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
+    for prefix in return_url_allow:
+        command += ["--return-url-allow", prefix]
     # The port is only known once the child has bound it: a public URL with port 0 is
     # completed by the sandbox with the real port.
-    command += ["--public-url", public_url or f"http://{public_host}:0"]
+    command += ["--public-url", public_url or f"{scheme}://{public_host}:0"]
     command += list(extra_args)
 
     env = dict(os.environ)
@@ -124,7 +135,7 @@ def run_sandbox(
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
 
     port, process, stderr = _launch(command, env, timeout)
-    url = f"http://{public_host}:{port}"
+    url = f"{scheme}://{public_host}:{port}"
     try:
         yield RunningSandbox(url=url, db_path=db_path, api_keys=(keys[0], keys[1]), process=process)
     finally:

@@ -13,7 +13,8 @@ module per concern, each registered as a plugin of its own through ``pytest_plug
   lines in a traceback, secrets masked);
 - ``selection``: markers, ``--requirement``, which runs are a selection of the suite;
 - ``coverage``: the requirement matrix, the run's verdict and exit code, the matrix files;
-- ``fuzz``: the opt-in fuzz part's options and gate (``--fuzz``; sca_conformance.fuzzing).
+- ``fuzz``: the opt-in fuzz part's options and gate (``--fuzz``; sca_conformance.fuzzing);
+- ``setup_errors``: a TLS, proxy, DNS or connection failure stops the run as TARGET UNUSABLE.
 
 Not an entry point of its own: the package's pytest11 entry point (sca_conformance.activation)
 loads it only for a run that names the suites; the suites' conftest.py (and the checkout's)
@@ -26,5 +27,5 @@ function scope everything with state (API sessions, data, contexts, pages).
 pytest_plugins = [
     f"sca_conformance.plugin.{name}"
     for name in ("options", "fixtures", "browser", "evidence", "verdicts", "selection",
-                 "coverage", "fuzz")
+                 "coverage", "fuzz", "setup_errors")
 ]

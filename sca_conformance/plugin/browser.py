@@ -4,10 +4,13 @@
 that plugin knows these. The suite has its own rather than pytest-playwright(-asyncio)'s: that
 plugin's entry point would load into every pytest run of an environment.
 
-- ``browser_type_launch_args``: this machine's Chromium and flags (sca_conformance.browser);
+- ``browser_type_launch_args``: this machine's Chromium and flags (sca_conformance.browser),
+  the proxy and the certificates it may trust (sca_conformance.network);
 - ``connect_options``: a remote Playwright browser server (``--browser-ws-endpoint``), told
   how to launch Chromium in the ``x-playwright-launch-options`` header;
-- ``browser_context_args``: a desktop window, or a phone (``--device``);
+- ``browser_context_args``: a desktop window, or a phone (``--device``); every context
+  gets the client certificate, an origin's extra headers, and the registered return_url
+  answered inside the browser;
 - ``context``: traced with DOM snapshots only; on failure a scrubbed trace in
   ``--output`` and masked evidence in the report (plugin.evidence);
 - ``page``: with the navigation log the landing watchers and the evidence read;
@@ -41,10 +44,11 @@ from playwright.async_api import Error as PlaywrightError
 
 from sca_conformance.browser import launch_args, server_launch_options
 from sca_conformance.config import Settings
-from sca_conformance.landing import NavigationLog
+from sca_conformance.landing import NavigationLog, land_without_serving
 from sca_conformance.pages import Wording
 from sca_conformance.passkeys import VirtualAuthenticator, add_virtual_authenticator
 from sca_conformance.plugin.evidence import FAILED_CALL, attach_page_evidence, test_body_step
+from sca_conformance.plugin.setup_errors import watch_setup_errors
 from sca_conformance.redact import SecretRegistry
 
 DESKTOP = {"width": 1280, "height": 800}
@@ -102,7 +106,24 @@ def browser_type_launch_args(
         given["channel"] = browser_channel
     if pytestconfig.getoption("--slowmo"):
         given["slow_mo"] = pytestconfig.getoption("--slowmo")
-    return launch_args(given, headed=settings.headed)
+    network = network_launch_options(settings)
+    given["args"] = network.pop("args")
+    return {**launch_args(given, headed=settings.headed), **network}
+
+
+def target_urls(settings: Settings) -> list[str]:
+    """The target's URLs the browser goes to, as the profile names them."""
+    return [url for url in (settings.target_url, *settings.profile.target.hosted_origins) if url]
+
+
+def network_launch_options(settings: Settings) -> dict[str, Any]:
+    """The proxy and the certificates Chromium may trust (sca_conformance.network); a target
+    whose certificate does not verify against the trust configured leaves Chromium to refuse
+    it, which the first page then reports as a setup error."""
+    try:
+        return settings.network.launch_options(target_urls(settings))
+    except OSError:  # unverified or unreachable: the API's preflight has said which
+        return settings.network.launch_options([])
 
 
 @pytest.fixture(scope="session")
@@ -150,15 +171,21 @@ def browser_context_args(playwright: Playwright, device: str | None) -> dict[str
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def new_context(
-    browser: Browser, browser_context_args: dict[str, Any], request: pytest.FixtureRequest
+    browser: Browser, browser_context_args: dict[str, Any], request: pytest.FixtureRequest,
+    settings: Settings,
 ) -> AsyncIterator[Callable[..., Awaitable[BrowserContext]]]:
     """Opens contexts (``browser_context_args`` and the call's own); all of them are closed
     after the test, and a failed test's evidence shows the pages of every one of them."""
     opened = request.node.stash.setdefault(CONTEXTS, [])
+    network = settings.network
+    identity = network.context_options(target_urls(settings))
 
     async def open_context(**kwargs: Any) -> BrowserContext:
-        context = await browser.new_context(**{**browser_context_args, **kwargs})
+        context = await browser.new_context(**{**browser_context_args, **identity, **kwargs})
         opened.append(context)
+        await network.add_headers(context)
+        if settings.profile.target.return_url:
+            await land_without_serving(context, settings.profile.target.return_url)
         return context
 
     yield open_context
@@ -231,11 +258,14 @@ async def context(
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def page(context: BrowserContext, settings: Settings) -> Page:
+async def page(
+    context: BrowserContext, settings: Settings, request: pytest.FixtureRequest
+) -> Page:
     """A page speaking the target's wording (its text table) and waiting as long as its
     profile says: a control on a shown page briefly, a page or navigation longer."""
     page = await context.new_page()
     NavigationLog(page)  # where it went: the landing watchers and the failure evidence
+    watch_setup_errors(page, request.node, settings)  # a failure on the way: no verdict
     timeouts = settings.profile.timeouts
     page.set_default_timeout(timeouts.control_seconds * 1000)
     page.set_default_navigation_timeout(timeouts.page_seconds * 1000)

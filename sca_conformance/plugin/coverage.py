@@ -269,4 +269,6 @@ def environment(config: pytest.Config, settings: Any) -> dict[str, str]:
         "Python": platform.python_version(),
         "Playwright": metadata.version("playwright"),
         "Strict mode": str(bool(settings and settings.strict)).lower(),
+        "Network": ("; ".join(settings.network.describe()) if settings else "")
+        or "the system's trust store, no proxy",
     }

@@ -15,12 +15,12 @@ from typing import Any, NoReturn
 import pytest
 import pytest_asyncio
 
-from sca_conformance.capabilities import skip_unless
-from sca_conformance.client import ApiClient, TargetError, preflight
+from sca_conformance.capabilities import not_applicable, skip_unless
+from sca_conformance.client import ApiClient, ExchangeListener, TargetError, preflight
 from sca_conformance.config import SETTINGS, Settings
 from sca_conformance.consents import Consents
 from sca_conformance.data import DataFactory
-from sca_conformance.landing import ReturnReceiver
+from sca_conformance.landing import RegisteredReturn, ReturnReceiver
 from sca_conformance.plugin.coverage import MATRIX
 from sca_conformance.plugin.evidence import SECRETS, allure_test, attach_exchange
 from sca_conformance.redact import SecretRegistry
@@ -49,6 +49,9 @@ def _needs(request: pytest.FixtureRequest, settings: Settings) -> None:
     for mark in request.node.iter_markers("needs"):
         for capability in mark.args:
             skip_unless(settings, capability)
+    ids = [i for mark in request.node.iter_markers("requirement") for i in mark.args]
+    if reason := not_applicable(settings, ids):
+        pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +86,8 @@ def pytest_collection(session: pytest.Session) -> None:
     if hasattr(config, "workerinput") or settings.embedded or config.option.collectonly:
         return
     try:
-        asyncio.run(preflight(settings.target_url, settings.api_keys[0], settings.key_sources[0]))
+        asyncio.run(preflight(settings.target_url, settings.api_keys[0], settings.key_sources[0],
+                              settings.network))
     except TargetError as error:
         unusable(config, str(error))
 
@@ -124,7 +128,7 @@ async def target(
     url = embedded_sandbox or settings.target_url
     if embedded_sandbox:
         try:
-            await preflight(url, settings.api_keys[0], settings.key_sources[0])
+            await preflight(url, settings.api_keys[0], settings.key_sources[0], settings.network)
         except TargetError as error:
             unusable(pytestconfig, f"The embedded sandbox is not usable: {error}")
     return Target(url=url, api_keys=settings.api_keys, settings=settings)
@@ -150,9 +154,15 @@ def secrets(request: pytest.FixtureRequest) -> Iterator[SecretRegistry]:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def api(target: Target, secrets: SecretRegistry) -> AsyncIterator[ApiClient]:
+async def api(
+    target: Target, secrets: SecretRegistry, receiver: ReturnReceiver,
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[ApiClient]:
     """The first client's API session, new for this test."""
-    async with client_session(target, 0, secrets) as client:
+    from sca_conformance.plugin.setup_errors import watching_return_url
+
+    listener = watching_return_url(request.node, receiver, attach_exchange)
+    async with client_session(target, 0, secrets, listener) as client:
         yield client
 
 
@@ -164,11 +174,14 @@ async def other_api(target: Target, secrets: SecretRegistry) -> AsyncIterator[Ap
         yield client
 
 
-def client_session(target: Target, which: int, secrets: SecretRegistry) -> ApiClient:
+def client_session(
+    target: Target, which: int, secrets: SecretRegistry,
+    on_exchange: ExchangeListener = attach_exchange,
+) -> ApiClient:
     """A client with the target's first (0) or second (1) key, recorded into the report."""
     return ApiClient(
-        target.url, target.api_keys[which], secrets=secrets, on_exchange=attach_exchange,
-        timeout=target.settings.profile.timeouts.api_seconds,
+        target.url, target.api_keys[which], secrets=secrets, on_exchange=on_exchange,
+        timeout=target.settings.profile.timeouts.api_seconds, network=target.settings.network,
     )
 
 
@@ -178,8 +191,12 @@ def data(api: ApiClient, settings: Settings) -> DataFactory:
 
 
 @pytest.fixture(scope="session")
-def receiver() -> Iterator[ReturnReceiver]:
-    with ReturnReceiver() as running:
+def receiver(settings: Settings) -> Iterator[ReturnReceiver]:
+    """Where the browser returns: the profile's registered return_url (nothing served), or
+    a loopback receiver of the suite's own."""
+    registered = settings.profile.target.return_url
+    with (RegisteredReturn(registered, settings.profile.target.return_url_nonce) if registered
+          else ReturnReceiver()) as running:
         yield running
 
 

@@ -296,6 +296,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         lines.append(f"sca browser: remote {settings.browser_ws_endpoint}")
     if settings.device:
         lines.append(f"sca device: {settings.device} (Chromium with its viewport, touch, agent)")
+    lines += [f"sca network: {line}" for line in settings.network.describe()]
     return lines
 
 

@@ -1,0 +1,438 @@
+"""How the suite reaches a target, for the API (httpx) and the browser (Playwright) alike.
+
+One `Network`, made from the profile's [network] section and the environment, says whom to
+trust (the system's store, certifi's, a CA bundle), who the suite is (a client certificate),
+which hosts are not checked at all (named, never all), which proxy to go through (loopback
+never), and which headers an origin wants. The API gets it as httpx options; Chromium, which
+has no CA-file flag, trusts the public keys of the bundle's certificates and of the target's
+own certificates, each first verified here against the bundle
+(``--ignore-certificate-errors-spki-list``).
+
+A failure to reach the target (TLS, proxy, DNS, a refused connection) is a setup error,
+never a verdict: `explain` turns one into the sentence that names the setting fixing it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import os
+import re
+import socket
+import ssl
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import httpx
+
+if TYPE_CHECKING:
+    from playwright.async_api import BrowserContext, Route
+
+    from sca_conformance.config import AuthSection, NetworkSection
+
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+ENV_CA_BUNDLE = "SCA_CA_BUNDLE"
+ENV_CLIENT_CERT = "SCA_CLIENT_CERT"
+ENV_CLIENT_KEY = "SCA_CLIENT_KEY"
+ENV_INSECURE_HOSTS = "SCA_INSECURE_HOSTS"
+
+
+class NetworkError(Exception):
+    """A [network] setting that cannot be used as written (a missing file, a bad PEM)."""
+
+
+@dataclass(frozen=True)
+class Network:
+    ca_bundle: str = ""
+    client_cert: str = ""
+    client_key: str = ""
+    insecure_hosts: tuple[str, ...] = ()
+    proxies: tuple[tuple[str, str], ...] = ()  # (scheme, proxy URL): "http", "https"
+    no_proxy: tuple[str, ...] = ()
+    headers: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # per origin
+    sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)  # setting -> where
+
+    @classmethod
+    def from_profile(
+        cls, section: NetworkSection, environ: Mapping[str, str] = os.environ,
+        base: Path | None = None,
+    ) -> Network:
+        """The profile's settings, the environment filling what it leaves empty (SCA_CA_BUNDLE,
+        SCA_CLIENT_CERT, SCA_CLIENT_KEY, SCA_INSECURE_HOSTS, HTTPS_PROXY, HTTP_PROXY,
+        NO_PROXY). Relative files are relative to `base` (the profile's folder)."""
+        sources: list[tuple[str, str]] = []
+
+        def file(value: str, env: str, key: str) -> str:
+            if value:
+                sources.append((key, f"profile [network] {key}"))
+                path = Path(value).expanduser()
+                return str(path if path.is_absolute() or base is None else base / path)
+            if environ.get(env):
+                sources.append((key, env))
+                return str(Path(environ[env]).expanduser())
+            return ""
+
+        ca_bundle = file(section.ca_bundle, ENV_CA_BUNDLE, "ca_bundle") \
+            or file("", "SSL_CERT_FILE", "ca_bundle")  # what httpx itself would have read
+        client_cert = file(section.client_cert, ENV_CLIENT_CERT, "client_cert")
+        client_key = file(section.client_key, ENV_CLIENT_KEY, "client_key")
+        named = environ.get(ENV_INSECURE_HOSTS, "").split(",")
+        insecure = [*section.insecure_hosts, *(h.strip() for h in named if h.strip())]
+        if section.proxy:
+            proxies = [("http", section.proxy), ("https", section.proxy)]
+            sources.append(("proxy", "profile [network] proxy"))
+        else:
+            found = _environment_proxies(environ)
+            proxies = [(scheme, found[scheme]) for scheme in ("http", "https") if scheme in found]
+            if proxies:
+                sources.append(("proxy", "the environment (HTTPS_PROXY, HTTP_PROXY)"))
+        no_proxy = [*section.no_proxy, *_environment_no_proxy(environ)]
+        headers = tuple((origin_of(o), tuple(sorted(h.items())))
+                        for o, h in sorted(section.headers.items()))
+        return cls(ca_bundle=ca_bundle, client_cert=client_cert, client_key=client_key,
+                   insecure_hosts=tuple(dict.fromkeys(h.lower() for h in insecure)),
+                   proxies=tuple(proxies), no_proxy=tuple(dict.fromkeys(no_proxy)),
+                   headers=headers, sources=tuple(sources))
+
+    # What it is ---------------------------------------------------------------------------
+
+    def proxy_for(self, url: str) -> str | None:
+        """The proxy a request to `url` goes through; None for loopback and NO_PROXY hosts."""
+        parts = urlsplit(url)
+        if bypassed(parts.hostname or "", self.no_proxy):
+            return None
+        return dict(self.proxies).get(parts.scheme)
+
+    def headers_for(self, url: str) -> dict[str, str]:
+        return dict(dict(self.headers).get(origin_of(url), ()))
+
+    def describe(self) -> list[str]:
+        """What the run header and the report's environment say about the network."""
+        lines = []
+        where = dict(self.sources)
+        if self.ca_bundle:
+            lines.append(f"CA bundle {self.ca_bundle} (from {where.get('ca_bundle')}), "
+                         "with the system's trust store")
+        if self.client_cert:
+            lines.append(f"client certificate {self.client_cert}")
+        if self.insecure_hosts:
+            lines.append("INSECURE: certificates not checked for "
+                         + ", ".join(self.insecure_hosts))
+        if self.proxies:
+            shown = ", ".join(f"{scheme} via {_no_password(url)}" for scheme, url in self.proxies)
+            lines.append(f"proxy: {shown} (not for loopback"
+                         + (f", {', '.join(self.no_proxy)})" if self.no_proxy else ")"))
+        if self.headers:
+            lines.append("extra headers for " + ", ".join(o for o, _ in self.headers))
+        return lines
+
+    # The API ------------------------------------------------------------------------------
+
+    def ssl_context(self, verify: bool = True) -> ssl.SSLContext:
+        return _ssl_context(self.ca_bundle if verify else None, self.client_cert,
+                            self.client_key, verify)
+
+    def httpx_options(self, base_url: str) -> dict[str, Any]:
+        """httpx.AsyncClient's keyword arguments for a client of `base_url`: its trust and
+        identity, a proxy for what is not loopback or NO_PROXY, no certificate check for the
+        insecure hosts only, the base origin's extra headers. The environment is read here,
+        once, not again by httpx (trust_env=False): HTTP_PROXY never reaches loopback."""
+        verified = self.ssl_context()
+        mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
+        for scheme, proxy in self.proxies:
+            mounts[f"{scheme}://"] = httpx.AsyncHTTPTransport(verify=verified, proxy=proxy)
+        for host in (*LOOPBACK, *self.no_proxy):
+            if self.proxies:
+                mounts[_pattern(host)] = httpx.AsyncHTTPTransport(verify=verified)
+        for host in self.insecure_hosts:
+            via = self.proxy_for(f"https://{host}")
+            mounts[_pattern(host)] = httpx.AsyncHTTPTransport(
+                verify=self.ssl_context(verify=False), proxy=via)
+        options: dict[str, Any] = {"verify": verified, "trust_env": False}
+        if mounts:
+            options["mounts"] = mounts
+        if headers := self.headers_for(base_url):
+            options["headers"] = headers
+        return options
+
+    # The browser --------------------------------------------------------------------------
+
+    def launch_options(self, target_urls: Iterable[str]) -> dict[str, Any]:
+        """Chromium's launch options: the proxy (loopback and NO_PROXY bypassed) and the
+        public keys it may accept although it does not know their CA: those of the bundle's
+        certificates (when a server sends its chain) and those of the target's own
+        certificates, fetched and verified against the bundle here (the insecure hosts'
+        without a check: they are named)."""
+        options: dict[str, Any] = {"args": []}
+        proxy = dict(self.proxies).get("https") or dict(self.proxies).get("http")
+        if proxy:
+            parts = urlsplit(proxy)
+            options["proxy"] = {"server": f"{parts.scheme}://{parts.hostname}"
+                                + (f":{parts.port}" if parts.port else ""),
+                                "bypass": ",".join((*LOOPBACK, "*.localhost", *self.no_proxy))}
+            if parts.username:
+                options["proxy"]["username"] = parts.username
+                options["proxy"]["password"] = parts.password or ""
+        keys = set(bundle_keys(self.ca_bundle)) if self.ca_bundle else set()
+        for url in dict.fromkeys(target_urls):
+            parts = urlsplit(url)
+            if parts.scheme != "https" or not parts.hostname:
+                continue
+            insecure = parts.hostname.lower() in self.insecure_hosts
+            if self.ca_bundle or insecure:
+                keys.add(self.server_key(url, verify=not insecure))
+        if keys:
+            spki_list = ",".join(sorted(keys))
+            options["args"].append(f"--ignore-certificate-errors-spki-list={spki_list}")
+        return options
+
+    def server_key(self, url: str, verify: bool = True) -> str:
+        """The SPKI hash of `url`'s certificate, verified against this trust unless told not
+        to: the key Chromium may then accept. Raises an OSError (ssl.SSLError) when it does
+        not verify or the host cannot be reached."""
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port or 443
+        context = self.ssl_context(verify=verify)
+        proxy = self.proxy_for(url)
+        if proxy:
+            proxied = urlsplit(proxy)
+            connection = http.client.HTTPSConnection(
+                proxied.hostname or "", proxied.port or 80, context=context, timeout=10)
+            connection.set_tunnel(host, port)
+        else:
+            connection = http.client.HTTPSConnection(host, port, context=context, timeout=10)
+        try:
+            connection.connect()
+            assert isinstance(connection.sock, ssl.SSLSocket)
+            der = connection.sock.getpeercert(binary_form=True)
+        finally:
+            connection.close()
+        if not der:
+            raise ssl.SSLError(f"{host}:{port} showed no certificate")
+        from cryptography import x509
+
+        return spki_hash(x509.load_der_x509_certificate(der))
+
+    def context_options(self, target_urls: Iterable[str]) -> dict[str, Any]:
+        """A browser context's options: the client certificate for the target's https
+        origins (Playwright's client_certificates)."""
+        if not self.client_cert:
+            return {}
+        origins = dict.fromkeys(origin_of(u) for u in target_urls if u.startswith("https://"))
+        certificate: dict[str, str] = {"certPath": self.client_cert}
+        if self.client_key:
+            certificate["keyPath"] = self.client_key
+        return {"client_certificates": [{"origin": o, **certificate} for o in origins]}
+
+    async def add_headers(self, context: BrowserContext) -> None:
+        """The extra headers of each origin named, on the browser's requests to it only."""
+        for origin, pairs in self.headers:
+            await context.route(re.compile("^" + re.escape(origin) + "(/|$)"),
+                                _adding(dict(pairs)))
+
+
+def _adding(extra: dict[str, str]) -> Callable[[Route], Awaitable[None]]:
+    # One parameter: Playwright hands a handler of two the request as well.
+    async def add(route: Route) -> None:
+        await route.continue_(headers={**route.request.headers, **extra})
+
+    return add
+
+
+async def client_credentials(
+    http: httpx.AsyncClient, auth: AuthSection, environ: Mapping[str, str] = os.environ,
+) -> httpx.Response:
+    """OAuth2 client credentials (RFC 6749 4.4) at the profile's token endpoint, the client's
+    id and secret from the environment variables it names: the answer, to be read as a
+    login's (access_token, expires_in, perhaps refresh_token)."""
+    form = {"grant_type": "client_credentials"}
+    if auth.scope:
+        form["scope"] = auth.scope
+    credentials = (environ.get(auth.client_id_env, ""), environ.get(auth.client_secret_env, ""))
+    return await http.post(auth.token_url, data=form, auth=credentials)
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def bypassed(host: str, no_proxy: Iterable[str] = ()) -> bool:
+    """Whether `host` is reached without a proxy: loopback always, and NO_PROXY's hosts
+    (a name, its subdomains with a leading dot or not, or `*`)."""
+    host = host.strip("[]").lower()
+    if host in LOOPBACK or host.endswith(".localhost") or host.startswith("127."):
+        return True
+    for named in no_proxy:
+        entry = named.strip().lower().lstrip("*")
+        if entry == "":
+            return True
+        bare = entry.lstrip(".")
+        if host == bare or host.endswith("." + bare):
+            return True
+    return False
+
+
+def _pattern(host: str) -> str:
+    host = host.strip().lower().lstrip("*").lstrip(".") if host.startswith(("*", ".")) else host
+    host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"all://{host}"
+
+
+def _environment_proxies(environ: Mapping[str, str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for scheme in ("http", "https"):
+        for name in (f"{scheme}_proxy", f"{scheme.upper()}_PROXY", "all_proxy", "ALL_PROXY"):
+            if environ.get(name):
+                found[scheme] = environ[name]
+                break
+    return found
+
+
+def _environment_no_proxy(environ: Mapping[str, str]) -> list[str]:
+    value = environ.get("no_proxy") or environ.get("NO_PROXY") or ""
+    return [entry.strip() for entry in value.split(",") if entry.strip()]
+
+
+def _no_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
+
+
+@cache
+def _ssl_context(ca_bundle: str | None, client_cert: str, client_key: str,
+                 verify: bool) -> ssl.SSLContext:
+    """The system's trust store (truststore when installed, else OpenSSL's default paths
+    and certifi's bundle), the CA bundle named, the client certificate."""
+    if not verify:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    else:
+        try:
+            import truststore
+
+            context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        except ImportError:
+            import certifi
+
+            context = ssl.create_default_context()
+            context.load_verify_locations(certifi.where())
+        if ca_bundle:
+            try:
+                context.load_verify_locations(ca_bundle)
+            except (OSError, ssl.SSLError) as error:
+                raise NetworkError(f"the CA bundle {ca_bundle} cannot be read: {error}") from None
+    if client_cert:
+        try:
+            context.load_cert_chain(client_cert, client_key or None)
+        except (OSError, ssl.SSLError) as error:
+            raise NetworkError(f"the client certificate {client_cert} cannot be used: "
+                               f"{error}") from None
+    return context
+
+
+def spki_hash(certificate: Any) -> str:
+    """base64(sha256(SubjectPublicKeyInfo)): what Chromium's SPKI list names a key by."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    der = certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+def bundle_keys(path: str) -> list[str]:
+    from cryptography import x509
+
+    try:
+        certificates = x509.load_pem_x509_certificates(Path(path).read_bytes())
+    except (OSError, ValueError) as error:
+        raise NetworkError(f"the CA bundle {path} cannot be read: {error}") from None
+    return [spki_hash(certificate) for certificate in certificates]
+
+
+# Setup errors --------------------------------------------------------------------------
+
+CA_HINT = f"set [network] ca_bundle in the profile or {ENV_CA_BUNDLE}"
+PROXY_HINT = "set [network] proxy in the profile or HTTPS_PROXY (and NO_PROXY)"
+CERT_HINT = f"set [network] client_cert and client_key in the profile or {ENV_CLIENT_CERT}"
+
+# Chromium's network errors that are the way to the target, not the target's behaviour.
+BROWSER_SETUP_ERRORS = re.compile(
+    r"net::(ERR_CERT_[A-Z_]+|ERR_SSL_[A-Z_]+|ERR_BAD_SSL_CLIENT_AUTH_CERT|ERR_PROXY_[A-Z_]+|"
+    r"ERR_TUNNEL_CONNECTION_FAILED|ERR_NAME_NOT_RESOLVED|ERR_NAME_RESOLUTION_FAILED|"
+    r"ERR_CONNECTION_REFUSED|ERR_ADDRESS_UNREACHABLE|ERR_INTERNET_DISCONNECTED|"
+    r"ERR_CONNECTION_TIMED_OUT)"
+)
+
+
+def browser_setup_error(failure: str) -> str | None:
+    """The Chromium error code in `failure` when it is a setup error, else None."""
+    found = BROWSER_SETUP_ERRORS.search(failure)
+    return found.group(1) if found else None
+
+
+def explain_browser(code: str, url: str) -> str:
+    """One sentence for a browser's setup error: what failed and the setting that fixes it."""
+    where = origin_of(url)
+    if code.startswith(("ERR_CERT_", "ERR_SSL_VERSION")):
+        return (f"The browser does not trust {where}'s certificate ({code}): {CA_HINT} (or "
+                f"name the host in [network] insecure_hosts).")
+    if code in ("ERR_BAD_SSL_CLIENT_AUTH_CERT", "ERR_SSL_CLIENT_AUTH_CERT_NEEDED") \
+            or code.startswith("ERR_SSL_"):
+        return f"{where} refused the browser's TLS handshake ({code}): {CERT_HINT}."
+    if code.startswith("ERR_PROXY_") or code == "ERR_TUNNEL_CONNECTION_FAILED":
+        return f"The browser cannot reach {where} through the proxy ({code}): {PROXY_HINT}."
+    if code.startswith("ERR_NAME_"):
+        return (f"The browser cannot resolve {where} ({code}): check target.base_url and "
+                f"target.hosted_origins, or {PROXY_HINT}.")
+    return (f"The browser cannot connect to {where} ({code}): is the target up? Else "
+            f"{PROXY_HINT}.")
+
+
+def explain(error: BaseException, url: str) -> str | None:
+    """One sentence for an API exchange that could not take place (TLS, proxy, DNS, a
+    refused connection), naming the setting that fixes it; None for anything else."""
+    where = origin_of(url)
+    text = f"{error}"
+    chain = [error, *(_causes(error))]
+    if isinstance(error, httpx.ProxyError) or any("proxy" in str(e).lower() for e in chain
+                                                   if isinstance(e, OSError)):
+        return (f"The proxy refused the way to {where} ({text or type(error).__name__}): "
+                f"{PROXY_HINT}.")
+    for cause in chain:
+        if isinstance(cause, ssl.SSLCertVerificationError) \
+                or "CERTIFICATE_VERIFY_FAILED" in str(cause):
+            reason = getattr(cause, "verify_message", "") or "certificate verify failed"
+            return (f"The target's certificate is not trusted ({where}: {reason}): {CA_HINT} "
+                    "(or name the host in [network] insecure_hosts).")
+        if isinstance(cause, ssl.SSLError):
+            return (f"The TLS handshake with {where} failed ({cause.reason or cause}): "
+                    f"{CERT_HINT}, or check that base_url's scheme is right.")
+        if isinstance(cause, socket.gaierror):
+            return (f"Target unreachable: {where} cannot be resolved ({cause.strerror}): "
+                    f"check target.base_url, or {PROXY_HINT}.")
+        if isinstance(cause, ConnectionRefusedError):
+            return (f"Target unreachable: {where} refused the connection: is the target up "
+                    f"and target.base_url right? Else {PROXY_HINT}.")
+    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
+        return (f"Target unreachable: {where} ({text or type(error).__name__}): check "
+                f"target.base_url, or {PROXY_HINT}.")
+    return None
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    seen = error.__cause__ or error.__context__
+    while seen is not None and seen not in found and len(found) < 10:
+        found.append(seen)
+        args = [a for a in getattr(seen, "args", ()) if isinstance(a, BaseException)]
+        found.extend(args)
+        seen = seen.__cause__ or seen.__context__
+    return found

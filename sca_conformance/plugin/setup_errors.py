@@ -1,0 +1,113 @@
+"""Setup errors are not verdicts: a TLS, proxy, DNS or connection failure on the way to the
+target, in the API or the browser, stops the run as TARGET UNUSABLE with the sentence naming
+the setting that fixes it (sca_conformance.network), whatever the test made of it (a page
+that did not open reads as PAGE-1's violation to the test)."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Page, Request
+
+from sca_conformance.client import Exchange, ExchangeListener
+from sca_conformance.config import Settings
+from sca_conformance.landing import NavigationLog, RegisteredReturn, ReturnReceiver, origin
+from sca_conformance.network import browser_setup_error, explain, explain_browser
+from sca_conformance.plugin.fixtures import unusable
+
+SETUP_ERROR = pytest.StashKey[str]()  # the first setup error a test's browser met
+
+
+def watch_setup_errors(page: Page, item: pytest.Item, settings: Settings) -> None:
+    """Records on `item` the first navigation of `page` to the target that failed for a
+    setup reason: the page's first navigation (the hosted page it was sent to) or one to an
+    origin the profile names as the target's. A navigation elsewhere that fails (a departure,
+    an unreachable return_url) stays the test's to judge."""
+    log = NavigationLog.of(page)
+    named = {origin(url) for url in (settings.target_url,
+                                     *settings.profile.target.hosted_origins) if url}
+
+    def failed(request: Request) -> None:
+        if SETUP_ERROR in item.stash or not request.is_navigation_request():
+            return
+        code = browser_setup_error(request.failure or "")
+        if code is None:
+            return
+        first = bool(log.urls) and log.urls[0] == request.url
+        if first or origin(request.url) in named:
+            item.stash[SETUP_ERROR] = explain_browser(code, request.url)
+
+    page.on("requestfailed", failed)
+
+
+def watching_return_url(
+    item: pytest.Item, receiver: ReturnReceiver, listener: ExchangeListener
+) -> ExchangeListener:
+    """`listener`, and a refusal of the suite's return_url (a 400 naming return_url for one
+    the receiver handed out) recorded on `item` as a setup error: a provider that accepts
+    only registered return URLs refuses every initiation until the profile names one."""
+
+    def heard(exchange: Exchange) -> None:
+        listener(exchange)
+        if exchange.status != 400 or SETUP_ERROR in item.stash \
+                or "return_url" not in str(exchange.response):
+            return
+        sent = exchange.request if isinstance(exchange.request, dict) else {}
+        ours = [v for v in sent.values()
+                if isinstance(v, str) and v.startswith(receiver.base_url + "/")]
+        if ours:
+            item.stash[SETUP_ERROR] = return_url_refused(receiver, ours[0])
+
+    return heard
+
+
+def return_url_refused(receiver: ReturnReceiver, sent: str) -> str:
+    if isinstance(receiver, RegisteredReturn):
+        return (f"The target refused the profile's return_url ({sent}, 400): register "
+                f"{receiver.return_url} with the provider, or correct [target] return_url "
+                "(return_url_nonce = \"fragment\" or \"none\" when it refuses the added query).")
+    return (f"The target refused the suite's own return_url ({sent}, 400): set [target] "
+            "return_url in the profile to the https return URL registered with the provider.")
+
+
+def _setup_error(item: pytest.Item, error: BaseException) -> str | None:
+    if SETUP_ERROR in item.stash:
+        return item.stash[SETUP_ERROR]
+    if isinstance(error, httpx.TransportError) and not isinstance(error, httpx.TimeoutException
+                                                                   | httpx.ProtocolError):
+        url = str(error.request.url) if _has_request(error) else ""
+        return explain(error, url)
+    return None
+
+
+def _has_request(error: httpx.TransportError) -> bool:
+    try:
+        error.request  # noqa: B018 - raises when the error was not raised for a request
+    except RuntimeError:
+        return False
+    return True
+
+
+def _stop_on_setup_error(item: pytest.Item) -> Generator[None, Any, Any]:
+    try:
+        return (yield)
+    except (KeyboardInterrupt, pytest.exit.Exception):
+        raise
+    except BaseException as error:  # a violation, a suite error, a warning (xfail), a skip
+        if sentence := _setup_error(item, error):
+            unusable(item.config, sentence)
+        raise
+
+
+# Outermost: whatever the verdicts plugin made of the test's error, a setup error is none.
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, Any, Any]:
+    return (yield from _stop_on_setup_error(item))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+    return (yield from _stop_on_setup_error(item))
