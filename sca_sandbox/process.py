@@ -79,13 +79,16 @@ def run_sandbox(
     extra_args: Sequence[str] = (),
     timeout: float = 20.0,
     dialect: str = "default",
+    login_rate_limit: int = 0,
+    request_rate_limit: int = 0,
 ) -> Iterator[RunningSandbox]:
     """Start ``python -m sca_sandbox`` on a free port; stop it (SIGTERM, then kill) on exit.
 
     ``url`` is ``http://{public_host}:{port}``; ``public_url`` defaults to it. Without
     ``api_keys`` the two development keys are active. ``dialect`` is passed as ``--dialect``;
     ``token_ttl``, ``consent_ttl``, ``method_ttl`` and ``refresh_ttl`` (seconds) as
-    ``--token-ttl`` etc., None leaving the command line's default.
+    ``--token-ttl`` etc., None leaving the command line's default. ``login_rate_limit`` and
+    ``request_rate_limit`` (0: none) are ``--login-rate-limit`` and ``--request-rate-limit``.
     """
     keys = tuple(api_keys) or DEV_API_KEYS
     if len(keys) < 2:
@@ -114,6 +117,10 @@ def run_sandbox(
         if seconds is not None:
             command += [option, str(seconds)]
     command += ["--dialect", dialect]
+    for option, limit in (("--login-rate-limit", login_rate_limit),
+                          ("--request-rate-limit", request_rate_limit)):
+        if limit:
+            command += [option, str(limit)]
     # The port is only known once the child has bound it: a public URL with port 0 is
     # completed by the sandbox with the real port.
     command += ["--public-url", public_url or f"http://{public_host}:0"]
