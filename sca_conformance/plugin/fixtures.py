@@ -174,19 +174,23 @@ class Traffic:
     """What the API clients of a test, or of a run, cost the target: logins, refreshes, and
     the rate limits waited out."""
 
-    logins: int = 0
+    logins: int = 0  # on the worker's shared sessions: at most one per key and worker
+    own_logins: int = 0  # on sessions of a test's own (it moves the clock)
     refreshes: int = 0
     waits: int = 0
     wait_seconds: float = 0.0
 
     def add(self, other: Traffic) -> None:
         self.logins += other.logins
+        self.own_logins += other.own_logins
         self.refreshes += other.refreshes
         self.waits += other.waits
         self.wait_seconds += other.wait_seconds
 
     def sentence(self) -> str:
-        return (f"logins: {self.logins}, refreshes: {self.refreshes}, rate-limit waits: "
+        own = (f" (and {self.own_logins} by tests moving the clock, each on a session of its "
+               "own)" if self.own_logins else "")
+        return (f"logins: {self.logins}{own}, refreshes: {self.refreshes}, rate-limit waits: "
                 f"{self.waits}, total {self.wait_seconds:.1f} s")
 
     def as_json(self) -> dict[str, Any]:
@@ -223,7 +227,7 @@ async def api(
     own = "clock" in request.fixturenames
     async with client_session(target, 0, secrets, api_sessions, own=own) as client:
         yield client
-        record_traffic(request, client)
+        record_traffic(request, client, own=own)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -259,8 +263,10 @@ def attach_wait(wait: Wait) -> None:
         pass
 
 
-def record_traffic(request: pytest.FixtureRequest, client: ApiClient) -> None:
-    traffic = Traffic(client.logins, client.refreshes, len(client.waits),
+def record_traffic(request: pytest.FixtureRequest, client: ApiClient, *, own: bool = False
+                   ) -> None:
+    traffic = Traffic(0 if own else client.logins, client.logins if own else 0,
+                      client.refreshes, len(client.waits),
                       sum(wait.seconds for wait in client.waits))
     if traffic != Traffic():
         request.node.user_properties.append((TRAFFIC_PROPERTY, json.dumps(asdict(traffic))))
