@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -22,6 +23,8 @@ from sca_conformance.client import (
     Wait,
     retry_after_seconds,
 )
+from sca_conformance.config import ProfileError, Settings, load_profile
+from sca_conformance.plugin.fixtures import ApiSessions
 from sca_conformance.verdict import Kind, parse_message
 
 pytestmark = [pytest.mark.api]
@@ -302,3 +305,30 @@ async def test_an_unthrottled_client_passes_the_check() -> None:
         await client.get("/v3/things")
         client.check_unthrottled("the fuzz campaign")  # raises nothing
     assert client.waits == []
+
+
+# The profile's [rate_limits] ---------------------------------------------------------------
+
+
+def test_the_profiles_rate_limits_set_the_bounds_and_the_pace(tmp_path: Path) -> None:
+    profile = tmp_path / "staging.toml"
+    profile.write_text('[target]\nbase_url = "https://api.example.test"\n'
+                       "[rate_limits]\nrequests_per_second = 4\nmax_wait_seconds = 30\n"
+                       "max_tries = 3\n")
+    settings = Settings.resolve(target_url=None, profile_path=str(profile), strict=False,
+                                environ={"SCA_API_KEY": "sk-staging"})
+    sessions = ApiSessions(settings)
+    assert sessions.manners == Manners(max_wait_seconds=30, max_tries=3, requests_per_second=4)
+    assert sessions.pacer is not None and sessions.pacer.interval == 0.25
+    assert ApiSessions(Settings.resolve(target_url=None, profile_path=None, strict=False)
+                       ).pacer is None  # no pace unless the profile names one
+
+
+def test_a_rate_limit_of_the_wrong_kind_is_a_usage_error(tmp_path: Path) -> None:
+    profile = tmp_path / "staging.toml"
+    profile.write_text('[target]\nbase_url = "https://api.example.test"\n'
+                       "[rate_limits]\nrequests_per_second = 0\nmax_tries = \"3\"\n")
+    with pytest.raises(ProfileError) as raised:
+        load_profile(profile)
+    assert "rate_limits.requests_per_second: input should be greater than 0" in str(raised.value)
+    assert "rate_limits.max_tries: input should be a valid integer" in str(raised.value)
