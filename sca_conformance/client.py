@@ -400,7 +400,8 @@ class ApiClient:
         send = {"json": json, "content": content, "params": params, "headers": headers,
                 "authenticated": authenticated}
         response = await self._send(method, path, **send)
-        if authenticated and response.status_code == 401:
+        own_credential = not any(name.lower() == "authorization" for name in headers or {})
+        if authenticated and own_credential and response.status_code == 401:
             await self._renewed(sent_with)
             response = await self._send(method, path, **send)
         return response

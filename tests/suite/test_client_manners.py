@@ -332,3 +332,11 @@ def test_a_rate_limit_of_the_wrong_kind_is_a_usage_error(tmp_path: Path) -> None
         load_profile(profile)
     assert "rate_limits.requests_per_second: input should be greater than 0" in str(raised.value)
     assert "rate_limits.max_tries: input should be a valid integer" in str(raised.value)
+
+
+async def test_a_401_to_a_credential_the_test_chose_leaves_the_session_alone() -> None:
+    target, session = Target(), LoginSession()
+    async with client_of(target, session) as client:
+        refused = await client.get("/v3/things", headers={"Authorization": "Bearer not-a-jwt"})
+    assert refused.status_code == 401
+    assert target.calls == ["POST /v3/auth/login", "GET /v3/things"]  # no refresh, no login
