@@ -115,3 +115,13 @@ def test_the_fuzz_part_stays_off_for_a_named_target_unless_asked(
     assert outcome.returncode == EXIT_CODES[RunVerdict.INCOMPLETE], outcome.stdout[-3000:]
     assert "3 skipped" in outcome.stdout
     assert outcome.stdout.count("the fuzz part is opt-in: run with --fuzz") == 3
+
+
+def test_a_throttled_fuzz_campaign_is_not_a_green_one(tmp_path: Path) -> None:
+    with run_sandbox(tmp_path / "sandbox.db", request_rate_limit=3) as sandbox:
+        outcome = run_suite(sandbox, tmp_path, "-k", "test_no_fuzzed_input", "--fuzz",
+                            "--fuzz-seconds", "30", "--fuzz-examples", "2")
+    assert outcome.returncode == EXIT_CODES[RunVerdict.INCOMPLETE], outcome.stdout[-3000:]
+    assert ("Target could not be prepared: rate limited: the fuzz campaign: the target "
+            "limited ") in outcome.stdout
+    assert "1 target could not be prepared" in outcome.stdout
