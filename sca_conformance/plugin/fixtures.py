@@ -247,7 +247,8 @@ def client_session(
     *, own: bool = False,
 ) -> ApiClient:
     """A client with the target's first (0) or second (1) key, recorded into the report, on
-    the worker's login session of that key (`own`, or no `sessions`: a new one)."""
+    the worker's login session of that key; with `own` (or without `sessions`), on a login
+    session of its own."""
     sessions = sessions or ApiSessions(target.settings)
     return ApiClient(
         target.url, target.api_keys[which], secrets=secrets, on_exchange=attach_exchange,
