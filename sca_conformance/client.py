@@ -1,7 +1,10 @@
-"""Async client for the consent contract's API: login, refresh on 401, one recording hook."""
+"""Async client for the consent contract's API, with manners (contract section 8a): one login
+session per key shared by a worker's tests and renewed by the target's rules, a 429 (or a 503
+with Retry-After) waited out and retried within bounds, a pace, one recording hook."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -16,6 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from sca_conformance import checks
 from sca_conformance.checks import hides_in_verdicts
 from sca_conformance.network import Network, explain
 from sca_conformance.redact import SecretRegistry
@@ -51,8 +55,185 @@ start and stop, not the moments the listener writes it."""
 _NO_BODY = object()
 
 
+# Manners: what the client does when the target protects itself --------------------------
+
+THROTTLED = 429
+UNAVAILABLE = 503
+
+
+@dataclass(frozen=True)
+class Manners:
+    """How long one request may wait out a target's rate limit, and the pace of a worker. A
+    429 (with Retry-After, seconds or an HTTP date; without one, a backoff doubling from
+    `backoff_seconds`) and a 503 with Retry-After are waited out and the request sent again,
+    at most `max_tries` times in all and `max_wait_seconds` of waiting; then the test is not
+    prepared (RateLimited), never a verdict."""
+
+    max_wait_seconds: float = 120.0
+    max_tries: int = 6
+    backoff_seconds: float = 1.0
+    requests_per_second: float | None = None  # the pace of one worker; None: no pace
+
+
+@dataclass(frozen=True)
+class Wait:
+    """One rate limit waited out: the answer that asked for it and how long it lasted."""
+
+    method: str
+    path: str  # redacted
+    status: int
+    seconds: float
+    retry_after: str  # as the target wrote it; empty: none, a backoff
+    attempt: int  # the answer's send, from 1
+
+    @property
+    def title(self) -> str:
+        said = f"Retry-After: {self.retry_after}" if self.retry_after else "no Retry-After"
+        return (f"Rate limited: {self.method} {self.path} → {self.status} ({said}): "
+                f"waited {self.seconds:.1f} s, send {self.attempt + 1} next")
+
+
+class RateLimited(checks.TargetNotPrepared):
+    """The target kept limiting a request past the bounds of Manners: the test cannot give a
+    verdict (contract section 8a: a 429 is the target protecting itself)."""
+
+    def __init__(self, method: str, path: str, status: int, *, tries: int, waited: float,
+                 asked: float | None, manners: Manners) -> None:
+        more = (f", then asked for {asked:.0f} s more" if asked is not None
+                and waited + asked > manners.max_wait_seconds else "")
+        super().__init__(
+            "rate limited",
+            f"{method} {path} answered {status} {tries} time(s); waited {waited:.1f} s in "
+            f"all{more} (bounds: rate_limits.max_tries = {manners.max_tries}, "
+            f"rate_limits.max_wait_seconds = {manners.max_wait_seconds:g})",
+        )
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """Retry-After as seconds from `now` (the target's Date): delay-seconds or an HTTP date;
+    None when absent or unreadable."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    with suppress(ValueError):
+        return max(float(value), 0.0)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - now).total_seconds(), 0.0)
+
+
+Sleep = Callable[[float], Any]
+
+
+class Pacer:
+    """At most `per_second` sends a second from this process, each waiting its turn."""
+
+    def __init__(self, per_second: float, *, sleep: Sleep = asyncio.sleep) -> None:
+        self.interval = 1.0 / per_second
+        self.sleep = sleep
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def turn(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            if self._next > now:
+                await self.sleep(self._next - now)
+                now = self._next
+            self._next = now + self.interval
+
+
+class PoliteTransport(httpx.AsyncBaseTransport):
+    """Wraps a transport: paces every send, waits out a 429 or a 503 with Retry-After and
+    sends the request again, bounded by Manners. Below the client's event hooks: a report
+    shows the answer that counted, and one step per wait (`on_wait`)."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        manners: Manners | None = None,
+        *,
+        pacer: Pacer | None = None,
+        on_wait: Callable[[Wait], None] | None = None,
+        mask: Callable[[str], str] = str,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.inner = inner
+        self.manners = manners or Manners()
+        self.pacer = pacer
+        self.on_wait = on_wait
+        self.mask = mask
+        self.sleep = sleep
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        waited, tries = 0.0, 0
+        while True:
+            if self.pacer is not None:
+                await self.pacer.turn()
+            response = await self.inner.handle_async_request(request)
+            tries += 1
+            delay, said = self._delay(response, tries)
+            if delay is None:
+                return response
+            await response.aread()
+            await response.aclose()
+            path = self.mask(_path(request.url))
+            if tries >= self.manners.max_tries or waited + delay > self.manners.max_wait_seconds:
+                raise RateLimited(request.method, path, response.status_code, tries=tries,
+                                  waited=waited, asked=delay, manners=self.manners)
+            if self.on_wait is not None:
+                self.on_wait(Wait(request.method, path, response.status_code, delay, said, tries))
+            await self.sleep(delay)
+            waited += delay
+
+    def _delay(self, response: httpx.Response, tries: int) -> tuple[float | None, str]:
+        """How long the answer asks to wait (None: it is an answer), and its Retry-After."""
+        if response.status_code not in (THROTTLED, UNAVAILABLE):
+            return None, ""
+        said = response.headers.get("retry-after", "")
+        now = datetime.now(UTC)
+        with suppress(KeyError, TypeError, ValueError, IndexError):
+            now = parsedate_to_datetime(response.headers["date"]).astimezone(UTC)
+        seconds = retry_after_seconds(said, now)
+        if seconds is not None:
+            return seconds, said
+        if response.status_code == UNAVAILABLE:  # no Retry-After: an answer (ERR-3's)
+            return None, ""
+        return self.manners.backoff_seconds * 2 ** (tries - 1), ""
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+# Login sessions ----------------------------------------------------------------------
+
+
+class LoginSession:
+    """One login of one API key: its token pair, shared by the clients of a worker's tests
+    (one login per key and worker, contract section 8a), renewed by the target's rules."""
+
+    def __init__(self) -> None:
+        self.access_token: str | None = None
+        self.refresh_token: str | None = None
+        self.access_expires: datetime | None = None  # as the target tells it, if it does
+        self.skew = timedelta(0)  # the target's Date less this machine's time
+        self.lock = asyncio.Lock()
+        self.logins = 0
+        self.refreshes = 0
+
+    def expired(self) -> bool:
+        """Whether the access token has expired on the target's clock (as far as known)."""
+        return self.access_expires is not None and (
+            datetime.now(UTC) + self.skew >= self.access_expires)
+
+
 class ApiClient:
-    """One API client (one API key, one login session) for one test."""
+    """One API client for one test: its own exchanges (the test's evidence), the login
+    session of its key (shared with the worker's other tests, or its own)."""
 
     def __init__(
         self,
@@ -64,24 +245,34 @@ class ApiClient:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 15.0,
         network: Network | None = None,
+        session: LoginSession | None = None,
+        manners: Manners | None = None,
+        pacer: Pacer | None = None,
+        on_wait: Callable[[Wait], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.secrets = secrets or SecretRegistry()
         self.secrets.add(api_key)
         self._api_key = api_key
         self._on_exchange = on_exchange
-        self.access_token: str | None = None
-        self.refresh_token: str | None = None
-        self.access_expires: datetime | None = None  # as the target tells it, if it does
+        self._on_wait = on_wait
+        self.session = session or LoginSession()
         self.server_time: datetime | None = None  # the Date of the target's last answer
         self.exchanges: list[Exchange] = []
+        self.waits: list[Wait] = []
+        self.logins = 0  # made by this client (its session may have been logged in before)
+        self.refreshes = 0
+        # The network's routing transport (trust, identity, proxy per host) inside the
+        # rate-limit manners, so that every request, wherever it goes, is polite.
         options = (network or Network()).httpx_options(self.base_url)
-        if transport is not None:
-            options.pop("mounts", None)  # the transport given answers everything
+        inner = transport or options.pop("transport")
+        options.pop("transport", None)
+        polite = PoliteTransport(inner, manners, pacer=pacer, on_wait=self._waited,
+                                 mask=self.secrets.text)
         self.http = httpx.AsyncClient(
             **options,
             base_url=self.base_url,
-            transport=transport,
+            transport=polite,
             timeout=timeout,
             follow_redirects=False,
             event_hooks={"request": [self._stamp], "response": [self._record]},
@@ -96,13 +287,38 @@ class ApiClient:
     async def aclose(self) -> None:
         await self.http.aclose()
 
+    # The session's tokens, as this client sees them ---------------------------------
+
+    @property
+    def access_token(self) -> str | None:
+        return self.session.access_token
+
+    @access_token.setter
+    def access_token(self, value: str | None) -> None:
+        self.session.access_token = value
+
+    @property
+    def refresh_token(self) -> str | None:
+        return self.session.refresh_token
+
+    @refresh_token.setter
+    def refresh_token(self, value: str | None) -> None:
+        self.session.refresh_token = value
+
+    @property
+    def access_expires(self) -> datetime | None:
+        return self.session.access_expires
+
     # Session -------------------------------------------------------------------------
 
     async def login(self) -> None:
+        """A new login for this client's session (the AUTH tests' own)."""
         response = await self.http.post("/v3/auth/login", json={"api_key": self._api_key})
         if response.status_code != 200:
             raise TargetError(f"login failed with {response.status_code}")
         self._take_tokens(response.json())
+        self.logins += 1
+        self.session.logins += 1
 
     async def refresh(self) -> httpx.Response:
         response = await self.http.post(
@@ -110,17 +326,65 @@ class ApiClient:
         )
         if response.status_code == 200:
             self._take_tokens(response.json())
+            self.refreshes += 1
+            self.session.refreshes += 1
         return response
 
     def _take_tokens(self, body: dict[str, Any]) -> None:
-        self.access_token = body["access_token"]
-        self.refresh_token = body["refresh_token"]
-        self.secrets.add(self.access_token, self.refresh_token)
-        self.access_expires = token_expiry(body, self.now())
+        session = self.session
+        session.access_token = body["access_token"]
+        session.refresh_token = body["refresh_token"]
+        self.secrets.add(session.access_token, session.refresh_token)
+        session.access_expires = token_expiry(body, self.now())
 
     def now(self) -> datetime:
         """The target's time: the Date of its last answer, else this machine's."""
         return self.server_time or datetime.now(UTC)
+
+    async def _ready(self) -> None:
+        """Logged in, at first use; past the access token's expiry, refreshed (the target
+        refuses a refresh before it: contract section 8a)."""
+        session = self.session
+        if session.access_token is not None and not session.expired():
+            return
+        async with session.lock:
+            if session.access_token is None:
+                await self.login()
+            elif session.expired():
+                await self._renew(early_is_fine=True)
+
+    async def _renewed(self, stale: str | None) -> None:
+        """After a 401: refreshed, else (the refresh token expired or used) logged in again;
+        once, however many of the session's clients saw the 401."""
+        async with self.session.lock:
+            if self.session.access_token == stale:
+                await self._renew(early_is_fine=False)
+
+    async def _renew(self, *, early_is_fine: bool) -> None:
+        if self.session.refresh_token is not None:
+            refreshed = await self.refresh()
+            if refreshed.status_code == 200:
+                return
+            if early_is_fine and refreshed.status_code == 400:
+                # Not expired on the target's clock: keep the token, and wait for its 401.
+                self.session.access_expires = None
+                return
+        await self.login()
+
+    def check_unthrottled(self, what: str) -> None:
+        """Many requests in a time budget (a fuzz campaign) that the target throttled are
+        not a green run: the waits spent the budget, so it sent less than it was meant to."""
+        if self.waits:
+            waited = sum(wait.seconds for wait in self.waits)
+            raise checks.TargetNotPrepared(
+                "rate limited", f"{what}: the target limited {len(self.waits)} of its requests "
+                f"(waited {waited:.1f} s in all), so it sent less than it was meant to; pace "
+                "the run (rate_limits.requests_per_second) or send fewer (--fuzz-examples)")
+
+    def _waited(self, wait: Wait) -> None:
+        self.waits.append(wait)
+        if self._on_wait is not None:
+            self._on_wait(wait)
 
     # Requests ------------------------------------------------------------------------
 
@@ -135,16 +399,17 @@ class ApiClient:
         headers: dict[str, str] | None = None,
         authenticated: bool = True,
     ) -> httpx.Response:
-        """Sends one request; on a 401 with an expired session, refreshes and retries once."""
-        if authenticated and self.access_token is None:
-            await self.login()
+        """Sends one request; on a 401, renews the session (refresh, else login) and sends
+        it once more."""
+        if authenticated:
+            await self._ready()
+        sent_with = self.access_token
         send = {"json": json, "content": content, "params": params, "headers": headers,
                 "authenticated": authenticated}
         response = await self._send(method, path, **send)
-        if authenticated and response.status_code == 401:
-            refreshed = await self.refresh()
-            if refreshed.status_code != 200:
-                await self.login()
+        own_credential = not any(name.lower() == "authorization" for name in headers or {})
+        if authenticated and own_credential and response.status_code == 401:
+            await self._renewed(sent_with)
             response = await self._send(method, path, **send)
         return response
 
@@ -188,6 +453,7 @@ class ApiClient:
         elapsed = read[1] - counter
         with suppress(KeyError, TypeError, ValueError):  # no Date, or not one
             self.server_time = parsedate_to_datetime(response.headers["date"]).astimezone(UTC)
+            self.session.skew = self.server_time - datetime.now(UTC)
         self._take_response_secrets(response)
         exchange = Exchange(
             method=request.method,
@@ -246,16 +512,21 @@ def _path(url: httpx.URL) -> str:
 
 
 async def preflight(
-    base_url: str, api_key: str, key_source: str, network: Network | None = None
+    base_url: str, api_key: str, key_source: str, network: Network | None = None,
+    manners: Manners | None = None,
 ) -> None:
-    """Stops the session early, with one sentence, when the target cannot be tested."""
+    """Stops the session early, with one sentence, when the target cannot be tested (its
+    rate limit waited out as any request's)."""
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise TargetError(f"Target URL {base_url!r} is not an absolute http(s) URL.")
+    options = (network or Network()).httpx_options(base_url)
+    options["transport"] = PoliteTransport(options["transport"], manners)
     try:
-        options = (network or Network()).httpx_options(base_url)
         async with httpx.AsyncClient(**options, base_url=base_url, timeout=10.0) as http:
             response = await http.post("/v3/auth/login", json={"api_key": api_key})
+    except RateLimited as error:
+        raise TargetError(f"Target {base_url} kept limiting the first login: {error}") from None
     except httpx.HTTPError as error:
         if sentence := explain(error, base_url):
             raise TargetError(sentence) from None

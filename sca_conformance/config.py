@@ -198,6 +198,16 @@ class Timeouts(_Section):
     api_seconds: float = Field(default=30.0, gt=0)  # one API exchange
 
 
+class RateLimits(_Section):
+    """How the suite keeps to a target's rate limits (contract section 8a): the pace of each
+    worker, and how long one request may wait out a 429 (or a 503 with Retry-After) before
+    its test is not prepared."""
+
+    requests_per_second: float | None = Field(default=None, gt=0)  # each worker's pace
+    max_wait_seconds: float = Field(default=120.0, gt=0)  # in all, for one request
+    max_tries: int = Field(default=6, gt=0)  # sends of one request, the first included
+
+
 class VerdictSection(_Section):
     """What the run's verdict may leave aside: MUST requirements this target cannot be
     tested for, each with the reason a QA lead signs (`"AFTER-6" = "no clock simulation"`).
@@ -248,6 +258,7 @@ class Profile(_Section):
     formats: Formats = Formats()
     timeouts: Timeouts = Timeouts()
     lifetimes: Lifetimes = Lifetimes()
+    rate_limits: RateLimits = RateLimits()
     verdict: VerdictSection = VerdictSection()
     texts: TextsSection = TextsSection()
     # The role of a control where a target needs one: [roles.identify] another_way = "link"

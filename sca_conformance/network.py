@@ -137,25 +137,34 @@ class Network:
         return _ssl_context(self.ca_bundle if verify else None, self.client_cert,
                             self.client_key, verify)
 
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """One transport routing each request by its host: no certificate check for the
+        insecure hosts only, direct for loopback and NO_PROXY hosts, else through the proxy of
+        its scheme, if any. One transport, so that what wraps it (the client's rate-limit
+        manners) sees every request, wherever it goes."""
+        verified = self.ssl_context()
+        unchecked = self.ssl_context(verify=False) if self.insecure_hosts else None
+        routes: dict[tuple[bool, str | None], httpx.AsyncBaseTransport] = {}
+
+        def route(insecure: bool, proxy: str | None) -> httpx.AsyncBaseTransport:
+            if (insecure, proxy) not in routes:
+                routes[(insecure, proxy)] = httpx.AsyncHTTPTransport(
+                    verify=unchecked if insecure and unchecked else verified, proxy=proxy)
+            return routes[(insecure, proxy)]
+
+        def choose(url: httpx.URL) -> httpx.AsyncBaseTransport:
+            host = url.host.lower()
+            return route(host in self.insecure_hosts, self.proxy_for(str(url)))
+
+        return _Routed(choose, lambda: list(routes.values()))
+
     def httpx_options(self, base_url: str) -> dict[str, Any]:
         """httpx.AsyncClient's keyword arguments for a client of `base_url`: its trust and
         identity, a proxy for what is not loopback or NO_PROXY, no certificate check for the
-        insecure hosts only, the base origin's extra headers. The environment is read here,
-        once, not again by httpx (trust_env=False): HTTP_PROXY never reaches loopback."""
-        verified = self.ssl_context()
-        mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
-        for scheme, proxy in self.proxies:
-            mounts[f"{scheme}://"] = httpx.AsyncHTTPTransport(verify=verified, proxy=proxy)
-        for host in (*LOOPBACK, *self.no_proxy):
-            if self.proxies:
-                mounts[_pattern(host)] = httpx.AsyncHTTPTransport(verify=verified)
-        for host in self.insecure_hosts:
-            via = self.proxy_for(f"https://{host}")
-            mounts[_pattern(host)] = httpx.AsyncHTTPTransport(
-                verify=self.ssl_context(verify=False), proxy=via)
-        options: dict[str, Any] = {"verify": verified, "trust_env": False}
-        if mounts:
-            options["mounts"] = mounts
+        insecure hosts only (all in one routing `transport()`), the base origin's extra
+        headers. The environment is read here, once, not again by httpx (trust_env=False):
+        HTTP_PROXY never reaches loopback."""
+        options: dict[str, Any] = {"transport": self.transport(), "trust_env": False}
         if headers := self.headers_for(base_url):
             options["headers"] = headers
         return options
@@ -436,3 +445,19 @@ def _causes(error: BaseException) -> list[BaseException]:
         found.extend(args)
         seen = seen.__cause__ or seen.__context__
     return found
+
+
+class _Routed(httpx.AsyncBaseTransport):
+    """Sends each request through the transport `choose` picks for its URL."""
+
+    def __init__(self, choose: Callable[[httpx.URL], httpx.AsyncBaseTransport],
+                 made: Callable[[], list[httpx.AsyncBaseTransport]]) -> None:
+        self._choose = choose
+        self._made = made
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._choose(request.url).handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for transport in self._made():
+            await transport.aclose()

@@ -67,6 +67,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         f" (default {REFRESH_TTL}: never expires)",
     )
     parser.add_argument(
+        "--login-rate-limit",
+        type=int,
+        default=0,
+        metavar="N",
+        help="logins a minute per API key; the next answers 429 with Retry-After (default 0: "
+        "no limit)",
+    )
+    parser.add_argument(
+        "--request-rate-limit",
+        type=int,
+        default=0,
+        metavar="N",
+        help="requests a second per client; the next answers 429 with Retry-After (default 0: "
+        "no limit)",
+    )
+    parser.add_argument(
         "--fault",
         action="append",
         default=[],
@@ -133,10 +149,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("--consent-ttl", args.consent_ttl, 1),
         ("--method-ttl", args.method_ttl, 1),
         ("--refresh-ttl", args.refresh_ttl, 0),
+        ("--login-rate-limit", args.login_rate_limit, 0),
+        ("--request-rate-limit", args.request_rate_limit, 0),
     ):
         if value < least:
-            unit = "second" if least == 1 else "seconds"
-            print(f"sca-sandbox: {option} must be at least {least} {unit}", file=sys.stderr)
+            unit = "" if option.endswith("-limit") else (" second" if least == 1 else " seconds")
+            print(f"sca-sandbox: {option} must be at least {least}{unit}", file=sys.stderr)
             return 2
 
     # Imported late so that --list-faults stays fast.
@@ -172,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=port,
         dialect=args.dialect,
         return_url_allow=tuple(args.return_url_allow),
+        login_rate_limit=args.login_rate_limit,
+        request_rate_limit=args.request_rate_limit,
     )
     sandbox = Sandbox.open(settings)
     config = uvicorn.Config(

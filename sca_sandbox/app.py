@@ -26,6 +26,7 @@ from .errors import (
     on_unexpected,
     on_validation_error,
 )
+from .limits import RequestRateLimit
 
 _NO_CSP = ("/docs", "/redoc")
 
@@ -140,5 +141,8 @@ def create_app(sandbox: Sandbox | None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(Exception, on_unexpected)
     app.add_middleware(BodyLimit)
+    if sandbox is not None and sandbox.limits.requests is not None:
+        app.add_middleware(RequestRateLimit, window=sandbox.limits.requests,
+                           signing_secret=sandbox.signing_secret)
     app.add_middleware(SecurityHeaders)
     return app

@@ -52,10 +52,13 @@ def _client_for_key(sandbox: Sandbox, api_key: str) -> str | None:  # AUTH-1
 
 
 @router.post(
-    "/login", summary="Log in with an API key", responses={401: {"description": "Unknown key"}}
+    "/login", summary="Log in with an API key",
+    responses={401: {"description": "Unknown key"},
+               429: {"description": "Too many logins (--login-rate-limit): see Retry-After"}},
 )
 async def login(body: LoginBody, request: Request) -> dict[str, str]:
     sandbox = sandbox_of(request)
+    sandbox.limits.check_login(fast_hash(body.api_key))
     client_id = _client_for_key(sandbox, body.api_key)
     if client_id is None:
         raise ApiError(401, "Unknown API key", "api_key")

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from fastapi import Request
 
 from . import CONSENT_TTL, METHOD_TTL, REFRESH_TTL, TOKEN_TTL
+from .limits import Limits
 from .security import fast_hash
 from .store import Session, Store
 
@@ -30,6 +31,8 @@ class Settings:
     port: int = 8000
     dialect: str = "default"  # sca_sandbox.dialects.DIALECTS
     return_url_allow: tuple[str, ...] = ()  # registered return_url prefixes; empty: any
+    login_rate_limit: int = 0  # logins a minute per API key; 0: no limit
+    request_rate_limit: int = 0  # requests a second per client; 0: no limit
 
     @property
     def rp_id(self) -> str:
@@ -47,6 +50,10 @@ class Sandbox:
     store: Store
     signing_secret: str
     active_key_hashes: dict[str, str] = field(default_factory=dict)  # key hash -> client id
+    limits: Limits = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limits = Limits.of(self.settings.login_rate_limit, self.settings.request_rate_limit)
 
     @classmethod
     def open(cls, settings: Settings) -> Sandbox:

@@ -83,6 +83,8 @@ def run_sandbox(
     dialect: str = "default",
     tls: tuple[Path, Path] | None = None,
     return_url_allow: Sequence[str] = (),
+    login_rate_limit: int = 0,
+    request_rate_limit: int = 0,
 ) -> Iterator[RunningSandbox]:
     """Start ``python -m sca_sandbox`` on a free port; stop it (SIGTERM, then kill) on exit.
 
@@ -91,7 +93,8 @@ def run_sandbox(
     ``token_ttl``, ``consent_ttl``, ``method_ttl`` and ``refresh_ttl`` (seconds) as
     ``--token-ttl`` etc., None leaving the command line's default. ``tls`` (certificate
     chain, key) serves https (``url`` is then https); ``return_url_allow`` accepts only
-    return_urls registered with these prefixes.
+    return_urls registered with these prefixes. ``login_rate_limit`` and
+    ``request_rate_limit`` (0: none) are ``--login-rate-limit`` and ``--request-rate-limit``.
     """
     scheme = "https" if tls else "http"
     keys = tuple(api_keys) or DEV_API_KEYS
@@ -125,6 +128,10 @@ def run_sandbox(
         command += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
     for prefix in return_url_allow:
         command += ["--return-url-allow", prefix]
+    for option, limit in (("--login-rate-limit", login_rate_limit),
+                          ("--request-rate-limit", request_rate_limit)):
+        if limit:
+            command += [option, str(limit)]
     # The port is only known once the child has bound it: a public URL with port 0 is
     # completed by the sandbox with the real port.
     command += ["--public-url", public_url or f"{scheme}://{public_host}:0"]

@@ -1,6 +1,7 @@
 """`make bench`: where the suite's time goes, measured as ratios in one run.
 
-1. The full suite's wall time, serial and with `-n 2`, and their ratio.
+1. The full suite's wall time, serial and with `-n 2`, and their ratio; the logins of each
+   run (one per key and worker, besides the tests that move the clock on sessions of their own).
 2. Per-flow overhead: the suite's approve-by-passcode flow for an external payment against
    a minimal hand-written Playwright + httpx script doing the same calls and clicks on the
    same sandbox, interleaved, median of N flows each.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import subprocess
@@ -50,13 +52,23 @@ def run_suite(*args: str) -> tuple[float, Path]:
     started = time.perf_counter()
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
-         f"--junitxml={junit}", *args],
+         f"--junitxml={junit}", f"--coverage-matrix={junit.parent}", *args],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )
     elapsed = time.perf_counter() - started
     if run.returncode != 0:
         sys.exit(f"bench: the suite failed ({' '.join(args) or 'serial'}):\n{run.stdout[-2000:]}")
     return elapsed, junit
+
+
+def api_traffic(junit: Path) -> str:
+    """What a run of run_suite cost the target: its logins (one per key and worker, contract
+    section 8a), refreshes and rate-limit waits, from its coverage-matrix.json."""
+    summary = json.loads((junit.parent / "coverage-matrix.json").read_text())
+    traffic = summary.get("api_traffic", {})
+    return (f"logins {traffic.get('logins', '?')} (tests moving the clock, on sessions of "
+            f"their own: {traffic.get('own_logins', '?')}), refreshes "
+            f"{traffic.get('refreshes', '?')}, rate-limit waits {traffic.get('waits', '?')}")
 
 
 def run_faulty_suite(fault: str) -> tuple[float, Run]:
@@ -193,7 +205,7 @@ def main() -> None:
     print("bench: running the full suite serially ...", flush=True)
     serial, junit = run_suite(*SERIAL)
     print("bench: running the full suite with -n 2 ...", flush=True)
-    parallel, _ = run_suite("-n", "2")
+    parallel, parallel_junit = run_suite("-n", "2")
     print(f"bench: {options.flows} approve-by-passcode flows each way ...", flush=True)
     suite_median, minimal_median = asyncio.run(flow_overhead(options.flows))
     faulty = {}
@@ -211,7 +223,9 @@ def main() -> None:
     print()
     print("1. full suite wall time")
     print(f"   serial {serial:6.1f} s   (target ≤ 60 s)")
+    print(f"          {api_traffic(junit)} (target: logins ≤ 2, one per key)")
     print(f"   -n 2   {parallel:6.1f} s   speed-up {serial / parallel:.2f}x (target ≥ 1.5x)")
+    print(f"          {api_traffic(parallel_junit)} (target: logins ≤ 4, one per key and worker)")
     print("2. per-flow overhead: approve an external payment by passcode, "
           f"median of {options.flows} each")
     print(f"   suite {suite_median * 1000:6.0f} ms   minimal script {minimal_median * 1000:6.0f} ms"

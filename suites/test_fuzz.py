@@ -17,7 +17,7 @@ from sca_conformance.client import ApiClient
 from sca_conformance.config import Settings
 from sca_conformance.consents import Consents
 from sca_conformance.fuzzing import Campaign, Document, Fuzzer, FuzzSettings
-from sca_conformance.plugin.fixtures import Target
+from sca_conformance.plugin.fixtures import ApiSessions, Target
 from sca_conformance.redact import SecretRegistry
 
 pytestmark = [pytest.mark.api, pytest.mark.errors, pytest.mark.fuzz,
@@ -26,12 +26,14 @@ pytestmark = [pytest.mark.api, pytest.mark.errors, pytest.mark.fuzz,
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def fuzz_client(
-    target: Target, secrets: SecretRegistry, settings: Settings
+    target: Target, secrets: SecretRegistry, settings: Settings, api_sessions: ApiSessions
 ) -> AsyncIterator[ApiClient]:
     """A session of the first key for the fuzzer alone: its hundreds of exchanges are not
-    report steps (the test data's are); the campaign's summary and findings are."""
+    report steps (the test data's are); the campaign's summary and findings are. Paced as
+    the run; a campaign the target throttled is not a green one."""
     async with ApiClient(target.url, target.api_keys[0], secrets=secrets,
-                         timeout=settings.profile.timeouts.api_seconds) as client:
+                         timeout=settings.profile.timeouts.api_seconds,
+                         manners=api_sessions.manners, pacer=api_sessions.pacer) as client:
         yield client
 
 
@@ -71,6 +73,7 @@ async def test_no_fuzzed_input_makes_the_server_answer_5xx(
     await fuzzer.run(probes)
     fuzzing.report(campaign)
     campaign.verdict("ERR-3")
+    fuzz_client.check_unthrottled("the fuzz campaign")
 
 
 @pytest.mark.requirement("ERR-1")
@@ -93,6 +96,7 @@ async def test_fuzzed_invalid_input_answers_400_naming_the_field(
                                                fuzzing.known_ids(values), notes=campaign.notes))
     fuzzing.report(campaign)
     campaign.verdict("ERR-1")
+    fuzz_client.check_unthrottled("the fuzz campaign")
 
 
 @pytest.mark.requirement("ERR-2")
@@ -108,3 +112,4 @@ async def test_fuzzed_empty_strings_and_nulls_are_refused(
     await fuzzer.run(fuzzing.contract_probes(accepted, values, fuzz_settings, "ERR-2"))
     fuzzing.report(campaign)
     campaign.verdict("ERR-2")
+    fuzz_client.check_unthrottled("the fuzz campaign")

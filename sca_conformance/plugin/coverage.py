@@ -158,7 +158,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # says; nowhere else.
     chosen = {Path(folder).absolute() for folder in (
         config.getoption("--coverage-matrix", ""), results_dir) if folder}
-    summary = {**matrix.as_json(), "exit_code": _exit_code(config, matrix)}
+    from sca_conformance.plugin.fixtures import TRAFFIC  # it imports this module
+
+    summary = {**matrix.as_json(), "exit_code": _exit_code(config, matrix),
+               "api_traffic": config.stash[TRAFFIC].as_json()}
     for out in chosen:
         out.mkdir(parents=True, exist_ok=True)
         (out / "coverage-matrix.json").write_text(json.dumps(summary, indent=2))

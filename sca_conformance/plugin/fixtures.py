@@ -1,22 +1,34 @@
 """The target and what talks to it: settings, the embedded sandbox (fresh database, free port,
-loopback) or the named target checked once before any test, API sessions per test (every
-exchange recorded, redacted), test data, the return_url receiver. An unusable target stops
-the run with one sentence."""
+loopback) or the named target checked once before any test, API clients per test (every
+exchange recorded, redacted) on one login session per key and worker, the rate limits waited
+out and counted, test data, the return_url receiver. An unusable target stops the run with
+one sentence."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import tempfile
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
+import allure
 import pytest
 import pytest_asyncio
 
 from sca_conformance.capabilities import not_applicable, skip_unless
-from sca_conformance.client import ApiClient, ExchangeListener, TargetError, preflight
+from sca_conformance.client import (
+    ApiClient,
+    ExchangeListener,
+    LoginSession,
+    Manners,
+    Pacer,
+    TargetError,
+    Wait,
+    preflight,
+)
 from sca_conformance.config import SETTINGS, Settings
 from sca_conformance.consents import Consents
 from sca_conformance.data import DataFactory
@@ -87,7 +99,7 @@ def pytest_collection(session: pytest.Session) -> None:
         return
     try:
         asyncio.run(preflight(settings.target_url, settings.api_keys[0], settings.key_sources[0],
-                              settings.network))
+                              settings.network, manners_of(settings)))
     except TargetError as error:
         unusable(config, str(error))
 
@@ -128,7 +140,8 @@ async def target(
     url = embedded_sandbox or settings.target_url
     if embedded_sandbox:
         try:
-            await preflight(url, settings.api_keys[0], settings.key_sources[0], settings.network)
+            await preflight(url, settings.api_keys[0], settings.key_sources[0],
+                            settings.network, manners_of(settings))
         except TargetError as error:
             unusable(pytestconfig, f"The embedded sandbox is not usable: {error}")
     return Target(url=url, api_keys=settings.api_keys, settings=settings)
@@ -153,36 +166,158 @@ def secrets(request: pytest.FixtureRequest) -> Iterator[SecretRegistry]:
         details.trace = details.trace and registry.text(details.trace)
 
 
+def manners_of(settings: Settings) -> Manners:
+    """The profile's rate limits (contract section 8a)."""
+    limits = settings.profile.rate_limits
+    return Manners(max_wait_seconds=limits.max_wait_seconds, max_tries=limits.max_tries,
+                   requests_per_second=limits.requests_per_second)
+
+
+@dataclass
+class Traffic:
+    """What the API clients of a test, or of a run, cost the target: logins, refreshes, and
+    the rate limits waited out."""
+
+    logins: int = 0  # on the worker's shared sessions: at most one per key and worker
+    own_logins: int = 0  # on sessions of a test's own (it moves the clock)
+    refreshes: int = 0
+    waits: int = 0
+    wait_seconds: float = 0.0
+
+    def add(self, other: Traffic) -> None:
+        self.logins += other.logins
+        self.own_logins += other.own_logins
+        self.refreshes += other.refreshes
+        self.waits += other.waits
+        self.wait_seconds += other.wait_seconds
+
+    def sentence(self) -> str:
+        own = (f" (and {self.own_logins} by tests moving the clock, each on a session of its "
+               "own)" if self.own_logins else "")
+        return (f"logins: {self.logins}{own}, refreshes: {self.refreshes}, rate-limit waits: "
+                f"{self.waits}, total {self.wait_seconds:.1f} s")
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "wait_seconds": round(self.wait_seconds, 1)}
+
+
+TRAFFIC = pytest.StashKey[Traffic]()
+TRAFFIC_PROPERTY = "sca_api_traffic"  # a test's Traffic, on its teardown report (also via xdist)
+
+
+class ApiSessions:
+    """A worker's login sessions, one per key, and its pace: shared by the worker's tests
+    (run one at a time on the session's event loop)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.manners = manners_of(settings)
+        per_second = self.manners.requests_per_second
+        self.pacer = Pacer(per_second) if per_second else None
+        self.shared = (LoginSession(), LoginSession())
+
+
+@pytest.fixture(scope="session")
+def api_sessions(settings: Settings) -> ApiSessions:
+    return ApiSessions(settings)
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def api(
-    target: Target, secrets: SecretRegistry, receiver: ReturnReceiver,
-    request: pytest.FixtureRequest,
+    target: Target, secrets: SecretRegistry, api_sessions: ApiSessions,
+    receiver: ReturnReceiver, request: pytest.FixtureRequest,
 ) -> AsyncIterator[ApiClient]:
-    """The first client's API session, new for this test."""
+    """The first client: this test's own exchanges, on the worker's session of the first key;
+    a test that moves the target's clock (it moves the session's) on a session of its own.
+    A refused return_url of the suite's is a setup error, not the test's verdict."""
     from sca_conformance.plugin.setup_errors import watching_return_url
 
     listener = watching_return_url(request.node, receiver, attach_exchange)
-    async with client_session(target, 0, secrets, listener) as client:
+    own = "clock" in request.fixturenames
+    async with client_session(target, 0, secrets, api_sessions, own=own,
+                              on_exchange=listener) as client:
         yield client
+        record_traffic(request, client, own=own)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def other_api(target: Target, secrets: SecretRegistry) -> AsyncIterator[ApiClient]:
+async def other_api(
+    target: Target, secrets: SecretRegistry, api_sessions: ApiSessions,
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[ApiClient]:
     """A second, unrelated client (another API key), for the isolation checks."""
     skip_unless(target.settings, "second_client")
-    async with client_session(target, 1, secrets) as client:
+    async with client_session(target, 1, secrets, api_sessions) as client:
         yield client
+        record_traffic(request, client)
 
 
 def client_session(
-    target: Target, which: int, secrets: SecretRegistry,
-    on_exchange: ExchangeListener = attach_exchange,
+    target: Target, which: int, secrets: SecretRegistry, sessions: ApiSessions | None = None,
+    *, own: bool = False, on_exchange: ExchangeListener = attach_exchange,
 ) -> ApiClient:
-    """A client with the target's first (0) or second (1) key, recorded into the report."""
+    """A client with the target's first (0) or second (1) key, recorded into the report, on
+    the worker's login session of that key; with `own` (or without `sessions`), on a login
+    session of its own."""
+    sessions = sessions or ApiSessions(target.settings)
     return ApiClient(
         target.url, target.api_keys[which], secrets=secrets, on_exchange=on_exchange,
         timeout=target.settings.profile.timeouts.api_seconds, network=target.settings.network,
+        session=None if own else sessions.shared[which], manners=sessions.manners,
+        pacer=sessions.pacer, on_wait=attach_wait,
     )
+
+
+def attach_wait(wait: Wait) -> None:
+    """One report step per rate limit waited out."""
+    with allure.step(wait.title):
+        pass
+
+
+def record_traffic(request: pytest.FixtureRequest, client: ApiClient, *, own: bool = False
+                   ) -> None:
+    traffic = Traffic(0 if own else client.logins, client.logins if own else 0,
+                      client.refreshes, len(client.waits),
+                      sum(wait.seconds for wait in client.waits))
+    if traffic != Traffic():
+        request.node.user_properties.append((TRAFFIC_PROPERTY, json.dumps(asdict(traffic))))
+
+
+class RunTraffic:
+    """The run's Traffic, summed where every report arrives (the controller under xdist)."""
+
+    def __init__(self) -> None:
+        self.total = Traffic()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "teardown":
+            return
+        for key, value in report.user_properties:
+            if key == TRAFFIC_PROPERTY:
+                self.total.add(Traffic(**json.loads(str(value))))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    counter = RunTraffic()
+    config.stash[TRAFFIC] = counter.total
+    config.pluginmanager.register(counter, "sca-api-traffic")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    settings = config.stash.get(SETTINGS, None)
+    if settings is None:
+        return []
+    manners = manners_of(settings)
+    pace = (f", paced at {manners.requests_per_second:g} requests/s per worker"
+            if manners.requests_per_second else "")
+    return [f"sca api: one login per key and worker; a 429 or 503 with Retry-After waited out "
+            f"(at most {manners.max_tries} sends, {manners.max_wait_seconds:g} s a request)"
+            f"{pace}"]
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or config.stash.get(TRAFFIC, Traffic()) == Traffic():
+        return
+    terminalreporter.write_line(f"sca api: {config.stash[TRAFFIC].sentence()}")
 
 
 @pytest.fixture
