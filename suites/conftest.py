@@ -48,19 +48,24 @@ def _onboarding_style(request: pytest.FixtureRequest, settings: Settings) -> Non
             "the target onboards by a direct redirect_url (profile onboarding.style = redirect):"
             " there is no 412 consent for onboarding to check here"
         )
-    skip_unless(settings, "sms_simulation")  # enrolment confirms the phone by SMS
+    skip_unless(settings, "sms_code")  # enrolment confirms the phone by SMS
 
 
 @pytest.fixture
 def consents(
-    api: ApiClient, data: DataFactory, receiver: ReturnReceiver, settings: Settings
+    api: ApiClient, data: DataFactory, receiver: ReturnReceiver, settings: Settings,
+    request: pytest.FixtureRequest,
 ) -> Consents:
-    """The consent flows as this target has them (its profile's catalog and wording)."""
-    return Consents(api, data, receiver, settings.profile)
+    """The consent flows as this target has them (its profile's catalog and wording); a
+    browser test's page can enrol its individuals (profile data.individuals "onboarding")."""
+    consents = Consents(api, data, receiver, settings.profile)
+    if "page" in request.fixturenames and "onboarding" in settings.profile.data.individuals:
+        consents.enrol_with(request.getfixturevalue("page"))
+    return consents
 
 
 @pytest.fixture
 def clock(settings: Settings, api: ApiClient) -> Clock:
     """Moves the target's clock forward (the sandbox scopes it to this test's session)."""
     skip_unless(settings, "clock_simulation")
-    return Clock(api, settings.profile.lifetimes)
+    return Clock(api, settings.profile.lifetimes, settings.profile)

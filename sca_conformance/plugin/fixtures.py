@@ -19,7 +19,7 @@ from sca_conformance.capabilities import skip_unless
 from sca_conformance.client import ApiClient, TargetError, preflight
 from sca_conformance.config import SETTINGS, Settings
 from sca_conformance.consents import Consents
-from sca_conformance.data import DataFactory
+from sca_conformance.data import DataFactory, new_run_id
 from sca_conformance.landing import ReturnReceiver
 from sca_conformance.plugin.coverage import MATRIX
 from sca_conformance.plugin.evidence import SECRETS, allure_test, attach_exchange
@@ -172,9 +172,31 @@ def client_session(target: Target, which: int, secrets: SecretRegistry) -> ApiCl
     )
 
 
+RUN_ID = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The run's id, in the names of what it creates: the controller's on every worker."""
+    workerinput = getattr(config, "workerinput", None)
+    given = workerinput.get("sca_run_id") if workerinput is not None else None
+    try:
+        config.stash[RUN_ID] = given or new_run_id()
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook, on the controller
+def pytest_configure_node(node: Any) -> None:
+    config = getattr(node, "config", None)
+    workerinput = getattr(node, "workerinput", None)
+    if config is not None and workerinput is not None and RUN_ID in config.stash:
+        workerinput["sca_run_id"] = config.stash[RUN_ID]
+
+
 @pytest.fixture
-def data(api: ApiClient, settings: Settings) -> DataFactory:
-    return DataFactory(api, lambda capability: skip_unless(settings, capability))
+def data(api: ApiClient, settings: Settings, pytestconfig: pytest.Config) -> DataFactory:
+    return DataFactory(api, lambda capability: skip_unless(settings, capability),
+                       profile=settings.profile, run_id=pytestconfig.stash[RUN_ID])
 
 
 @pytest.fixture(scope="session")
