@@ -27,6 +27,12 @@ DOCUMENTED_412 = {"consent": {
     "id": "5d7c3a7e-2f4b-4f6a-9a8e-0c1f6b2d9e11", "status": "pending",
     "scope": ["make_payment"], "expires_at": "2021-05-11T09:55:17.000Z",
 }}
+# The current SCA page's 412 (and its 2021 version): the consent's id and status only.
+DOCUMENTED_TWO_FIELD_412 = {"consent": {"id": "5d7c3a7e-2f4b-4f6a-9a8e-0c1f6b2d9e11",
+                                        "status": "pending"}}
+# A request for an individual in the wrong state (onboarding not finished, KYC pending).
+DOCUMENTED_422 = {"error": {"code": "request_blocked",
+                            "message": "Request blocked: the individual is not activated"}}
 # "Mobile SDKs / SCA": a method whose expiry has an offset and whose token is no JWT.
 DOCUMENTED_MOBILE_METHOD = {"method": {
     "redirect_url": "https://3d.staging.intergiro.tech/sca/consent?token=b3BhcXVlLXRva2VuLTEy",
@@ -47,6 +53,47 @@ def test_the_documented_412_passes_the_trigger_checks() -> None:
     checks.scope_contains(consent, "make_payment")
     checks.consent_expires_in_future(consent, now=BEFORE_2021)
     checks.no_protected_data(response.json())
+
+
+def test_the_two_field_412_passes_trigger_1_to_4_and_warns_on_5_and_6() -> None:
+    """The provider's current 412 carries only id and status: TRIGGER-1..4 hold; scope and
+    expiry are SHOULD (TRIGGER-5, TRIGGER-6), a warning, never a MUST violation."""
+    response = answer(412, DOCUMENTED_TWO_FIELD_412)
+    checks.answers_412_json(response)
+    consent = checks.consent_in_body(response)
+    checks.consent_id_is_uuid(consent)
+    checks.consent_is_pending(consent)
+    checks.no_protected_data(response.json())
+    with pytest.raises(RequirementViolation, match=r"^SHOULD TRIGGER-5 violated"):
+        checks.scope_contains(consent, "make_payment")
+    with pytest.raises(RequirementViolation, match=r"^SHOULD TRIGGER-6 violated"):
+        checks.consent_expires_in_future(consent, now=BEFORE_2021)
+
+
+def test_the_422_envelope_is_an_error_the_checks_read() -> None:
+    """The provider's `{"error": {"code", "message"}}` is a list of one error; a field it
+    names, wherever in the error, is the field ERR-1 looks for."""
+    blocked = answer(422, DOCUMENTED_422)
+    assert checks.error_list(blocked) == [DOCUMENTED_422["error"]]
+    checks.refusal_lists_errors(blocked, None)
+    named = {"error": {"code": "invalid_request", "message": "must be positive",
+                       "source": {"pointer": "/amount"}}}
+    checks.invalid_input_named(answer(400, named), "amount")
+    by_field = {"errors": {"amount": ["must be positive"], "reference": "is required"}}
+    checks.invalid_input_named(answer(400, by_field), "reference")
+    with pytest.raises(RequirementViolation, match=r"^MUST ERR-1 violated"):
+        checks.invalid_input_named(answer(400, {"error": {"code": "x", "message": "bad"}}),
+                                   "amount")
+    with pytest.raises(RequirementViolation, match=r"^MUST ERR-1 violated"):
+        checks.invalid_input_named(answer(400, {"status": 400}), "amount")
+
+
+def test_an_individual_is_active_in_the_words_of_either_side() -> None:
+    words = load_profile(ROOT / "profiles" / "intergiro-staging.toml").words.individual_active
+    for word in ("active", "activated"):
+        checks.status_became("individual", {"status": word}, words)
+    with pytest.raises(RequirementViolation, match="AFTER-1"):
+        checks.status_became("individual", {"status": "pending"}, words)
 
 
 @pytest.mark.parametrize("expires_at", [
