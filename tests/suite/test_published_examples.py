@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from sca_conformance import checks
-from sca_conformance.catalog import actions_for
+from sca_conformance.catalog import actions_for, endpoint
 from sca_conformance.client import token_expiry
-from sca_conformance.config import load_profile
+from sca_conformance.config import Profile, load_profile
 from sca_conformance.requirements import RequirementViolation
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +89,9 @@ def test_the_422_envelope_is_an_error_the_checks_read() -> None:
 
 
 def test_an_individual_is_active_in_the_words_of_either_side() -> None:
-    words = load_profile(ROOT / "profiles" / "intergiro-staging.toml").words.individual_active
+    words = Profile().words.individual_active  # by default, the contract's and the provider's
+    assert load_profile(ROOT / "profiles" / "intergiro-staging.toml").words.individual_active \
+        == ["activated"]
     for word in ("active", "activated"):
         checks.status_became("individual", {"status": word}, words)
     with pytest.raises(RequirementViolation, match="AFTER-1"):
@@ -134,12 +136,30 @@ def test_a_token_that_is_not_a_jwt_has_no_expiry_of_its_own() -> None:
 
 
 def test_the_staging_profile_says_what_the_provider_documents() -> None:
-    staging = load_profile(ROOT / "profiles" / "intergiro-staging.toml")
+    """The template holds the contract's Sources and nothing else: the staging host, the
+    pages on it, the lifetimes, the staging simulations only (the KYC outcome after the
+    hosted onboarding, the code on the page), `activated`, the card credentials' path, and
+    a registered return_url left for the user to fill in."""
+    path = ROOT / "profiles" / "intergiro-staging.toml"
+    staging = load_profile(path)
+    assert staging.target.base_url == "https://3d.staging.intergiro.tech"
+    assert staging.target.base_path == "/v3"
     assert staging.target.hosted_origins == ["https://3d.staging.intergiro.tech"]
     assert staging.lifetimes.access_token_seconds == 15 * 60
     assert staging.lifetimes.refresh_token_seconds == 60 * 60
+    assert staging.capabilities.model_dump() == {
+        "clock_simulation": False, "sms_simulation": False, "passkeys": False,
+        "activation_simulation": False, "funding_simulation": False}
+    assert staging.words.individual_active == ["activated"]
+    assert staging.data.individuals == ["onboarding", "provisioned"]
+    assert staging.data.sms_code == ["page"] and staging.data.money == ["provisioned"]
+    assert endpoint(staging, "kyc_simulation") == "/v3/simulations/onboarding/status"
     details = {a.name: a for a in actions_for(staging)}["card_details"]
     assert (details.method, details.path) == ("GET", "/v3/cards/{card_id}/credentials")
+    text = path.read_text(encoding="utf-8")
+    assert "api.staging.intergiro.com" not in text
+    assert re.search(r"FILL IN: the return_url .*registered", text)
+    assert re.search(r"^# return_url = \"https://", text, re.M)
 
 
 def test_the_readme_profile_example_loads_as_written(tmp_path: Path) -> None:
