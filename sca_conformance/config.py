@@ -52,6 +52,9 @@ class TargetSection(_Section):
     # The prefix of every request of the contract ("/v3"; "/api/v4" on another version, ""
     # at the root); one request's own path: [paths].
     base_path: str = BASE_PATH
+    # More options of the embedded sandbox (`python -m sca_sandbox --help`), e.g. its staging
+    # personality: ["--no-simulations", "clock,sms", "--individual-word", "activated"].
+    sandbox_options: list[str] = []
 
     @model_validator(mode="after")
     def _origins(self) -> TargetSection:
@@ -239,6 +242,8 @@ class Profile(_Section):
             raise ValueError("target: set base_url or embedded = true, not both")
         if self.target.sandbox_dialect != "default" and not self.target.embedded:
             raise ValueError("target.sandbox_dialect needs target.embedded = true")
+        if self.target.sandbox_options and not self.target.embedded:
+            raise ValueError("target.sandbox_options needs target.embedded = true")
         for name in self.paths:
             if name not in ENDPOINTS:
                 raise ValueError(f"unknown request 'paths.{name}'{_nearest(name, list(ENDPOINTS))}")

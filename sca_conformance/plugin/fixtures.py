@@ -69,6 +69,7 @@ def embedded_sandbox(
         Path(folder) / "sandbox.db",
         faults=pytestconfig.getoption("--sandbox-fault"),
         dialect=settings.profile.sandbox_dialect,
+        extra_args=settings.profile.target.sandbox_options,
         **{name: value for name, value in chosen.items() if value is not None},
     ) as sandbox:
         yield sandbox.url
