@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,13 +181,18 @@ class Consents:
         response = await self.api.request(method, path, json=payload)
         return checks.onboarding_redirect(response)
 
-    def enrol_with(self, page: Page) -> None:
-        """Lets the data factory make active individuals through the hosted onboarding in
-        `page` (profile data.individuals "onboarding"; its KYC outcome follows)."""
+    def enrol_with(self, open_page: Callable[[], Awaitable[Page]]) -> None:
+        """Lets the data factory make active individuals through the hosted onboarding, each
+        in a page of its own (profile data.individuals "onboarding"; the KYC outcome
+        follows): the test's own pages see nothing of it."""
 
         async def enrol(individual: dict[str, Any]) -> str:
             action = self.catalog.get("onboarding") or CATALOG["onboarding"]
             subject = Subject(individual, values={"individual_id": individual["id"]})
+            page = await open_page()
+            timeouts = self.profile.timeouts
+            page.set_default_timeout(timeouts.control_seconds * 1000)
+            page.set_default_navigation_timeout(timeouts.page_seconds * 1000)
             started = await self.start(page, action, subject)
             await started.flow.approve()
             await started.landing.wait("PAGE-15")

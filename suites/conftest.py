@@ -6,8 +6,9 @@ action's name is the test id's parameter and a marker."""
 from __future__ import annotations
 
 import pytest
+from playwright.async_api import Page
 
-from sca_conformance.capabilities import skip_unless
+from sca_conformance.capabilities import skip_unless, sources
 from sca_conformance.catalog import actions_for
 from sca_conformance.client import ApiClient
 from sca_conformance.clock import Clock
@@ -56,11 +57,17 @@ def consents(
     api: ApiClient, data: DataFactory, receiver: ReturnReceiver, settings: Settings,
     request: pytest.FixtureRequest,
 ) -> Consents:
-    """The consent flows as this target has them (its profile's catalog and wording); a
-    browser test's page can enrol its individuals (profile data.individuals "onboarding")."""
+    """The consent flows as this target has them (its profile's catalog and wording); where
+    the profile has individuals enrolled through the hosted onboarding (data.individuals),
+    in a browser context of their own."""
     consents = Consents(api, data, receiver, settings.profile)
-    if "page" in request.fixturenames and "onboarding" in settings.profile.data.individuals:
-        consents.enrol_with(request.getfixturevalue("page"))
+    if "onboarding" in sources(settings.profile, "active_individual")[0]:
+        open_context = request.getfixturevalue("new_context")
+
+        async def open_page() -> Page:
+            return await (await open_context()).new_page()
+
+        consents.enrol_with(open_page)
     return consents
 
 

@@ -9,7 +9,6 @@ import pytest
 from sca_conformance import checks
 from sca_conformance.catalog import Action
 from sca_conformance.consents import Consents
-from sca_conformance.data import DataFactory
 from sca_conformance.effects import observe, protected
 from sca_conformance.plugin.verdicts import SoftChecks
 
@@ -66,9 +65,10 @@ async def test_nothing_happens_before_approval(action: Action, consents: Consent
      "read bank details"],
 )
 async def test_actions_that_are_not_protected_never_answer_412(
-    request_name: str, data: DataFactory
+    request_name: str, consents: Consents
 ) -> None:
     """Actions that are not protected never answer 412"""
+    data = consents.data  # its individuals as the profile gets them (data.individuals)
     individual, _ = await data.individual(active=True)
     source = await data.account(individual["id"], funds=5000)
     target = await data.account(individual["id"])

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -242,3 +244,19 @@ async def test_scope_and_expiry_are_read_from_the_consent_when_the_412_lacks_the
                        "expires_at": "2030-01-01T00:00:00Z"}
     assert again == consent
     assert fake.calls.count(f"GET /api/v9/consents/{CONSENT_ID}") == 1
+
+
+@pytest.mark.slow
+def test_the_suite_gets_its_data_the_staging_way_from_the_sandbox(tmp_path: Path) -> None:
+    """The sandbox's staging personality (no activation or funding simulation; the hosted
+    onboarding, its KYC outcome and accounts that open funded instead): the triggers of one
+    action run and prove their requirements; nothing is skipped for want of data."""
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "suites/test_triggers.py", "-p", "no:cacheprovider",
+         "-rs", "--target", str(ROOT / "profiles" / "sandbox-staging.toml"),
+         "-k", "external_payment", "--output", str(tmp_path / "out")],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "4 passed" in run.stdout and "skipped" not in run.stdout
+    assert "CONFORMANT" in run.stdout.splitlines()[-1]
