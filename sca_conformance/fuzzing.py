@@ -47,7 +47,7 @@ from sca_conformance.catalog import Action, endpoint, render
 from sca_conformance.checks import TargetNotPrepared, hides_in_verdicts
 from sca_conformance.client import ApiClient, Exchange
 from sca_conformance.consents import Consents
-from sca_conformance.data import digits, iban
+from sca_conformance.data import iban, phone_number
 from sca_conformance.requirements import RequirementViolation
 
 if TYPE_CHECKING:
@@ -618,7 +618,7 @@ def fresh(values: dict[str, Any]) -> dict[str, Any]:
     """The values with what must differ per request renewed (ids of requests, contacts)."""
     return {**values, "request_id": str(uuid.uuid4()),
             "email": f"fuzz.{uuid.uuid4().hex[:12]}@example.com",
-            "phone_number": f"+4670{digits(8)}"}
+            "phone_number": phone_number()}
 
 
 def _fields(body: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
