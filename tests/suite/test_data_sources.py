@@ -24,6 +24,7 @@ from sca_conformance.config import Profile, ProfileError, load_profile
 from sca_conformance.consents import Consents
 from sca_conformance.data import DataFactory, new_run_id, phone_number, sms_code
 from sca_conformance.landing import ReturnReceiver
+from suite.plugin_run import PLUGINS
 
 pytestmark = pytest.mark.api
 
@@ -260,3 +261,26 @@ def test_the_suite_gets_its_data_the_staging_way_from_the_sandbox(tmp_path: Path
     assert run.returncode == 0, run.stdout[-3000:]
     assert "4 passed" in run.stdout and "skipped" not in run.stdout
     assert "CONFORMANT" in run.stdout.splitlines()[-1]
+
+
+def test_every_xdist_worker_names_its_data_with_the_runs_one_id(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One run id per run, the controller's, on every worker (as the fuzz seed)."""
+    monkeypatch.delenv("SCA_RUN_ID", raising=False)
+    suite.makepyfile("""
+        import pytest
+        from sca_conformance.plugin.fixtures import RUN_ID
+
+        @pytest.mark.parametrize("n", range(4))
+        def test_id(n, pytestconfig):
+            with open(f"id-{n}.txt", "w") as out:
+                out.write(pytestconfig.stash[RUN_ID])
+    """)
+    result = suite.runpytest_subprocess(*PLUGINS, "-n", "2", "-p", "no:randomly")
+    result.assert_outcomes(passed=4)
+    ids = {(suite.path / f"id-{n}.txt").read_text() for n in range(4)}
+    assert len(ids) == 1 and re.fullmatch(r"sca-\d{8}-[0-9a-f]{4}", ids.pop())
+    monkeypatch.setenv("SCA_RUN_ID", "nightly-7")
+    result = suite.runpytest_subprocess(*PLUGINS, "-n", "2")
+    assert {(suite.path / f"id-{n}.txt").read_text() for n in range(4)} == {"nightly-7"}
