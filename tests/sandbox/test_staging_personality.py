@@ -8,10 +8,15 @@ import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from playwright.async_api import Page
 
+from sca_conformance.client import ApiClient
+from sca_conformance.config import load_profile
+from sca_conformance.data import sms_code
 from sca_sandbox import DEV_API_KEYS
 from sca_sandbox.process import RunningSandbox, run_sandbox
 from sca_sandbox.testing import HostedFlow, SandboxClient, payment_body
@@ -23,6 +28,7 @@ STAGING_OPTIONS = (
     "--blocked-error-envelope", "--sms-code-on-page", "--opening-balance", "500000",
 )
 RETURN_URL = "https://client.example/sca/return"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +130,23 @@ async def test_without_the_options_the_sandbox_is_unchanged(sandbox: RunningSand
         assert blocked.status_code == 409 and "errors" in blocked.json()
         assert (await plain.post("/v3/simulations/onboarding/status",
                                  json={"individual_id": person["id"]})).status_code == 200
+
+
+@pytest.mark.browser
+async def test_the_suite_reads_the_code_on_the_page_with_the_templates_locator(
+    client: SandboxClient, page: Page
+) -> None:
+    """The staging template's locator finds the code where --sms-code-on-page shows it."""
+    person = await client.individual(active=False)
+    consent = await client.consent("POST", f"/v3/individuals/{person['id']}/onboard")
+    flow = HostedFlow(client.http, (await client.initiate(consent["id"], RETURN_URL))[
+        "redirect_url"])
+    await flow.open()
+    await flow.step("confirm")
+    await flow.step("create-passcode", passcode="135790", repeat_passcode="135790")
+    await page.set_content(flow.text)
+    profile = load_profile(ROOT / "profiles" / "intergiro-staging.toml")
+    api = ApiClient("http://unused.test", "k")
+    code = await sms_code(api, page, person["phone_number"], profile, environ={})
+    assert re.search(rf"<strong>{code}</strong>", flow.text)
+    assert api.secrets.text(code) != code  # a secret of the test from now on
