@@ -194,6 +194,12 @@ def pytest_configure_node(node: Any) -> None:
         workerinput["sca_run_id"] = config.stash[RUN_ID]
 
 
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    if RUN_ID not in config.stash or hasattr(config, "workerinput"):
+        return []
+    return [f"sca run id: {config.stash[RUN_ID]} (in the names of the data the run creates)"]
+
+
 @pytest.fixture
 def data(api: ApiClient, settings: Settings, pytestconfig: pytest.Config) -> DataFactory:
     return DataFactory(api, lambda capability: skip_unless(settings, capability),

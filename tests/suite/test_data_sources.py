@@ -279,6 +279,7 @@ def test_every_xdist_worker_names_its_data_with_the_runs_one_id(
     """)
     result = suite.runpytest_subprocess(*PLUGINS, "-n", "2", "-p", "no:randomly")
     result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["sca run id: sca-* (in the names of the data the run creates)"])
     ids = {(suite.path / f"id-{n}.txt").read_text() for n in range(4)}
     assert len(ids) == 1 and re.fullmatch(r"sca-\d{8}-[0-9a-f]{4}", ids.pop())
     monkeypatch.setenv("SCA_RUN_ID", "nightly-7")
