@@ -6,7 +6,7 @@ new test code.
 Every request of the contract has a name in one table (`ENDPOINTS`), its path relative to the
 target's base path (`[target] base_path`, the contract's `/v3` by default); a profile's
 `[paths]` overrides one path, so that another version, a gateway's prefix or a provider's own
-path works. The suite builds every path through `endpoint()`, nowhere else."""
+path works. The suite builds its paths through `endpoint()`."""
 
 from __future__ import annotations
 

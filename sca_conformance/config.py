@@ -49,7 +49,7 @@ class TargetSection(_Section):
     # Where the target publishes its OpenAPI document, for the fuzz part (a path on the
     # target, a URL, a file or "none"); empty: /openapi.json, or --fuzz-openapi.
     openapi: str = ""
-    # The prefix of every request of the contract ("/v3"; "/api/v4" on another version, ""
+    # The prefix of every request of the contract (catalog.BASE_PATH; "/api/v4" on another, ""
     # at the root); one request's own path: [paths].
     base_path: str = BASE_PATH
     # More options of the embedded sandbox (`python -m sca_sandbox --help`), e.g. its staging

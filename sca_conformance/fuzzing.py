@@ -100,7 +100,7 @@ class Mutation:
 class Probe:
     """One request the fuzzer sends, and what it knows about it."""
 
-    operation: str  # "POST /v3/transactions/pay", as the document or the contract has it
+    operation: str  # "POST <base>/transactions/pay", as the document or the contract has it
     method: str
     path: str  # concrete, percent-encoded
     origin: str  # "schema positive", "schema negative", "not JSON", "contract"
@@ -165,7 +165,7 @@ class Campaign:
     source: str = ""
     sent: int = 0
     unsendable: int = 0  # generated requests httpx refuses to build (e.g. a NUL in a header)
-    statuses: Counter[str] = field(default_factory=Counter)  # "POST /v3/x 400" -> count
+    statuses: Counter[str] = field(default_factory=Counter)  # "POST /x 400" -> count
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     stopped: str = ""  # why it ended before its inputs did
