@@ -2,21 +2,78 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Mapping
+from typing import NoReturn, get_args
 
 import pytest
 
-from sca_conformance.config import Settings
+from sca_conformance.config import Profile, Settings
+
+# What a test needs that the profile can get several ways (profile [data]): the list of
+# declared sources, and the capability that the "simulation" source is.
+NEEDS: dict[str, tuple[str, str, str]] = {
+    # need: ([data] list, simulation capability, what the skip calls it)
+    "active_individual": ("individuals", "activation_simulation", "an active individual"),
+    "money": ("money", "funding_simulation", "money on an account"),
+    "sms_code": ("sms_code", "sms_simulation", "the SMS code"),
+}
+
+
+def sources(
+    profile: Profile, need: str, environ: Mapping[str, str] = os.environ
+) -> tuple[list[str], list[str]]:
+    """The declared sources of `need` that this target has, in the profile's order, and why
+    each of the others is not there (for a skip's reason)."""
+    key, capability, _ = NEEDS[need]
+    data = profile.data
+    usable: list[str] = []
+    absent: list[str] = []
+    for source in getattr(data, key):
+        if source == "simulation" and not getattr(profile.capabilities, capability):
+            absent.append(f"simulation (profile: capabilities.{capability} = false)")
+        elif source == "onboarding" and not profile.action("onboarding").enabled:
+            absent.append("onboarding (profile: actions.onboarding.enabled = false)")
+        elif source == "provisioned" and not (
+            data.provisioned_file or environ.get(data.provisioned_env, "").strip()
+        ):
+            absent.append(f"provisioned (environment variable {data.provisioned_env} is not set)")
+        elif source == "fixed" and not environ.get(data.sms_code_env, "").strip():
+            absent.append(f"fixed (environment variable {data.sms_code_env} is not set)")
+        else:
+            usable.append(source)
+    return usable, absent
+
+
+def _skip_without_source(settings: Settings, need: str) -> None:
+    usable, absent = sources(settings.profile, need)
+    if not usable:
+        no_source(settings.profile, need, absent)
+
+
+def no_source(profile: Profile, need: str, absent: list[str]) -> NoReturn:
+    """Skips the running test: none of the sources declared for `need` is there (`absent`
+    says why each is not)."""
+    key, _, described = NEEDS[need]
+    declared = getattr(profile.data, key)
+    field = type(profile.data).model_fields[key].annotation
+    others = [s for s in get_args(get_args(field)[0]) if s not in declared]
+    tried = "; ".join(absent) or "none"
+    pytest.skip(f"needs {described}: no declared source is available: {tried} (data.{key} "
+                f"= {declared}; not declared: {', '.join(others) or 'none'})")
 
 
 def skip_unless(settings: Settings, capability: str) -> None:
     """Skips the running test when the target lacks `capability` (a key of the profile's
-    [capabilities], or "second_client"), with the reason. Every skip for a missing
-    capability comes from here."""
+    [capabilities], a need of NEEDS that no declared source serves, or "second_client"), with
+    the reason. Every skip for a missing capability comes from here."""
     if capability == "second_client":
         if not settings.api_keys[1]:
             pytest.skip(f"needs a second client's API key: {settings.key_sources[1]} is not "
                         "set (profile keys.secondary_env)")
+        return
+    if capability in NEEDS:
+        _skip_without_source(settings, capability)
         return
     if not getattr(settings.profile.capabilities, capability):
         pytest.skip(f"needs the target's {capability.replace('_', ' ')} "

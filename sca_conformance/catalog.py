@@ -1,17 +1,61 @@
 """The five protected actions, described as data: what each needs, what triggers it, its
 scope, and the hosted steps it takes after identification. A target profile can switch
 an action off or override its request; a new hosted UI needs a new description here, not
-new test code."""
+new test code.
+
+Every request of the contract has a name in one table (`ENDPOINTS`), its path relative to the
+target's base path (`[target] base_path`, the contract's `/v3` by default); a profile's
+`[paths]` overrides one path, so that another version, a gateway's prefix or a provider's own
+path works. The suite builds its paths through `endpoint()`."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sca_conformance.config import Profile
+if TYPE_CHECKING:
+    from sca_conformance.config import Profile
 
 _PLACEHOLDER = re.compile(r"^\{(\w+)\}$")
+
+BASE_PATH = "/v3"  # the contract's version prefix, a profile's target.base_path by default
+
+# The contract's requests, by name: path relative to the base path ({placeholders}).
+ENDPOINTS: dict[str, str] = {
+    "login": "/auth/login",
+    "refresh": "/auth/refresh",
+    "individuals": "/individuals",
+    "individual": "/individuals/{individual_id}",
+    "onboard": "/individuals/{individual_id}/onboard",
+    "accounts": "/accounts",
+    "account": "/accounts/{account_id}",
+    "bank_details": "/accounts/{account_id}/bank_details",
+    "cards": "/cards",
+    "card": "/cards/{card_id}",
+    "card_details": "/cards/{card_id}/details",
+    "card_activation": "/cards/{card_id}/activate",
+    "transactions": "/transactions?account_id={account_id}",
+    "pay": "/transactions/pay",
+    "move": "/transactions/move",
+    "consent": "/consents/{consent_id}",
+    # simulations (contract section 8; a target declares which it has)
+    "clock_simulation": "/simulations/clock",
+    "sms_simulation": "/simulations/sms",
+    "funding_simulation": "/simulations/account_funding",
+    "card_payment_simulation": "/simulations/card_payment",
+    "activation_simulation": "/simulations/individuals/{individual_id}/activate",
+    "kyc_simulation": "/simulations/onboarding/status",
+}
+
+
+def endpoint(profile: Profile | None, name: str, **values: Any) -> str:
+    """The path of the contract's request `name` on this target (its base path, its
+    `[paths]` override), placeholders filled from `values` (left as written if not given)."""
+    base = profile.target.base_path if profile is not None else BASE_PATH
+    template = (profile.paths.get(name) if profile is not None else None) or ENDPOINTS[name]
+    path = base.rstrip("/") + template
+    return path.format(**values) if values else path
 
 
 @dataclass(frozen=True, repr=False)
@@ -19,7 +63,7 @@ class Action:
     name: str
     scope: str
     method: str
-    path: str
+    endpoint: str  # its request's name in ENDPOINTS
     subject: str  # what the data factory prepares: see data.DataFactory.subject
     body: dict[str, Any] | None = None
     identifies: bool = True  # onboarding enrols instead of identifying
@@ -32,10 +76,25 @@ class Action:
     # What approval does, and where to look: "repeat" (repeating the request now succeeds),
     # or a resource whose status becomes "active", or "page" (the hosted page is the result).
     effect: str = "repeat"
-    observes: tuple[str, str] | None = None  # (resource path, field) that approval changes
+    # (resource, field) that approval changes: the resource a name of ENDPOINTS
+    observes: tuple[str, str] | None = None
+    base_path: str = BASE_PATH
+    route: str = ""  # its path relative to the base path on this target (ENDPOINTS' if empty)
+    observed_path: str = ""  # the observed resource's path template on this target
+
+    @property
+    def path(self) -> str:
+        return self.base_path.rstrip("/") + (self.route or ENDPOINTS[self.endpoint])
 
     def request(self, values: dict[str, Any]) -> tuple[str, str, dict[str, Any] | None]:
         return self.method, self.path.format(**values), render(self.body, values)
+
+    def observed(self, values: dict[str, Any]) -> tuple[str, str] | None:
+        """(path, field) of what approval changes, for these values."""
+        if self.observes is None:
+            return None
+        template = self.observed_path or endpoint(None, self.observes[0])
+        return template.format(**values), self.observes[1]
 
     def __str__(self) -> str:
         return self.name
@@ -73,35 +132,35 @@ CATALOG: dict[str, Action] = {
             name="onboarding",
             scope="onboarding",
             method="POST",
-            path="/v3/individuals/{individual_id}/onboard",
+            endpoint="onboard",
             subject="pending_individual",
             identifies=False,
             steps=("create_passcode", "confirm_phone", "skip_passkey"),
             effect="active",
-            observes=("/v3/individuals/{individual_id}", "status"),
+            observes=("individual", "status"),
         ),
         Action(
             name="payment_history",
             scope="read_transactions",
             method="GET",
-            path="/v3/transactions?account_id={account_id}",
+            endpoint="transactions",
             subject="funded_account",
         ),
         Action(
             name="external_payment",
             scope="make_payment",
             method="POST",
-            path="/v3/transactions/pay",
+            endpoint="pay",
             subject="payment",
             body=PAYMENT_BODY,
             dynamic_linking=("amount", "payee", "iban"),
-            observes=("/v3/accounts/{account_id}", "balance"),
+            observes=("account", "balance"),
         ),
         Action(
             name="card_details",
             scope="view_card_details",
             method="POST",
-            path="/v3/cards/{card_id}/details",
+            endpoint="card_details",
             subject="virtual_card",
             steps=("read_card_details", "close"),
             dynamic_linking=("card",),
@@ -111,21 +170,21 @@ CATALOG: dict[str, Action] = {
             name="card_activation",
             scope="activate_card",
             method="POST",
-            path="/v3/cards/{card_id}/activate",
+            endpoint="card_activation",
             subject="physical_card",
             steps=("set_pin", "enter_cvc2", "close"),
             dynamic_linking=("card",),
             browser_preparation=("reveal_cvc2",),
             effect="active",
-            observes=("/v3/cards/{card_id}", "status"),
+            observes=("card", "status"),
         ),
     )
 }
 
 
 def actions_for(profile: Profile) -> list[Action]:
-    """The catalog as this target has it: switched-off actions left out, its scope names
-    and request overrides applied."""
+    """The catalog as this target has it: switched-off actions left out, its scope names,
+    base path, paths and request overrides applied."""
     chosen = []
     for action in CATALOG.values():
         settings = profile.action(action.name)
@@ -135,7 +194,11 @@ def actions_for(profile: Profile) -> list[Action]:
             replace(
                 action,
                 method=settings.method or action.method,
-                path=settings.path or action.path,
+                # An action's own path is the whole path, as written; [paths] follow base_path.
+                route=settings.path or profile.paths.get(action.endpoint, ""),
+                base_path="" if settings.path else profile.target.base_path,
+                observed_path=(endpoint(profile, action.observes[0])
+                               if action.observes else ""),
                 scope=settings.scope or action.scope,
                 body=action.body if settings.body is None else settings.body,
             )

@@ -495,9 +495,13 @@ def same_transaction(first: Mapping[str, Any], again: Mapping[str, Any]) -> None
 
 
 @proves("AFTER-1")
-def status_became(resource: str, body: Mapping[str, Any], status: str) -> None:
-    if body.get("status") != status:
-        raise Mismatch(f"status of {resource} after the hosted flow", status, body.get("status"))
+def status_became(resource: str, body: Mapping[str, Any], status: str | Sequence[str]) -> None:
+    """The resource's status is `status`, or one of the target's words for it (profile
+    [words]: an individual `active` or `activated`)."""
+    words = [status] if isinstance(status, str) else list(status)
+    if body.get("status") not in words:
+        raise Mismatch(f"status of {resource} after the hosted flow", " or ".join(words),
+                       body.get("status"))
 
 
 @proves("AFTER-1")
@@ -695,18 +699,54 @@ def one_working_token(issued: int, working: int) -> None:
 _FIELD_KEYS = ("field", "path", "pointer", "loc", "location", "property", "param", "name")
 
 
-def _error_entries(body: Any) -> list[Any] | None:
-    """The list of errors: the body itself, or the first list of objects inside it."""
+_MESSAGE_KEYS = ("message", "detail", "description", "title", "reason", "error")
+
+
+def _list_of_errors(body: Any) -> list[Any] | None:
+    """The first list of error objects anywhere in the body (or the body itself)."""
     if isinstance(body, list):
         return body
     if isinstance(body, dict):
         for value in body.values():
             if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
                 return value
-            found = _error_entries(value) if isinstance(value, dict) else None
+            found = _list_of_errors(value) if isinstance(value, dict) else None
             if found:
                 return found
     return None
+
+
+def _errors_by_field(body: Any) -> list[Any] | None:
+    """`{"errors": {"amount": ["must be positive"]}}`: each field with what is wrong."""
+    if not isinstance(body, dict):
+        return None
+    for key, value in body.items():
+        if "error" in key.lower() and isinstance(value, dict) and value and not any(
+            k in value for k in (*_MESSAGE_KEYS, "code")) and all(
+            isinstance(v, str) or (isinstance(v, list) and all(isinstance(m, str) for m in v))
+            for v in value.values()
+        ):
+            return [{"field": field, "message": "; ".join([v] if isinstance(v, str) else v)}
+                    for field, v in value.items()]
+    return None
+
+
+def _one_error(body: Any) -> list[Any] | None:
+    """A single error object, the provider's envelope (`{"error": {"code", "message"}}`):
+    a list of one."""
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if "error" in key.lower() and isinstance(value, dict) and any(
+                isinstance(value.get(k), str) and value[k].strip() for k in _MESSAGE_KEYS
+            ):
+                return [value]
+    return None
+
+
+def _error_entries(body: Any) -> list[Any] | None:
+    """The errors the body lists, wherever it lists them: a list of error objects (the body
+    itself or anywhere inside it), errors by field, or one error object in an envelope."""
+    return _list_of_errors(body) or _one_error(body) or _errors_by_field(body)
 
 
 def error_list(response: httpx.Response) -> list[dict[str, Any]]:
@@ -725,17 +765,26 @@ def error_list(response: httpx.Response) -> list[dict[str, Any]]:
     return errors
 
 
+def _field_of(error: Any) -> str | None:
+    """The field an error names, wherever in the error it names it (`field`, `loc`,
+    `source.pointer`, ...)."""
+    if not isinstance(error, dict):
+        return None
+    for key in _FIELD_KEYS:
+        value = error.get(key)
+        if isinstance(value, list):
+            value = ".".join(str(part) for part in value)
+        if value and isinstance(value, str | int):
+            return str(value)
+    for value in error.values():
+        found = _field_of(value) if isinstance(value, dict) else None
+        if found:
+            return found
+    return None
+
+
 def error_fields(errors: list[dict[str, Any]]) -> list[str]:
-    named = []
-    for error in errors:
-        for key in _FIELD_KEYS:
-            value = error.get(key)
-            if isinstance(value, list):
-                value = ".".join(str(part) for part in value)
-            if value:
-                named.append(str(value))
-                break
-    return named
+    return [field for field in map(_field_of, errors) if field]
 
 
 @proves("ERR-1")
@@ -830,7 +879,7 @@ def consent_ended_unapproved(status: Any) -> None:
 
 @proves("AFTER-2")
 def consent_status(response: httpx.Response) -> Any:
-    """The status GET /v3/consents/{id} reports, its shape checked."""
+    """The status GET /consents/{id} reports, its shape checked."""
     _status(response, 200)
     body = _json(response)
     consent = body.get("consent") if isinstance(body, dict) else None

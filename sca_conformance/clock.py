@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from sca_conformance import checks
+from sca_conformance.catalog import endpoint
 from sca_conformance.checks import TargetNotPrepared
 from sca_conformance.client import ApiClient
-from sca_conformance.config import Lifetimes
+from sca_conformance.config import Lifetimes, Profile
 
 __tracebackhide__ = checks.hides_in_verdicts
 
@@ -22,14 +23,18 @@ class Clock:
 
     MARGIN = 30  # seconds past the moment the target named
 
-    def __init__(self, api: ApiClient, lifetimes: Lifetimes) -> None:
+    def __init__(
+        self, api: ApiClient, lifetimes: Lifetimes, profile: Profile | None = None
+    ) -> None:
         self.api = api
         self.lifetimes = lifetimes
+        self.profile = profile or Profile()
 
     async def advance(self, seconds: int) -> None:
-        response = await self.api.post("/v3/simulations/clock", json={"advance_seconds": seconds})
+        path = endpoint(self.profile, "clock_simulation")
+        response = await self.api.post(path, json={"advance_seconds": seconds})
         if response.status_code != 200:
-            raise TargetNotPrepared("POST /v3/simulations/clock",
+            raise TargetNotPrepared(f"POST {path}",
                                     f"answered {response.status_code} {response.text[:200]}")
 
     async def past(self, moment: str | datetime, what: str) -> None:

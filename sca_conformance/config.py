@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sca_conformance.catalog import BASE_PATH, ENDPOINTS
 from sca_conformance.network import Network, NetworkError
 from sca_conformance.suggest import did_you_mean
 from sca_conformance.texts import Texts, load_texts
@@ -76,9 +77,17 @@ class TargetSection(_Section):
     # query (return_url_nonce = "query"), its fragment ("fragment"), or not at all ("none").
     return_url: str = ""
     return_url_nonce: Literal["query", "fragment", "none"] = "query"
+    # The prefix of every request of the contract (catalog.BASE_PATH; "/api/v4" on another, ""
+    # at the root); one request's own path: [paths].
+    base_path: str = BASE_PATH
+    # More options of the embedded sandbox (`python -m sca_sandbox --help`), e.g. its staging
+    # personality: ["--no-simulations", "clock,sms", "--individual-word", "activated"].
+    sandbox_options: list[str] = []
 
     @model_validator(mode="after")
     def _origins(self) -> TargetSection:
+        if self.base_path and not self.base_path.startswith("/"):
+            raise ValueError(f"target.base_path: {self.base_path!r} must start with '/'")
         for value in self.hosted_origins:
             parts = urlsplit(value)
             if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -163,10 +172,67 @@ class HostedSection(_Section):
     one_session_per_consent: bool = False
 
 
+class WordsSection(_Section):
+    """The provider's own status words, where the contract's are not the only ones: an
+    onboarded individual is `active` in the contract and `activated` on the provider's
+    staging (contract Sources); a word listed here is accepted as the state it names."""
+
+    individual_active: list[str] = ["active", "activated"]
+    card_active: list[str] = ["active"]
+
+
+IndividualSource = Literal["simulation", "onboarding", "provisioned"]
+MoneySource = Literal["simulation", "opens_funded", "provisioned"]
+SmsCodeSource = Literal["simulation", "page", "fixed"]
+
+
+class DataSection(_Section):
+    """Where the suite gets what a test needs (contract section 7), each in the order tried.
+    "simulation" is the contract's simulation (used only where [capabilities] has it); the
+    others are the staging ways. A test is skipped only when none of its sources exists."""
+
+    # An active individual: the activation simulation; the hosted onboarding in the browser
+    # followed by the KYC-outcome simulation ([paths] kyc_simulation); pre-provisioned ones.
+    individuals: list[IndividualSource] = ["simulation"]
+    # Pre-provisioned individuals: a JSON file, or an environment variable holding the same
+    # JSON (secrets stay out of files): [{"id": ..., "passcode": ..., "accounts": [...]}].
+    provisioned_file: str = ""
+    provisioned_env: str = ""
+    # Money on an account: the funding simulation; accounts that open funded; pre-funded
+    # accounts of the pre-provisioned individuals.
+    money: list[MoneySource] = ["simulation"]
+    # The SMS code: the simulation; read on the hosted page (sms_code_locator, a Playwright
+    # selector); a fixed staging code from the environment variable sms_code_env.
+    sms_code: list[SmsCodeSource] = ["simulation"]
+    sms_code_locator: str = ""
+    sms_code_env: str = ""
+    # The country whose numbering plan the test individuals' mobile numbers follow.
+    phone_country: str = "SE"
+    # The KYC outcome the onboarding/status simulation is sent.
+    kyc_body: dict[str, Any] = {"individual_id": "{individual_id}", "status": "approved"}
+
+    @model_validator(mode="after")
+    def _sources(self) -> DataSection:
+        if "page" in self.sms_code and not self.sms_code_locator:
+            raise ValueError('data.sms_code "page" needs data.sms_code_locator')
+        if "fixed" in self.sms_code and not self.sms_code_env:
+            raise ValueError('data.sms_code "fixed" needs data.sms_code_env')
+        if "provisioned" in self.individuals and not (self.provisioned_file
+                                                      or self.provisioned_env):
+            raise ValueError('data.individuals "provisioned" needs data.provisioned_file or '
+                             "data.provisioned_env")
+        import phonenumbers
+
+        if self.phone_country not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"data.phone_country: {self.phone_country!r} is not a region "
+                             "code (SE, GB, DE, ...)")
+        return self
+
+
 class ActionSettings(_Section):
     enabled: bool = True
     method: Literal["GET", "POST", "PUT", "PATCH"] | None = None
-    path: str | None = None
+    path: str | None = None  # the whole path (a [paths] entry is relative to base_path)
     scope: str | None = None  # the scope the target names in the consent
     body: dict[str, Any] | None = None  # the request body template ({placeholders})
 
@@ -254,6 +320,11 @@ class Profile(_Section):
     hosted: HostedSection = HostedSection()
     network: NetworkSection = NetworkSection()
     auth: AuthSection = AuthSection()
+    words: WordsSection = WordsSection()
+    data: DataSection = DataSection()
+    # One request's path, relative to target.base_path: [paths] card = "/cards/{card_id}"
+    # (the names: sca_conformance.catalog.ENDPOINTS).
+    paths: dict[str, str] = {}
     actions: dict[Literal[ACTIONS], ActionSettings] = {}  # type: ignore[valid-type]
     formats: Formats = Formats()
     timeouts: Timeouts = Timeouts()
@@ -271,6 +342,11 @@ class Profile(_Section):
             raise ValueError("target: set base_url or embedded = true, not both")
         if self.target.sandbox_dialect != "default" and not self.target.embedded:
             raise ValueError("target.sandbox_dialect needs target.embedded = true")
+        if self.target.sandbox_options and not self.target.embedded:
+            raise ValueError("target.sandbox_options needs target.embedded = true")
+        for name in self.paths:
+            if name not in ENDPOINTS:
+                raise ValueError(f"unknown request 'paths.{name}'{_nearest(name, list(ENDPOINTS))}")
         return self
 
     @property

@@ -35,10 +35,10 @@ async def protected(consents: Consents, action: Action, subject: Subject) -> che
 
 async def observe(consents: Consents, action: Action, subject: Subject) -> Any:
     """The value approval would change (balance, status), or None for actions without one."""
-    if action.observes is None:
+    observed = action.observed(subject.values)
+    if observed is None:
         return None
-    path, field = action.observes
-    path = path.format(**subject.values)
+    path, field = observed
     with checks.preparing(f"GET {path}"):
         response = await consents.api.get(path)
         assert response.status_code == 200, f"answered {response.status_code}"
@@ -70,10 +70,12 @@ async def verify_performed(
         _card_details_shown(flow.card_details, subject)
         return
     if action.effect == "active":
-        path = (action.observes[0] if action.observes else "").format(**subject.values)
+        path, _ = action.observed(subject.values) or ("", "")
         with checks.proving("AFTER-1"):
             body = checks.action_performed(await consents.api.get(path))
-        checks.status_became(path, body, "active")
+        words = consents.profile.words
+        checks.status_became(path, body, words.individual_active if action.observes
+                             and action.observes[0] == "individual" else words.card_active)
         return
     result = checks.action_performed(await consents.trigger(action, subject))
     if action.name == "external_payment":

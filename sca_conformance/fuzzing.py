@@ -34,7 +34,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -43,15 +43,17 @@ import allure
 import httpx
 
 from sca_conformance import checks
-from sca_conformance.catalog import Action, render
+from sca_conformance.catalog import Action, endpoint, render
 from sca_conformance.checks import TargetNotPrepared, hides_in_verdicts
 from sca_conformance.client import ApiClient, Exchange
 from sca_conformance.consents import Consents
-from sca_conformance.data import digits, iban
+from sca_conformance.data import iban, phone_number
 from sca_conformance.requirements import RequirementViolation
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
+
+    from sca_conformance.config import Profile
 
 __tracebackhide__ = hides_in_verdicts
 
@@ -98,7 +100,7 @@ class Mutation:
 class Probe:
     """One request the fuzzer sends, and what it knows about it."""
 
-    operation: str  # "POST /v3/transactions/pay", as the document or the contract has it
+    operation: str  # "POST <base>/transactions/pay", as the document or the contract has it
     method: str
     path: str  # concrete, percent-encoded
     origin: str  # "schema positive", "schema negative", "not JSON", "contract"
@@ -163,7 +165,7 @@ class Campaign:
     source: str = ""
     sent: int = 0
     unsendable: int = 0  # generated requests httpx refuses to build (e.g. a NUL in a header)
-    statuses: Counter[str] = field(default_factory=Counter)  # "POST /v3/x 400" -> count
+    statuses: Counter[str] = field(default_factory=Counter)  # "POST /x 400" -> count
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     stopped: str = ""  # why it ended before its inputs did
@@ -564,27 +566,35 @@ class Shape:
 
 
 SHAPES = (
-    Shape("create an individual", "POST", "/v3/individuals", {
+    Shape("create an individual", "POST", endpoint(None, "individuals"), {
         "first_name": "Ada", "last_name": "Lovelace", "email": "{email}",
         "phone_number": "{phone_number}", "date_of_birth": "1990-05-17"},
         optional=("address",)),
-    Shape("open an account", "POST", "/v3/accounts", {"individual_id": "{individual_id}"},
-          optional=("type",)),
-    Shape("issue a card", "POST", "/v3/cards", {
+    Shape("open an account", "POST", endpoint(None, "accounts"),
+          {"individual_id": "{individual_id}"}, optional=("type",)),
+    Shape("issue a card", "POST", endpoint(None, "cards"), {
         "individual_id": "{individual_id}", "account_id": "{account_id}",
         "display_name": "Fuzz card", "exp_month": 2, "exp_year": 2031, "type": "virtual"}),
-    Shape("move between own accounts", "POST", "/v3/transactions/move", {
+    Shape("move between own accounts", "POST", endpoint(None, "move"), {
         "source_account_id": "{account_id}", "target_account_id": "{savings_account_id}",
         "amount": 100, "reference": "Fuzz move", "request_id": "{request_id}"}),
-    Shape("initiate the consent", "POST", "/v3/consents/{consent_id}",
+    Shape("initiate the consent", "POST", endpoint(None, "consent"),
           {"return_url": "{return_url}"}, optional=("return_url",)),
-    Shape("log in", "POST", "/v3/auth/login", {"api_key": "{api_key}"}, authenticated=False),
+    Shape("log in", "POST", endpoint(None, "login"), {"api_key": "{api_key}"}, authenticated=False),
 )
 
 
-def shapes_for(payment: Action | None) -> list[Shape]:
-    """The contract's requests, with the payment as the target's profile has it."""
-    shapes = list(SHAPES)
+# The request of ENDPOINTS each shape is (for the target's paths).
+_SHAPE_REQUESTS = {"create an individual": "individuals", "open an account": "accounts",
+                   "issue a card": "cards", "move between own accounts": "move",
+                   "initiate the consent": "consent", "log in": "login"}
+
+
+def shapes_for(payment: Action | None, profile: Profile | None = None) -> list[Shape]:
+    """The contract's requests at the target's paths, with the payment as the target's
+    profile has it."""
+    shapes = [replace(shape, path=endpoint(profile, _SHAPE_REQUESTS[shape.name]))
+              for shape in SHAPES]
     if payment is not None and payment.body is not None:
         alternative = ("counterparty.account_id",) if isinstance(
             payment.body.get("counterparty"), dict) and "account" in payment.body[
@@ -608,7 +618,7 @@ def fresh(values: dict[str, Any]) -> dict[str, Any]:
     """The values with what must differ per request renewed (ids of requests, contacts)."""
     return {**values, "request_id": str(uuid.uuid4()),
             "email": f"fuzz.{uuid.uuid4().hex[:12]}@example.com",
-            "phone_number": f"+4670{digits(8)}"}
+            "phone_number": phone_number()}
 
 
 def _fields(body: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:

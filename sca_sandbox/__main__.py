@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import signal
 import socket
 import sys
@@ -12,8 +13,29 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from . import CONSENT_TTL, DEV_API_KEYS, METHOD_TTL, REFRESH_TTL, TOKEN_TTL, faults
+from . import CONSENT_TTL, DEV_API_KEYS, METHOD_TTL, REFRESH_TTL, TOKEN_TTL, faults, staging
 from .dialects import DIALECTS, listing
+
+
+def _simulations(value: str) -> frozenset[str]:
+    names = frozenset(name.strip() for name in value.split(",") if name.strip())
+    unknown = sorted(names - set(staging.SIMULATIONS))
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown simulation {', '.join(unknown)} (valid: {', '.join(staging.SIMULATIONS)})")
+    return names
+
+
+def _word(value: str) -> str:
+    if not re.fullmatch(r"[a-z_]{1,32}", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a lower-case word")
+    return value
+
+
+def _minor_units(value: str) -> int:
+    if not value.isdigit() or int(value) > 10**12:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an amount in minor units")
+    return int(value)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -108,6 +130,40 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default="default",
         help=f"how the sandbox presents the contract ({listing()})",
     )
+    # The staging personality's data side (sca_sandbox/staging.py).
+    parser.add_argument(
+        "--no-simulations",
+        type=_simulations,
+        default=frozenset(),
+        metavar="NAMES",
+        help=f"simulations that answer 404, as on the provider's staging (comma-separated: "
+        f"{','.join(staging.SIMULATIONS)})",
+    )
+    parser.add_argument(
+        "--individual-word",
+        type=_word,
+        default="active",
+        metavar="WORD",
+        help="the API's status word for an onboarded individual (the provider's: activated)",
+    )
+    parser.add_argument(
+        "--blocked-error-envelope",
+        action="store_true",
+        help='a request for an individual who is not active answers 422 {"error": {"code":'
+        ' "request_blocked", "message"}} instead of 409 with an error list',
+    )
+    parser.add_argument(
+        "--sms-code-on-page",
+        action="store_true",
+        help="the hosted SMS step shows the code it sent (as the provider's staging does)",
+    )
+    parser.add_argument(
+        "--opening-balance",
+        type=_minor_units,
+        default=0,
+        metavar="MINOR_UNITS",
+        help="what a new account opens with (default 0: money through the funding simulation)",
+    )
     return parser.parse_args(argv)
 
 
@@ -129,6 +185,19 @@ def _staging_problem(args: argparse.Namespace) -> str | None:
     if args.public_url and urlsplit(args.public_url).scheme not in ("http", "https"):
         return "--public-url must be an http(s) URL"
     return None
+def _configure(args: argparse.Namespace) -> bool:
+    """The faults and the staging personality, for the whole process; False: unknown fault."""
+    try:
+        faults.configure(args.faults)
+    except KeyError as unknown:
+        print(f"sca-sandbox: unknown fault {unknown} (see --list-faults)", file=sys.stderr)
+        return False
+    staging.configure(staging.Personality(
+        simulations_off=args.no_simulations, individual_word=args.individual_word,
+        blocked_error_envelope=args.blocked_error_envelope,
+        sms_code_on_page=args.sms_code_on_page, opening_balance=args.opening_balance,
+    ))
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -136,10 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list_faults:
         print(faults.listing())
         return 0
-    try:
-        faults.configure(args.faults)
-    except KeyError as unknown:
-        print(f"sca-sandbox: unknown fault {unknown} (see --list-faults)", file=sys.stderr)
+    if not _configure(args):
         return 2
     if problem := _staging_problem(args):
         print(f"sca-sandbox: {problem}", file=sys.stderr)

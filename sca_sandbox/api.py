@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from . import faults
+from . import faults, staging
 from .auth import caller, caller_for_init
 from .consents import (
     find_approved,
@@ -36,6 +36,7 @@ from .schemas import (
     FundingBody,
     IndividualBody,
     InitBody,
+    KycStatusBody,
     MoveBody,
     PayBody,
     iban_is_valid,
@@ -72,7 +73,7 @@ def individual_json(row: sqlite3.Row) -> dict[str, Any]:
         "phone_number": row["phone_number"],
         "date_of_birth": row["date_of_birth"],
         "address": json.loads(row["address"]) if row["address"] else None,
-        "status": row["status"],
+        "status": staging.individual_word(row["status"]),
         "created_at": iso(row["created_at"]),
     }
 
@@ -144,8 +145,18 @@ def _own(
 def _active_individual(caller: Caller, individual_id: str) -> sqlite3.Row:
     row = _own(caller, "individuals", individual_id, "individual")
     if row["status"] != "active":
+        if staging.current().blocked_error_envelope:  # the provider's answer
+            raise ApiError(422, "Request blocked: the individual is not activated",
+                           code="request_blocked")
         raise ApiError(409, "The individual is not active: onboard them first")
     return row
+
+
+def _simulation(name: str) -> None:
+    """A simulation switched off (--no-simulations) is not there, as on the provider's
+    staging."""
+    if not staging.simulated(name):
+        raise ApiError(404, "Not found")
 
 
 # --- individuals -------------------------------------------------------------------------
@@ -222,12 +233,13 @@ async def create_account(body: AccountBody, caller: Auth) -> JSONResponse:
     with store.tx():
         store.run(
             "INSERT INTO accounts (id, client_id, individual_id, name, type, currency, balance,"
-            " iban, bic, created_at) VALUES (?, ?, ?, ?, ?, 'EUR', 0, ?, ?, ?)",
+            " iban, bic, created_at) VALUES (?, ?, ?, ?, ?, 'EUR', ?, ?, ?, ?)",
             account_id,
             caller.client_id,
             body.individual_id,
             f"{kind.capitalize()} account",
             kind,
+            staging.current().opening_balance,
             _new_iban(store),
             BIC,
             caller.now,
@@ -722,6 +734,7 @@ def _registered(allowed: tuple[str, ...], return_url: str | None) -> None:
     summary="Move the calling session's clock forward",
 )
 async def advance_clock(body: ClockBody, caller: Auth) -> dict[str, str]:
+    _simulation("clock")
     caller.store.advance_clock(caller.session, body.advance_seconds)
     return {"now": iso(caller.session.now())}
 
@@ -736,6 +749,7 @@ async def last_sms(
     caller: Auth,
     phone_number: Annotated[str, Query(max_length=16, examples=["+46701234567"])],
 ) -> dict[str, str]:
+    _simulation("sms")
     if phone_number.startswith(" "):  # an unencoded "+" in the query string reads as a space
         phone_number = "+" + phone_number[1:]
     if not re.fullmatch(E164_PATTERN, phone_number):
@@ -756,6 +770,7 @@ async def last_sms(
 
 @router.post("/simulations/account_funding", responses=ERRORS, tags=["simulations"])
 async def account_funding(body: FundingBody, caller: Auth) -> JSONResponse:
+    _simulation("funding")
     account = _own(caller, "accounts", body.account_id, "account", "account_id")
     if account["balance"] + body.amount > MAX_BALANCE:
         raise ApiError(409, "The balance would exceed the sandbox limit", "amount")
@@ -806,6 +821,7 @@ async def card_payment(body: CardPaymentBody, caller: Auth) -> JSONResponse:
 async def activate_individual(
     individual_id: str, body: ActivateBody, caller: Auth
 ) -> dict[str, Any]:
+    _simulation("activation")
     _own(caller, "individuals", individual_id, "individual")
     passcode_hash = await slow_hash(body.passcode)
     caller.store.run(
@@ -814,3 +830,18 @@ async def activate_individual(
         individual_id,
     )
     return individual_json(_own(caller, "individuals", individual_id, "individual"))
+
+
+@router.post(
+    "/simulations/onboarding/status",
+    responses={**ERRORS, 409: {"description": "Onboarding not completed"}},
+    tags=["simulations"],
+    summary="The KYC outcome of an individual who completed the hosted onboarding",
+)
+async def onboarding_status(body: KycStatusBody, caller: Auth) -> dict[str, Any]:
+    row = _own(caller, "individuals", body.individual_id, "individual", "individual_id")
+    if row["passcode_hash"] is None:
+        raise ApiError(409, "The individual has not completed the onboarding", "individual_id")
+    status = "active" if body.status == "approved" else "rejected"
+    caller.store.run("UPDATE individuals SET status = ? WHERE id = ?", status, row["id"])
+    return individual_json(_own(caller, "individuals", row["id"], "individual"))

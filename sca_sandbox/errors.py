@@ -17,10 +17,13 @@ log = logging.getLogger("sca_sandbox")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, field: str | None = None, code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.errors = [(field, message)]
+        self.code = code  # set: the provider's envelope, {"error": {"code", "message"}}
 
 
 def error_response(status: int, errors: Sequence[tuple[str | None, str]]) -> JSONResponse:
@@ -69,6 +72,9 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def on_api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
+    if exc.code is not None:
+        body = {"error": {"code": exc.code, "message": str(exc)}}
+        return JSONResponse(body, status_code=exc.status, headers={"Cache-Control": "no-store"})
     return error_response(exc.status, exc.errors)
 
 

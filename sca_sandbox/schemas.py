@@ -219,5 +219,12 @@ class CardPaymentBody(Body):
     merchant: LongName = omitted()
 
 
+class KycStatusBody(Body):
+    """The KYC outcome (the provider's staging: POST /v3/simulations/onboarding/status)."""
+
+    individual_id: Id
+    status: Literal["approved", "rejected"] = "approved"
+
+
 class ActivateBody(Body):
     passcode: Annotated[str, Field(pattern=r"^[0-9]{6}$", examples=["123456"])]

@@ -6,8 +6,9 @@ action's name is the test id's parameter and a marker."""
 from __future__ import annotations
 
 import pytest
+from playwright.async_api import Page
 
-from sca_conformance.capabilities import skip_unless
+from sca_conformance.capabilities import skip_unless, sources
 from sca_conformance.catalog import actions_for
 from sca_conformance.client import ApiClient
 from sca_conformance.clock import Clock
@@ -48,19 +49,30 @@ def _onboarding_style(request: pytest.FixtureRequest, settings: Settings) -> Non
             "the target onboards by a direct redirect_url (profile onboarding.style = redirect):"
             " there is no 412 consent for onboarding to check here"
         )
-    skip_unless(settings, "sms_simulation")  # enrolment confirms the phone by SMS
+    skip_unless(settings, "sms_code")  # enrolment confirms the phone by SMS
 
 
 @pytest.fixture
 def consents(
-    api: ApiClient, data: DataFactory, receiver: ReturnReceiver, settings: Settings
+    api: ApiClient, data: DataFactory, receiver: ReturnReceiver, settings: Settings,
+    request: pytest.FixtureRequest,
 ) -> Consents:
-    """The consent flows as this target has them (its profile's catalog and wording)."""
-    return Consents(api, data, receiver, settings.profile)
+    """The consent flows as this target has them (its profile's catalog and wording); where
+    the profile has individuals enrolled through the hosted onboarding (data.individuals),
+    in a browser context of their own."""
+    consents = Consents(api, data, receiver, settings.profile)
+    if "onboarding" in sources(settings.profile, "active_individual")[0]:
+        open_context = request.getfixturevalue("new_context")
+
+        async def open_page() -> Page:
+            return await (await open_context()).new_page()
+
+        consents.enrol_with(open_page)
+    return consents
 
 
 @pytest.fixture
 def clock(settings: Settings, api: ApiClient) -> Clock:
     """Moves the target's clock forward (the sandbox scopes it to this test's session)."""
     skip_unless(settings, "clock_simulation")
-    return Clock(api, settings.profile.lifetimes)
+    return Clock(api, settings.profile.lifetimes, settings.profile)

@@ -80,7 +80,7 @@ async def test_approving_by_passcode_lands_on_return_url_and_performs_the_action
 
 @pytest.mark.requirement("PAGE-3", "PAGE-4", "AFTER-1")
 @pytest.mark.actions("payment_history", "external_payment", "card_details", "card_activation")
-@pytest.mark.needs("passkeys", "sms_simulation")  # enrolling the passkey confirms the phone
+@pytest.mark.needs("passkeys", "sms_code")  # enrolling the passkey confirms the phone
 async def test_approving_by_passkey_lands_on_return_url_and_performs_the_action(
     action: Action, consents: Consents, page: Page, passkey: VirtualAuthenticator,
 ) -> None:
@@ -111,7 +111,7 @@ async def enrol_with_passkey(consents: Consents, page: Page) -> tuple[dict[str, 
     await flow.confirm_phone()
     await flow.add_passkey()
     await started.landing.wait("PAGE-15")
-    path = f"/v3/individuals/{subject.values['individual_id']}"
+    path = consents.path("individual", individual_id=subject.values["individual_id"])
     with checks.preparing(f"GET {path}"):
         individual = (await consents.api.get(path)).json()
         assert isinstance(individual, dict) and individual.get("id"), f"got {individual}"

@@ -33,7 +33,8 @@ async def test_activation_refuses_a_wrong_cvc2_and_accepts_the_right_one(
     await flow.reach(cvc2_page, "PAGE-13")
     await flow.refusal(cvc2_page, cvc2_page.activate(wrong_code(str(subject.values["cvc2"]))),
                        "PAGE-13", "a wrong CVC2 must be refused")
-    status = await consents.field(f"/v3/cards/{subject.values['card_id']}", "status")
+    status = await consents.field(consents.path("card", card_id=subject.values["card_id"]),
+                                  "status")
     with checks.proving("PAGE-13"):
         assert status == "not_activated", f"card status after a wrong CVC2: {status}"
         await flow.enter_cvc2()
@@ -78,9 +79,9 @@ async def test_card_details_show_on_the_page_and_never_in_the_api(
     pan, cvc = started.flow.card_details["number"], started.flow.card_details["cvc"]
     card_id = subject.values["card_id"]
     for response in (
-        await consents.api.get(f"/v3/cards/{card_id}"),
+        await consents.api.get(consents.path("card", card_id=card_id)),
         await consents.trigger(action, subject),
-        await consents.api.post(f"/v3/cards/{card_id}/details"),
+        await consents.api.post(consents.path("card_details", card_id=card_id)),
     ):
         checks.no_card_secrets(response.json(), pan, cvc)
 

@@ -69,12 +69,11 @@ async def test_empty_strings_and_nulls_are_refused(case: str, consents: Consents
     if case == "null return_url":
         action = consents.action("card_details")
         consent = await consents.pending(action, await consents.subject(action))
-        response = await api.post(f"/v3/consents/{consent['id']}", json={"return_url": None})
+        response = await api.post(consents.path("consent", consent_id=consent["id"]),
+                                  json={"return_url": None})
     elif case == "null optional address":
-        response = await api.post("/v3/individuals", json={
-            "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com",
-            "phone_number": "+46701234567", "date_of_birth": "1990-01-01", "address": None,
-        })
+        response = await api.post(consents.path("individuals"),
+                                  json={**consents.data.individual_body(), "address": None})
     else:
         action = consents.action("external_payment")
         subject = await consents.subject(action)
@@ -99,7 +98,7 @@ MALFORMED = {
 @pytest.mark.parametrize("case", list(MALFORMED))
 @pytest.mark.parametrize(
     "endpoint",
-    ["/v3/transactions/pay", "/v3/consents/{consent_id}", "/v3/cards/{card_id}/activate"],
+    ["pay", "consent", "card_activation"],
 )
 async def test_malformed_input_never_answers_5xx(
     endpoint: str, case: str, consents: Consents
@@ -108,7 +107,7 @@ async def test_malformed_input_never_answers_5xx(
     action = consents.action("card_activation")
     subject = await consents.subject(action)
     consent = await consents.pending(action, subject)
-    path = endpoint.format(consent_id=consent["id"], card_id=subject.values["card_id"])
+    path = consents.path(endpoint, consent_id=consent["id"], card_id=subject.values["card_id"])
     content, content_type = MALFORMED[case]
     response = await consents.api.post(path, content=content,
                                        headers={"Content-Type": content_type})

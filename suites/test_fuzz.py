@@ -41,7 +41,8 @@ async def fuzz_client(
 def shapes(settings: Settings) -> list[fuzzing.Shape]:
     """The contract's requests, the payment as the target's profile has it."""
     return fuzzing.shapes_for(
-        {action.name: action for action in actions_for(settings.profile)}.get("external_payment"))
+        {action.name: action for action in actions_for(settings.profile)}.get("external_payment"),
+        settings.profile)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

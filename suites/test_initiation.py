@@ -69,7 +69,8 @@ async def test_a_consent_the_client_does_not_own_is_not_found(
         response = await consents.initiate(consent["id"], api=other_api)
     checks.consent_not_found(response)
     if whose == "another client's consent":
-        checks.consent_not_found(await other_api.get(f"/v3/consents/{consent['id']}"))
+        checks.consent_not_found(
+            await other_api.get(consents.path("consent", consent_id=consent["id"])))
 
 
 @pytest.mark.security
@@ -116,7 +117,7 @@ async def test_initiation_needs_a_bearer_token(consents: Consents) -> None:
     action = consents.action("payment_history")
     consent = await consents.pending(action, await consents.subject(action))
     response = await consents.api.post(
-        f"/v3/consents/{consent['id']}",
+        consents.path("consent", consent_id=consent["id"]),
         json={"return_url": "https://client.example/return"},
         authenticated=False,
     )

@@ -166,7 +166,7 @@ async def test_payment_history_access_holds_for_its_window_then_ends(
 @pytest.mark.api
 @pytest.mark.requirement("AFTER-2")
 async def test_a_new_consent_reads_as_pending(consents: Consents) -> None:
-    """GET /v3/consents/{id} returns the consent with its current status"""
+    """GET /consents/{id} returns the consent with its current status"""
     action = consents.action("card_details")
     consent = await consents.pending(action, await consents.subject(action))
     checks.consent_reads(await consents.read(consent["id"]), "pending")

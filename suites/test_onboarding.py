@@ -54,10 +54,10 @@ async def test_enrolment_creates_a_passcode_confirms_the_phone_and_enrols_a_pass
         credentials = await passkey.credentials()
         assert credentials, "no passkey was registered with the virtual authenticator"
     checks.landed_on_return_url(landing, started.return_url)
-    path = f"/v3/individuals/{subject.values['individual_id']}"
+    path = consents.path("individual", individual_id=subject.values["individual_id"])
     with checks.proving("AFTER-1"):
         individual = checks.action_performed(await consents.api.get(path))
-    checks.status_became("individual", individual, "active")
+    checks.status_became("individual", individual, consents.profile.words.individual_active)
 
     # The passcode it created is the one that identifies the individual from now on.
     history = consents.action("payment_history")

@@ -13,6 +13,7 @@ from playwright.async_api import Page, Route, expect
 from sca_conformance.pages import SummaryPage
 
 from sca_conformance import checks
+from sca_conformance.catalog import endpoint
 from sca_conformance.client import ApiClient
 from sca_conformance.clock import Clock
 from sca_conformance.consents import Consents
@@ -28,18 +29,20 @@ async def test_login_answers_a_token_pair_and_refuses_an_unknown_key(
     api: ApiClient, target: Target
 ) -> None:
     """Login answers a token pair; an unknown API key answers 401"""
-    response = await api.post("/v3/auth/login", json={"api_key": target.api_keys[0]},
+    login = endpoint(target.settings.profile, "login")
+    response = await api.post(login, json={"api_key": target.api_keys[0]},
                               authenticated=False)
     checks.login_answers_token_pair(response)
-    unknown = await api.post("/v3/auth/login", json={"api_key": "sk-not-a-key-0000"},
+    unknown = await api.post(login, json={"api_key": "sk-not-a-key-0000"},
                              authenticated=False)
     checks.unknown_key_refused(unknown)
 
 
-async def refresh(api: ApiClient, refresh_token: str | None) -> httpx.Response:
+async def refresh(api: ApiClient, refresh_token: str | None, clock: Clock) -> httpx.Response:
     """A raw refresh call: the client's own would rotate its tokens behind the test's back."""
     return await api.post(
-        "/v3/auth/refresh", json={"refresh_token": refresh_token}, authenticated=False
+        endpoint(clock.profile, "refresh"), json={"refresh_token": refresh_token},
+        authenticated=False
     )
 
 
@@ -66,8 +69,9 @@ async def test_a_request_without_a_valid_access_token_answers_401(
     }[credential]
     if credential == "expired":
         await clock.past_access_token()
-    response = await api.get("/v3/individuals/3f0c6b1e-8d7a-4c55-9a51-2b8f0e6d9c41",
-                             headers=headers, authenticated=False)
+    path = endpoint(clock.profile, "individual",
+                    individual_id="3f0c6b1e-8d7a-4c55-9a51-2b8f0e6d9c41")
+    response = await api.get(path, headers=headers, authenticated=False)
     checks.unauthenticated_refused(response)
 
 
@@ -77,10 +81,10 @@ async def test_refresh_works_after_expiry_and_not_before(api: ApiClient, clock: 
     """Refresh answers a new pair once the access token expired, an error before"""
     await api.login()
     old_access, refresh_token = str(api.access_token), api.refresh_token
-    early = await refresh(api, refresh_token)
+    early = await refresh(api, refresh_token, clock)
     checks.refresh_before_expiry_refused(early)
     await clock.past_access_token()
-    late = await refresh(api, refresh_token)
+    late = await refresh(api, refresh_token, clock)
     checks.refresh_after_expiry_rotates(late, old_access)
 
 
@@ -91,9 +95,9 @@ async def test_a_used_refresh_token_is_refused(api: ApiClient, clock: Clock) -> 
     await api.login()
     old_access, refresh_token = str(api.access_token), api.refresh_token
     await clock.past_access_token()
-    first = await refresh(api, refresh_token)
+    first = await refresh(api, refresh_token, clock)
     checks.refresh_after_expiry_rotates(first, old_access)  # AUTH-3, which this builds on
-    again = await refresh(api, refresh_token)
+    again = await refresh(api, refresh_token, clock)
     checks.used_refresh_token_refused(again)
 
 

@@ -9,7 +9,6 @@ import pytest
 from sca_conformance import checks
 from sca_conformance.catalog import Action
 from sca_conformance.consents import Consents
-from sca_conformance.data import DataFactory
 from sca_conformance.effects import observe, protected
 from sca_conformance.plugin.verdicts import SoftChecks
 
@@ -66,31 +65,29 @@ async def test_nothing_happens_before_approval(action: Action, consents: Consent
      "read bank details"],
 )
 async def test_actions_that_are_not_protected_never_answer_412(
-    request_name: str, data: DataFactory
+    request_name: str, consents: Consents
 ) -> None:
     """Actions that are not protected never answer 412"""
+    data = consents.data  # its individuals as the profile gets them (data.individuals)
     individual, _ = await data.individual(active=True)
     source = await data.account(individual["id"], funds=5000)
     target = await data.account(individual["id"])
     api = data.api
     if request_name == "move between own accounts":
-        response = await api.post("/v3/transactions/move", json={
+        response = await api.post(data.path("move"), json={
             "source_account_id": source["id"], "target_account_id": target["id"],
             "amount": 1200, "reference": "Savings", "request_id": str(uuid.uuid4()),
         })
     elif request_name == "create individual":
-        response = await api.post("/v3/individuals", json={
-            "first_name": "Grace", "last_name": "Hopper",
-            "email": f"grace.{uuid.uuid4().hex[:8]}@example.com",
-            "phone_number": "+46701234567", "date_of_birth": "1985-12-09",
-        })
+        response = await api.post(data.path("individuals"), json=data.individual_body())
     elif request_name == "create account":
-        response = await api.post("/v3/accounts", json={"individual_id": individual["id"]})
+        response = await api.post(data.path("accounts"), json={"individual_id": individual["id"]})
     elif request_name == "create card":
-        response = await api.post("/v3/cards", json={
+        response = await api.post(data.path("cards"), json={
             "individual_id": individual["id"], "account_id": source["id"],
-            "display_name": "Travel", "exp_month": 1, "exp_year": 2030, "type": "virtual",
+            "display_name": f"Travel {data.run_id}", "exp_month": 1, "exp_year": 2030,
+            "type": "virtual",
         })
     else:
-        response = await api.get(f"/v3/accounts/{source['id']}/bank_details")
+        response = await api.get(data.path("bank_details", account_id=source["id"]))
     checks.not_protected(response, request_name)

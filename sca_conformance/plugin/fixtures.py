@@ -31,7 +31,7 @@ from sca_conformance.client import (
 )
 from sca_conformance.config import SETTINGS, Settings
 from sca_conformance.consents import Consents
-from sca_conformance.data import DataFactory
+from sca_conformance.data import DataFactory, new_run_id
 from sca_conformance.landing import RegisteredReturn, ReturnReceiver
 from sca_conformance.plugin.coverage import MATRIX
 from sca_conformance.plugin.evidence import SECRETS, allure_test, attach_exchange
@@ -84,6 +84,7 @@ def embedded_sandbox(
         Path(folder) / "sandbox.db",
         faults=pytestconfig.getoption("--sandbox-fault"),
         dialect=settings.profile.sandbox_dialect,
+        extra_args=settings.profile.target.sandbox_options,
         **{name: value for name, value in chosen.items() if value is not None},
     ) as sandbox:
         yield sandbox.url
@@ -296,10 +297,29 @@ class RunTraffic:
                 self.total.add(Traffic(**json.loads(str(value))))
 
 
+RUN_ID = pytest.StashKey[str]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    """The run's traffic counter; the run's id, in the names of what it creates (the
+    controller's on every worker)."""
     counter = RunTraffic()
     config.stash[TRAFFIC] = counter.total
     config.pluginmanager.register(counter, "sca-api-traffic")
+    workerinput = getattr(config, "workerinput", None)
+    given = workerinput.get("sca_run_id") if workerinput is not None else None
+    try:
+        config.stash[RUN_ID] = given or new_run_id()
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook, on the controller
+def pytest_configure_node(node: Any) -> None:
+    config = getattr(node, "config", None)
+    workerinput = getattr(node, "workerinput", None)
+    if config is not None and workerinput is not None and RUN_ID in config.stash:
+        workerinput["sca_run_id"] = config.stash[RUN_ID]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -309,9 +329,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     manners = manners_of(settings)
     pace = (f", paced at {manners.requests_per_second:g} requests/s per worker"
             if manners.requests_per_second else "")
-    return [f"sca api: one login per key and worker; a 429 or 503 with Retry-After waited out "
-            f"(at most {manners.max_tries} sends, {manners.max_wait_seconds:g} s a request)"
-            f"{pace}"]
+    lines = [f"sca api: one login per key and worker; a 429 or 503 with Retry-After waited out "
+             f"(at most {manners.max_tries} sends, {manners.max_wait_seconds:g} s a request)"
+             f"{pace}"]
+    if RUN_ID in config.stash and not hasattr(config, "workerinput"):
+        lines.append(f"sca run id: {config.stash[RUN_ID]} (in the names of the data the run "
+                     "creates)")
+    return lines
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -321,8 +345,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 
 @pytest.fixture
-def data(api: ApiClient, settings: Settings) -> DataFactory:
-    return DataFactory(api, lambda capability: skip_unless(settings, capability))
+def data(api: ApiClient, settings: Settings, pytestconfig: pytest.Config) -> DataFactory:
+    return DataFactory(api, lambda capability: skip_unless(settings, capability),
+                       profile=settings.profile, run_id=pytestconfig.stash[RUN_ID])
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .. import faults
+from .. import faults, staging
 from ..consents import ACTIONS
 from ..context import sandbox_of
 from ..flow import (
@@ -204,10 +204,22 @@ def render(flow: Flow) -> Response:
     if step == "create_passcode":
         return page("create_passcode", **common)
     if step == "sms":
-        return page("sms", phone=masked_phone(flow), **common)
+        return page("sms", phone=masked_phone(flow), shown_code=_shown_code(flow), **common)
     if step == "add_passkey":
         return page("add_passkey", **common)
     return completed()
+
+
+def _shown_code(flow: Flow) -> str | None:
+    """The code just texted, where staging shows it on the page (--sms-code-on-page)."""
+    if not staging.current().sms_code_on_page:
+        return None
+    row = flow.store.one(
+        "SELECT code FROM sms_codes WHERE client_id = ? AND phone_number = ?"
+        " ORDER BY id DESC LIMIT 1",
+        flow.consent["client_id"], flow.individual()["phone_number"],
+    )
+    return str(row["code"]) if row else None
 
 
 @router.get("/done")

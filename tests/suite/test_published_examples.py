@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from sca_conformance import checks
-from sca_conformance.catalog import actions_for
+from sca_conformance.catalog import actions_for, endpoint
 from sca_conformance.client import token_expiry
-from sca_conformance.config import load_profile
+from sca_conformance.config import Profile, load_profile
 from sca_conformance.requirements import RequirementViolation
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +27,12 @@ DOCUMENTED_412 = {"consent": {
     "id": "5d7c3a7e-2f4b-4f6a-9a8e-0c1f6b2d9e11", "status": "pending",
     "scope": ["make_payment"], "expires_at": "2021-05-11T09:55:17.000Z",
 }}
+# The current SCA page's 412 (and its 2021 version): the consent's id and status only.
+DOCUMENTED_TWO_FIELD_412 = {"consent": {"id": "5d7c3a7e-2f4b-4f6a-9a8e-0c1f6b2d9e11",
+                                        "status": "pending"}}
+# A request for an individual in the wrong state (onboarding not finished, KYC pending).
+DOCUMENTED_422 = {"error": {"code": "request_blocked",
+                            "message": "Request blocked: the individual is not activated"}}
 # "Mobile SDKs / SCA": a method whose expiry has an offset and whose token is no JWT.
 DOCUMENTED_MOBILE_METHOD = {"method": {
     "redirect_url": "https://3d.staging.intergiro.tech/sca/consent?token=b3BhcXVlLXRva2VuLTEy",
@@ -47,6 +53,49 @@ def test_the_documented_412_passes_the_trigger_checks() -> None:
     checks.scope_contains(consent, "make_payment")
     checks.consent_expires_in_future(consent, now=BEFORE_2021)
     checks.no_protected_data(response.json())
+
+
+def test_the_two_field_412_passes_trigger_1_to_4_and_warns_on_5_and_6() -> None:
+    """The provider's current 412 carries only id and status: TRIGGER-1..4 hold; scope and
+    expiry are SHOULD (TRIGGER-5, TRIGGER-6), a warning, never a MUST violation."""
+    response = answer(412, DOCUMENTED_TWO_FIELD_412)
+    checks.answers_412_json(response)
+    consent = checks.consent_in_body(response)
+    checks.consent_id_is_uuid(consent)
+    checks.consent_is_pending(consent)
+    checks.no_protected_data(response.json())
+    with pytest.raises(RequirementViolation, match=r"^SHOULD TRIGGER-5 violated"):
+        checks.scope_contains(consent, "make_payment")
+    with pytest.raises(RequirementViolation, match=r"^SHOULD TRIGGER-6 violated"):
+        checks.consent_expires_in_future(consent, now=BEFORE_2021)
+
+
+def test_the_422_envelope_is_an_error_the_checks_read() -> None:
+    """The provider's `{"error": {"code", "message"}}` is a list of one error; a field it
+    names, wherever in the error, is the field ERR-1 looks for."""
+    blocked = answer(422, DOCUMENTED_422)
+    assert checks.error_list(blocked) == [DOCUMENTED_422["error"]]
+    checks.refusal_lists_errors(blocked, None)
+    named = {"error": {"code": "invalid_request", "message": "must be positive",
+                       "source": {"pointer": "/amount"}}}
+    checks.invalid_input_named(answer(400, named), "amount")
+    by_field = {"errors": {"amount": ["must be positive"], "reference": "is required"}}
+    checks.invalid_input_named(answer(400, by_field), "reference")
+    with pytest.raises(RequirementViolation, match=r"^MUST ERR-1 violated"):
+        checks.invalid_input_named(answer(400, {"error": {"code": "x", "message": "bad"}}),
+                                   "amount")
+    with pytest.raises(RequirementViolation, match=r"^MUST ERR-1 violated"):
+        checks.invalid_input_named(answer(400, {"status": 400}), "amount")
+
+
+def test_an_individual_is_active_in_the_words_of_either_side() -> None:
+    words = Profile().words.individual_active  # by default, the contract's and the provider's
+    assert load_profile(ROOT / "profiles" / "intergiro-staging.toml").words.individual_active \
+        == ["activated"]
+    for word in ("active", "activated"):
+        checks.status_became("individual", {"status": word}, words)
+    with pytest.raises(RequirementViolation, match="AFTER-1"):
+        checks.status_became("individual", {"status": "pending"}, words)
 
 
 @pytest.mark.parametrize("expires_at", [
@@ -87,12 +136,30 @@ def test_a_token_that_is_not_a_jwt_has_no_expiry_of_its_own() -> None:
 
 
 def test_the_staging_profile_says_what_the_provider_documents() -> None:
-    staging = load_profile(ROOT / "profiles" / "intergiro-staging.toml")
+    """The template holds the contract's Sources and nothing else: the staging host, the
+    pages on it, the lifetimes, the staging simulations only (the KYC outcome after the
+    hosted onboarding, the code on the page), `activated`, the card credentials' path, and
+    a registered return_url left for the user to fill in."""
+    path = ROOT / "profiles" / "intergiro-staging.toml"
+    staging = load_profile(path)
+    assert staging.target.base_url == "https://3d.staging.intergiro.tech"
+    assert staging.target.base_path == "/v3"
     assert staging.target.hosted_origins == ["https://3d.staging.intergiro.tech"]
     assert staging.lifetimes.access_token_seconds == 15 * 60
     assert staging.lifetimes.refresh_token_seconds == 60 * 60
+    assert staging.capabilities.model_dump() == {
+        "clock_simulation": False, "sms_simulation": False, "passkeys": False,
+        "activation_simulation": False, "funding_simulation": False}
+    assert staging.words.individual_active == ["activated"]
+    assert staging.data.individuals == ["onboarding", "provisioned"]
+    assert staging.data.sms_code == ["page"] and staging.data.money == ["provisioned"]
+    assert endpoint(staging, "kyc_simulation") == "/v3/simulations/onboarding/status"
     details = {a.name: a for a in actions_for(staging)}["card_details"]
     assert (details.method, details.path) == ("GET", "/v3/cards/{card_id}/credentials")
+    text = path.read_text(encoding="utf-8")
+    assert "api.staging.intergiro.com" not in text
+    assert re.search(r"FILL IN: the return_url .*registered", text)
+    assert re.search(r"^# return_url = \"https://", text, re.M)
 
 
 def test_the_documented_profile_example_loads_as_written(tmp_path: Path) -> None:

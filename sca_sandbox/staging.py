@@ -1,0 +1,44 @@
+"""The staging personality's data side (options of ``python -m sca_sandbox``): the sandbox
+answers as the provider's staging documents itself (contract, Sources): some simulations
+off, a KYC-outcome simulation instead of the activation one, an individual `activated`,
+a blocked individual answered 422 ``{"error": {"code", "message"}}``, the SMS code shown on
+the hosted page, accounts that open funded. Set once at start-up, as the faults are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SIMULATIONS = ("clock", "sms", "funding", "activation")
+
+
+@dataclass(frozen=True)
+class Personality:
+    simulations_off: frozenset[str] = frozenset()
+    individual_word: str = "active"  # the API's word for an onboarded individual
+    blocked_error_envelope: bool = False  # 422 {"error": {...}} instead of 409 {"errors"}
+    sms_code_on_page: bool = False  # the SMS step shows the code it sent
+    opening_balance: int = 0  # minor units a new account opens with (no funding needed)
+
+
+_CURRENT = [Personality()]
+
+
+def configure(personality: Personality) -> None:
+    unknown = set(personality.simulations_off) - set(SIMULATIONS)
+    if unknown:
+        raise KeyError(", ".join(sorted(unknown)))
+    _CURRENT[0] = personality
+
+
+def current() -> Personality:
+    return _CURRENT[0]
+
+
+def simulated(name: str) -> bool:
+    """Whether the simulation `name` (one of SIMULATIONS) answers (else: 404)."""
+    return name not in current().simulations_off
+
+
+def individual_word(status: str) -> str:
+    """The API's word for an individual's stored status."""
+    return current().individual_word if status == "active" else status

@@ -1,0 +1,152 @@
+"""The staging personality's data side, as options: --no-simulations, the KYC-outcome
+simulation, --individual-word, --blocked-error-envelope, --sms-code-on-page and
+--opening-balance (sca_sandbox/staging.py). Without them the sandbox is unchanged."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Page
+
+from sca_conformance.client import ApiClient
+from sca_conformance.config import load_profile
+from sca_conformance.data import sms_code
+from sca_sandbox import DEV_API_KEYS
+from sca_sandbox.process import RunningSandbox, run_sandbox
+from sca_sandbox.testing import HostedFlow, SandboxClient, payment_body
+
+pytestmark = [pytest.mark.api]
+
+STAGING_OPTIONS = (
+    "--no-simulations", "clock,sms,funding,activation", "--individual-word", "activated",
+    "--blocked-error-envelope", "--sms-code-on-page", "--opening-balance", "500000",
+)
+RETURN_URL = "https://client.example/sca/return"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
+    with run_sandbox(tmp_path_factory.mktemp("staging") / "sandbox.db",
+                     extra_args=STAGING_OPTIONS) as running:
+        yield running
+
+
+@pytest_asyncio.fixture
+async def client(staged: RunningSandbox) -> AsyncIterator[SandboxClient]:
+    async with SandboxClient.connect(staged.url, DEV_API_KEYS[0]) as connected:
+        yield connected
+
+
+async def onboarded(client: SandboxClient) -> dict[str, str]:
+    """An individual through the hosted onboarding, the SMS code read from the page."""
+    person = await client.individual(active=False)
+    consent = await client.consent("POST", f"/v3/individuals/{person['id']}/onboard")
+    flow = HostedFlow(client.http, (await client.initiate(consent["id"], RETURN_URL))[
+        "redirect_url"])
+    await flow.open()
+    await flow.step("confirm")
+    await flow.step("create-passcode", passcode="135790", repeat_passcode="135790")
+    shown = re.search(r'class="staging-code">[^<]*<strong>(\d{6})</strong>', flow.text)
+    assert shown, flow.text
+    await flow.step("sms", code=shown.group(1))
+    done = await flow.post("skip-passkey")
+    assert done.headers["location"].startswith(RETURN_URL)
+    return person
+
+
+async def test_the_simulations_switched_off_are_not_there(client: SandboxClient) -> None:
+    person = await client.individual(active=False)
+    account = await client.account(person["id"])
+    for method, path, body in (
+        ("POST", "/v3/simulations/clock", {"advance_seconds": 60}),
+        ("POST", "/v3/simulations/account_funding", {"account_id": account["id"], "amount": 1}),
+        ("POST", f"/v3/simulations/individuals/{person['id']}/activate",
+         {"passcode": "123456"}),
+    ):
+        assert (await client.request(method, path, json=body)).status_code == 404, path
+    sms = await client.get("/v3/simulations/sms", params={"phone_number": "+46701234567"})
+    assert sms.status_code == 404
+
+
+async def test_an_unknown_simulation_name_is_a_usage_error() -> None:
+    run = subprocess.run([sys.executable, "-m", "sca_sandbox", "--no-simulations", "clock,tea"],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 2
+    assert "unknown simulation tea (valid: clock, sms, funding, activation)" in run.stderr
+
+
+async def test_the_hosted_onboarding_shows_the_sms_code_and_kyc_activates(
+    client: SandboxClient,
+) -> None:
+    person = await onboarded(client)
+    approved = await client.ok("POST", "/v3/simulations/onboarding/status",
+                               json={"individual_id": person["id"], "status": "approved"})
+    assert approved["status"] == "activated"
+    assert (await client.ok("GET", f"/v3/individuals/{person['id']}"))["status"] == "activated"
+    rejected = await client.ok("POST", "/v3/simulations/onboarding/status",
+                               json={"individual_id": person["id"], "status": "rejected"})
+    assert rejected["status"] == "rejected"
+
+
+async def test_kyc_needs_the_onboarding_completed(client: SandboxClient) -> None:
+    person = await client.individual(active=False)
+    answer = await client.post("/v3/simulations/onboarding/status",
+                               json={"individual_id": person["id"]})
+    assert answer.status_code == 409
+    assert answer.json()["errors"][0]["field"] == "individual_id"
+
+
+async def test_a_blocked_individual_answers_422_in_the_providers_envelope(
+    client: SandboxClient,
+) -> None:
+    person = await client.individual(active=False)
+    account = await client.account(person["id"])
+    answer = await client.post("/v3/transactions/pay", json=payment_body(account["id"]))
+    assert answer.status_code == 422
+    assert answer.json() == {"error": {
+        "code": "request_blocked", "message": "Request blocked: the individual is not activated"}}
+
+
+async def test_accounts_open_funded(client: SandboxClient) -> None:
+    person = await client.individual(active=False)
+    assert (await client.account(person["id"]))["balance"] == 500_000
+
+
+async def test_without_the_options_the_sandbox_is_unchanged(sandbox: RunningSandbox) -> None:
+    async with SandboxClient.connect(sandbox.url, DEV_API_KEYS[0]) as plain:
+        person = await plain.individual()
+        assert person["status"] == "active"
+        pending = await plain.individual(active=False)
+        account = await plain.account(pending["id"])
+        assert account["balance"] == 0
+        blocked = await plain.post("/v3/transactions/pay", json=payment_body(account["id"]))
+        assert blocked.status_code == 409 and "errors" in blocked.json()
+        assert (await plain.post("/v3/simulations/onboarding/status",
+                                 json={"individual_id": person["id"]})).status_code == 200
+
+
+@pytest.mark.browser
+async def test_the_suite_reads_the_code_on_the_page_with_the_templates_locator(
+    client: SandboxClient, page: Page
+) -> None:
+    """The staging template's locator finds the code where --sms-code-on-page shows it."""
+    person = await client.individual(active=False)
+    consent = await client.consent("POST", f"/v3/individuals/{person['id']}/onboard")
+    flow = HostedFlow(client.http, (await client.initiate(consent["id"], RETURN_URL))[
+        "redirect_url"])
+    await flow.open()
+    await flow.step("confirm")
+    await flow.step("create-passcode", passcode="135790", repeat_passcode="135790")
+    await page.set_content(flow.text)
+    profile = load_profile(ROOT / "profiles" / "intergiro-staging.toml")
+    api = ApiClient("http://unused.test", "k")
+    code = await sms_code(api, page, person["phone_number"], profile, environ={})
+    assert re.search(rf"<strong>{code}</strong>", flow.text)
+    assert api.secrets.text(code) != code  # a secret of the test from now on
