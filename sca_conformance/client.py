@@ -14,15 +14,18 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from sca_conformance import checks
 from sca_conformance.checks import hides_in_verdicts
-from sca_conformance.network import Network, explain
+from sca_conformance.network import Network, client_credentials, explain
 from sca_conformance.redact import SecretRegistry
+
+if TYPE_CHECKING:
+    from sca_conformance.config import AuthSection, Profile
 
 __tracebackhide__ = hides_in_verdicts
 
@@ -212,6 +215,34 @@ class PoliteTransport(httpx.AsyncBaseTransport):
 # Login sessions ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LoginRoute:
+    """How a client gets its tokens: the contract's API-key login at `login` (refreshed at
+    `refresh`), or, with `oauth`, OAuth2 client credentials at the profile's token endpoint
+    (RFC 6749 4.4; then there is no refresh token, and an expired token means a new one)."""
+
+    login: str = "/v3/auth/login"
+    refresh: str = "/v3/auth/refresh"
+    oauth: AuthSection | None = None
+
+    @classmethod
+    def of(cls, profile: Profile) -> LoginRoute:
+        """The profile's: its login and refresh paths, or its OAuth2 client credentials."""
+        from sca_conformance.catalog import endpoint
+
+        oauth = profile.auth if profile.auth.style == "client_credentials" else None
+        return cls(endpoint(profile, "login"), endpoint(profile, "refresh"), oauth)
+
+    @property
+    def where(self) -> str:
+        return self.oauth.token_url if self.oauth is not None else f"POST {self.login}"
+
+    async def send(self, http: httpx.AsyncClient, api_key: str) -> httpx.Response:
+        if self.oauth is not None:
+            return await client_credentials(http, self.oauth)
+        return await http.post(self.login, json={"api_key": api_key})
+
+
 class LoginSession:
     """One login of one API key: its token pair, shared by the clients of a worker's tests
     (one login per key and worker, contract section 8a), renewed by the target's rules."""
@@ -249,8 +280,10 @@ class ApiClient:
         manners: Manners | None = None,
         pacer: Pacer | None = None,
         on_wait: Callable[[Wait], None] | None = None,
+        route: LoginRoute | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.route = route or LoginRoute()
         self.secrets = secrets or SecretRegistry()
         self.secrets.add(api_key)
         self._api_key = api_key
@@ -313,7 +346,7 @@ class ApiClient:
 
     async def login(self) -> None:
         """A new login for this client's session (the AUTH tests' own)."""
-        response = await self.http.post("/v3/auth/login", json={"api_key": self._api_key})
+        response = await self.route.send(self.http, self._api_key)
         if response.status_code != 200:
             raise TargetError(f"login failed with {response.status_code}")
         self._take_tokens(response.json())
@@ -322,7 +355,7 @@ class ApiClient:
 
     async def refresh(self) -> httpx.Response:
         response = await self.http.post(
-            "/v3/auth/refresh", json={"refresh_token": self.refresh_token}
+            self.route.refresh, json={"refresh_token": self.refresh_token}
         )
         if response.status_code == 200:
             self._take_tokens(response.json())
@@ -333,7 +366,9 @@ class ApiClient:
     def _take_tokens(self, body: dict[str, Any]) -> None:
         session = self.session
         session.access_token = body["access_token"]
-        session.refresh_token = body["refresh_token"]
+        # Client credentials give no refresh token: an expired token means a new one.
+        session.refresh_token = (body.get("refresh_token") if self.route.oauth is not None
+                                 else body["refresh_token"])
         self.secrets.add(session.access_token, session.refresh_token)
         session.access_expires = token_expiry(body, self.now())
 
@@ -513,7 +548,7 @@ def _path(url: httpx.URL) -> str:
 
 async def preflight(
     base_url: str, api_key: str, key_source: str, network: Network | None = None,
-    manners: Manners | None = None,
+    manners: Manners | None = None, *, route: LoginRoute | None = None,
 ) -> None:
     """Stops the session early, with one sentence, when the target cannot be tested (its
     rate limit waited out as any request's)."""
@@ -522,9 +557,10 @@ async def preflight(
         raise TargetError(f"Target URL {base_url!r} is not an absolute http(s) URL.")
     options = (network or Network()).httpx_options(base_url)
     options["transport"] = PoliteTransport(options["transport"], manners)
+    route = route or LoginRoute()
     try:
         async with httpx.AsyncClient(**options, base_url=base_url, timeout=10.0) as http:
-            response = await http.post("/v3/auth/login", json={"api_key": api_key})
+            response = await route.send(http, api_key)
     except RateLimited as error:
         raise TargetError(f"Target {base_url} kept limiting the first login: {error}") from None
     except httpx.HTTPError as error:
@@ -533,22 +569,24 @@ async def preflight(
         raise TargetError(
             f"Target unreachable: {base_url} ({type(error).__name__}: {error or 'no answer'})."
         ) from None
+    where = route.where
     content_type = response.headers.get("content-type", "")
     if "json" not in content_type:
         raise TargetError(
-            f"Target {base_url} answered POST /v3/auth/login with {response.status_code} and "
+            f"Target {base_url} answered {where} with {response.status_code} and "
             f"{content_type or 'no content type'}, not JSON: is this the API's base URL?"
         )
     if response.status_code == 401:
-        raise TargetError(f"Target {base_url} rejected the API key from {key_source} (401).")
+        what = "client credentials" if route.oauth is not None else "API key"
+        raise TargetError(f"Target {base_url} rejected the {what} from {key_source} (401).")
     try:
         body = response.json()
     except ValueError:
         raise TargetError(
-            f"Target {base_url} answered POST /v3/auth/login with a body that is not JSON."
+            f"Target {base_url} answered {where} with a body that is not JSON."
         ) from None
     if response.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
         raise TargetError(
-            f"Target {base_url} answered POST /v3/auth/login with {response.status_code} "
+            f"Target {base_url} answered {where} with {response.status_code} "
             "and no access_token: it does not speak the consent contract."
         )

@@ -507,6 +507,14 @@ class Settings(BaseModel):
     def embedded(self) -> bool:
         return not self.target_url
 
+    def client_secrets(self, environ: Any = os.environ) -> tuple[str, ...]:
+        """The OAuth2 client's id and secret, when the profile logs in that way: secrets to
+        mask, as the API keys are."""
+        auth = self.profile.auth
+        if auth.style != "client_credentials":
+            return ()
+        return tuple(environ.get(env, "") for env in (auth.client_id_env, auth.client_secret_env))
+
     @property
     def described_target(self) -> str:
         """What the run header and the report's environment say was tested."""
@@ -546,7 +554,19 @@ class Settings(BaseModel):
         if url and not url.startswith(("http://", "https://")):
             raise ProfileError(f"Target URL {url!r} is not an http(s) URL.")
         sources = (profile.keys.primary_env, profile.keys.secondary_env)
-        if url:
+        oauth = profile.auth
+        if url and oauth.style == "client_credentials":
+            # OAuth2 client credentials: one client (the isolation checks need a second),
+            # identified by the id and secret the profile's variables hold.
+            missing = [env for env in (oauth.client_id_env, oauth.client_secret_env)
+                       if not environ.get(env)]
+            if missing:
+                raise ProfileError(
+                    f"No client credentials for {url}: the environment variable(s) "
+                    f"{' and '.join(missing)} not set (auth.style = 'client_credentials').")
+            sources = (oauth.client_id_env, "")
+            keys = ("", "")
+        elif url:
             # A named target gets the keys named for it, never the sandbox's published ones.
             if not environ.get(sources[0]):
                 raise ProfileError(

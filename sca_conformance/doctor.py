@@ -35,19 +35,15 @@ import httpx
 import pytest
 
 from sca_conformance.capabilities import not_applicable
+from sca_conformance.client import LoginRoute
 from sca_conformance.config import ProfileError, Settings
-from sca_conformance.network import (
-    browser_setup_error,
-    client_credentials,
-    explain,
-    explain_browser,
-)
+from sca_conformance.network import browser_setup_error, explain, explain_browser
 from sca_conformance.verdict import EXIT_CODES, RunVerdict
 
 # Fixtures that skip a test for a capability the profile denies (the needs gate's other face).
 GATING_FIXTURES = {"clock": "clock_simulation", "passkey": "passkeys"}
 PLAN_FILE = "SCA_DOCTOR_PLAN"  # where the collection plugin below writes the suite's tests
-CONTRACT_PATHS = ("/v3/auth/login", "/v3/auth/refresh", "/v3/consents/{id}")
+CONTRACT_PATHS = ("login", "refresh", "consent")  # catalog.ENDPOINTS, beside the actions
 
 
 @dataclass
@@ -191,21 +187,17 @@ def _client(settings: Settings) -> httpx.AsyncClient:
 async def _login(settings: Settings) -> tuple[str | None, list[Check]]:
     """The access token, and what the login and a refresh said."""
     auth = settings.profile.auth
+    route = LoginRoute.of(settings.profile)
     async with _client(settings) as http:
         try:
-            if auth.style == "client_credentials":
-                answer = await client_credentials(http, auth)
-            else:
-                answer = await http.post("/v3/auth/login",
-                                         json={"api_key": settings.api_keys[0]})
+            answer = await route.send(http, settings.api_keys[0])
         except httpx.HTTPError as error:
             return None, [Check("login", False, explain(error, settings.target_url)
                                 or f"{type(error).__name__}: {error}")]
         body = _json(answer)
         token = body.get("access_token") if isinstance(body, dict) else None
         if answer.status_code != 200 or not isinstance(token, str):
-            where = auth.token_url if auth.style == "client_credentials" else "/v3/auth/login"
-            return None, [Check("login", False, f"POST {where} answered {answer.status_code} "
+            return None, [Check("login", False, f"{route.where} answered {answer.status_code} "
                                 "without an access_token: check the key "
                                 f"({settings.key_sources[0]}) and target.base_url")]
         checks = [Check("login", True, f"{answer.status_code}, an access token"
@@ -214,7 +206,7 @@ async def _login(settings: Settings) -> tuple[str | None, list[Check]]:
         if auth.style != "api_key" or not isinstance(refresh_token, str):
             checks.append(Check("refresh", None, "not tried: the login gave no refresh token"))
             return token, checks
-        refreshed = await http.post("/v3/auth/refresh", json={"refresh_token": refresh_token})
+        refreshed = await http.post(route.refresh, json={"refresh_token": refresh_token})
         fresh = _json(refreshed)
         if refreshed.status_code == 200 and isinstance(fresh, dict) and fresh.get("access_token"):
             checks.append(Check("refresh", True, "200, a new access token"))
@@ -224,7 +216,7 @@ async def _login(settings: Settings) -> tuple[str | None, list[Check]]:
             checks.append(Check("refresh", True, "answers (400 before the access token "
                                 "expires, as the contract has it)"))
         else:
-            checks.append(Check("refresh", False, f"POST /v3/auth/refresh answered "
+            checks.append(Check("refresh", False, f"POST {route.refresh} answered "
                                 f"{refreshed.status_code}: the suite refreshes its sessions"))
         return token, checks
 
@@ -238,9 +230,9 @@ def _json(answer: httpx.Response) -> Any:
 
 def suite_paths(settings: Settings) -> list[str]:
     """Every path the suite calls: the contract's and each enabled action's request."""
-    from sca_conformance.catalog import actions_for
+    from sca_conformance.catalog import actions_for, endpoint
 
-    paths = list(CONTRACT_PATHS)
+    paths = [endpoint(settings.profile, name) for name in CONTRACT_PATHS]
     for action in actions_for(settings.profile):
         paths.append(action.path)
     return list(dict.fromkeys(paths))

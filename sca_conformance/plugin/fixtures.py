@@ -22,6 +22,7 @@ from sca_conformance.capabilities import not_applicable, skip_unless
 from sca_conformance.client import (
     ApiClient,
     ExchangeListener,
+    LoginRoute,
     LoginSession,
     Manners,
     Pacer,
@@ -100,7 +101,8 @@ def pytest_collection(session: pytest.Session) -> None:
         return
     try:
         asyncio.run(preflight(settings.target_url, settings.api_keys[0], settings.key_sources[0],
-                              settings.network, manners_of(settings)))
+                              settings.network, manners_of(settings),
+                              route=LoginRoute.of(settings.profile)))
     except TargetError as error:
         unusable(config, str(error))
 
@@ -142,7 +144,8 @@ async def target(
     if embedded_sandbox:
         try:
             await preflight(url, settings.api_keys[0], settings.key_sources[0],
-                            settings.network, manners_of(settings))
+                            settings.network, manners_of(settings),
+                            route=LoginRoute.of(settings.profile))
         except TargetError as error:
             unusable(pytestconfig, f"The embedded sandbox is not usable: {error}")
     return Target(url=url, api_keys=settings.api_keys, settings=settings)
@@ -158,7 +161,8 @@ def secrets(request: pytest.FixtureRequest) -> Iterator[SecretRegistry]:
     registry = SecretRegistry()
     # Both clients' keys, whichever the test uses: a failure's traceback can show a fixture
     # (settings, target) that holds them.
-    registry.add(*request.config.stash[SETTINGS].api_keys)
+    settings = request.config.stash[SETTINGS]
+    registry.add(*settings.api_keys, *settings.client_secrets())
     request.node.stash[SECRETS] = registry
     yield registry
     details = getattr(allure_test(request.config), "statusDetails", None)
@@ -264,7 +268,7 @@ def client_session(
         target.url, target.api_keys[which], secrets=secrets, on_exchange=on_exchange,
         timeout=target.settings.profile.timeouts.api_seconds, network=target.settings.network,
         session=None if own else sessions.shared[which], manners=sessions.manners,
-        pacer=sessions.pacer, on_wait=attach_wait,
+        pacer=sessions.pacer, on_wait=attach_wait, route=LoginRoute.of(target.settings.profile),
     )
 
 

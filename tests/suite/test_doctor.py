@@ -63,7 +63,7 @@ def test_the_plan_says_auth_is_not_applicable_to_client_credentials(tmp_path: Pa
     profile.write_text('[target]\nbase_url = "https://api.example"\n[auth]\n'
                        'style = "client_credentials"\ntoken_url = "/oauth/token"\n')
     settings = Settings.resolve(target_url=None, profile_path=str(profile), strict=False,
-                                environ={"SCA_API_KEY": "k"})
+                                environ={"SCA_CLIENT_ID": "i", "SCA_CLIENT_SECRET": "s"})
     lines = plan(settings, str(profile))
     auth = [line for line in lines if line.split()[:1] == ["AUTH-1"]]
     assert auth and "cannot be proved: not applicable: the target's tokens come from OAuth2" \
