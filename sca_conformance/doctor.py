@@ -394,6 +394,10 @@ def collect(settings: Settings, profile_path: str | None) -> list[dict[str, Any]
             command += ["--target-url", settings.target_url]
         keys = {source: key for source, key in zip(settings.key_sources, settings.api_keys,
                                                     strict=True) if key}
+        auth = settings.profile.auth
+        if auth.style == "client_credentials":  # collecting sends nothing: any value will do
+            keys |= {env: os.environ.get(env) or "collect-only"
+                     for env in (auth.client_id_env, auth.client_secret_env)}
         done = subprocess.run(command, capture_output=True, text=True, check=False,
                               env={**os.environ, **keys, PLAN_FILE: str(out)}, cwd=folder)
         if done.returncode != 0 or not out.is_file():
