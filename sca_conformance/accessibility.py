@@ -7,7 +7,8 @@
 - `refusal_reach(page, refusal)`: how a refusal the page shows reaches assistive technology:
   in an alert, status, log or live region, or tied to an invalid field (A11Y-3).
 - `tab_walk(page)`, `focus_by_tab(...)`, `focus_place(...)`, `activate(...)`: the keyboard
-  alone (A11Y-2): what Tab reaches, whether the focus shows, where the focus is on a new step.
+  alone (A11Y-2): what Tab reaches, whether the focus shows (something drawn, in pixels),
+  where the focus is on a new step.
 
 Each check below is one small named condition raising with expected and actual; the test
 decides how it counts (they are all SHOULD requirements).
@@ -25,7 +26,7 @@ from typing import Any
 import allure
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Locator, Page, Request
+from playwright.async_api import FloatRect, Locator, Page, Request
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from sca_conformance.checks import hides_in_verdicts, proves
@@ -115,50 +116,46 @@ const pointerOnly = (element) => !element.matches(CONTROL + ', label, html, body
 }"""
 """Every control a person can use on the page, remembered for the Tab walk."""
 
-_LOOK = r"""
-const PROPS = ['outline-style', 'outline-width', 'outline-color', 'outline-offset', 'box-shadow',
-  'border-top-color', 'border-right-color', 'border-bottom-color', 'border-left-color',
-  'border-top-width', 'border-right-width', 'border-bottom-width', 'border-left-width',
-  'border-top-style', 'background-color', 'background-image', 'color', 'text-decoration-line',
-  'text-decoration-thickness', 'transform', 'filter'];
-const styles = (node, pseudo) => {
-  const style = getComputedStyle(node, pseudo);
-  return PROPS.map((name) => style.getPropertyValue(name)).join('|');
-};
-// How an element looks: its own style, its pseudo-elements', its parent's (:focus-within).
-const look = (element) => {
-  const parts = [];
-  for (const node of [element, up(element)]) {
-    if (!node || node.nodeType !== 1) continue;
-    parts.push(styles(node, null), styles(node, '::before'), styles(node, '::after'));
-  }
-  return parts.join('#');
-};
-"""
-
-TAB_STEP = "() => {" + _COMMON + _LOOK + r"""
+TAB_STEP = "() => {" + _COMMON + r"""
   const state = window.__scaA11y;
   const active = deepActive();
   const nowhere = !active || active === document.body || active === document.documentElement;
   const index = (element) => state.controls.indexOf(element);
   const answer = {index: nowhere ? -1 : index(active), element: nowhere ? null : tag(active),
-                  group: -1, left: null, round: false};
+                  group: -1, round: false};
   if (!nowhere && !state.first) state.first = active;
   else if (!nowhere && active === state.first) answer.round = true;  // back where it began
   if (!nowhere && answer.index < 0) {
     answer.group = state.groups.findIndex((group) => group && group.contains(active));
   }
-  const prev = state.prev;
-  if (prev && prev !== active && state.focused.has(prev)) {
-    answer.left = {element: tag(prev), shown: state.focused.get(prev) !== look(prev)};
-    state.focused.delete(prev);
-  }
-  if (!nowhere) state.focused.set(active, look(active));
-  state.prev = active;
   return answer;
 }"""
-"""After a Tab: the control now focused (its index, or its composite's), and whether the
-control just left looked different while it had the focus."""
+"""After a Tab: the control now focused (its index, or its composite's)."""
+
+FOCUS_REGION = "(margin) => {" + _COMMON + r"""
+  const active = deepActive();
+  if (!active || active === document.body || active === document.documentElement) return null;
+  // The control and its parent (an indicator drawn with :focus-within), a few pixels round.
+  const boxes = [active.getBoundingClientRect()];
+  const parent = up(active);
+  if (parent && parent.nodeType === 1 && !['BODY', 'HTML'].includes(parent.tagName)) {
+    boxes.push(parent.getBoundingClientRect());
+  }
+  const x = Math.max(0, Math.min(...boxes.map((b) => b.left)) - margin);
+  const y = Math.max(0, Math.min(...boxes.map((b) => b.top)) - margin);
+  const right = Math.min(innerWidth, Math.max(...boxes.map((b) => b.right)) + margin);
+  const bottom = Math.min(innerHeight, Math.max(...boxes.map((b) => b.bottom)) + margin);
+  if (right - x < 1 || bottom - y < 1) return null;
+  window.__scaA11yFocused = active;
+  return {x, y, width: right - x, height: bottom - y};
+}"""
+"""The focused control's neighbourhood in the viewport (None when it shows nowhere)."""
+
+BLUR = "() => { const element = window.__scaA11yFocused; if (element) element.blur(); }"
+REFOCUS = ("() => { const element = window.__scaA11yFocused; window.__scaA11yFocused = null;"
+           " if (element && element.isConnected) element.focus(); }")
+FOCUS_MARGIN = 8
+"""CSS pixels round a focused control (and its parent) where its indicator may be drawn."""
 
 IS_FOCUSED = "(element) => {" + _COMMON + "return deepActive() === element; }"
 
@@ -369,7 +366,7 @@ class TabWalk:
     controls: list[str]
     reached: set[int] = field(default_factory=set)
     order: list[str] = field(default_factory=list)
-    unseen: list[str] = field(default_factory=list)  # focused, but it did not show
+    unseen: list[str] = field(default_factory=list)  # focused, but nothing was drawn
 
     @property
     def unreached(self) -> list[str]:
@@ -380,20 +377,19 @@ class TabWalk:
 async def tab_walk(page: Page) -> TabWalk:
     """Presses Tab round the page (from wherever the focus is, until the focus comes back
     to where the walk first went, at most twice the controls and a few more): every control
-    it reached, and every element whose look did not change while it had the focus."""
+    it reached, and every element for which nothing was drawn while it had the focus."""
     walk = TabWalk(list(await page.evaluate(CONTROLS)))
     for _ in range(2 * len(walk.controls) + 6):
         await page.keyboard.press("Tab")
         step: dict[str, Any] = await page.evaluate(TAB_STEP)
-        left = step.get("left")
-        if left and not left["shown"]:
-            walk.unseen.append(str(left["element"]))
         element = step.get("element")
         if element is None:
             continue  # the walk went past the end of the page: on to its start
         if step["round"]:
             break
         walk.order.append(str(element))
+        if not await focus_drawn(page):
+            walk.unseen.append(str(element))
         index = step["index"] if step["index"] >= 0 else step["group"]
         if index >= 0:
             walk.reached.add(index)
@@ -402,6 +398,32 @@ async def tab_walk(page: Page) -> TabWalk:
     if grouped & walk.reached:  # a composite's one tab stop reaches all its items
         walk.reached |= await _same_group(page, walk.reached & grouped)
     return walk
+
+
+async def focus_drawn(page: Page) -> bool:
+    """Whether the focus indicator of the control focused now draws something: its
+    neighbourhood (FOCUS_REGION) focused and then blurred, compared pixel by pixel; the
+    focus is given back afterwards. A neighbourhood shown nowhere counts as drawn (nothing
+    to judge). The two pictures stay in memory: they may show what the individual typed,
+    and neither is ever attached or written anywhere."""
+    region = await page.evaluate(FOCUS_REGION, FOCUS_MARGIN)
+    if region is None:
+        return True
+    clip = FloatRect(x=region["x"], y=region["y"], width=region["width"],
+                     height=region["height"])
+    try:
+        focused = await _picture(page, clip)
+        await page.evaluate(BLUR)
+        blurred = await _picture(page, clip)
+    finally:
+        await page.evaluate(REFOCUS)
+    # The same encoder on the same pixels writes the same bytes: equal images are equal
+    # PNGs (the caret hidden, animations and transitions run to their end).
+    return focused != blurred
+
+
+async def _picture(page: Page, clip: FloatRect) -> bytes:
+    return await page.screenshot(clip=clip, animations="disabled", caret="hide", scale="css")
 
 
 async def _same_group(page: Page, reached: set[int]) -> set[int]:
@@ -505,8 +527,9 @@ def controls_reached_by_tab(walk: TabWalk, where: str) -> None:
 def focus_shown(walk: TabWalk, where: str) -> None:
     if walk.unseen:
         raise Mismatch(f"the focus on {where}",
-                       "visible (outline, shadow, border or colour change while focused)",
-                       "no change for " + ", ".join(walk.unseen))
+                       "visible: something drawn round the focused control that is not "
+                       "there when it is not focused",
+                       "pixel-identical focused and not focused: " + ", ".join(walk.unseen))
 
 
 @proves("A11Y-2")

@@ -216,12 +216,33 @@ async def test_a_focus_shown_in_any_style_passes(page: Page, style: str) -> None
     a11y.focus_shown(await a11y.tab_walk(page), "'Authentication'")
 
 
-async def test_a_focus_that_does_not_show_fails(page: Page) -> None:
+NOT_DRAWN = {
+    "outline-none": "button:focus, button:focus-visible { outline: none }",
+    # A style that changes (the offset, an invisible colour) but draws nothing.
+    "outline-none-offset-changed": ":focus, :focus-visible { outline: none !important;"
+                                   " outline-offset: 4px !important }",
+    "transparent-outline": "button:focus { outline: 3px solid transparent }",
+}
+
+
+@pytest.mark.parametrize("style", list(NOT_DRAWN))
+async def test_a_focus_that_draws_nothing_fails(page: Page, style: str) -> None:
     await show(page, "<h1>Authentication</h1><button>Confirm</button>",
-               head="<style>button:focus, button:focus-visible { outline: none }</style>")
+               head=f"<style>{NOT_DRAWN[style]}</style>")
     with pytest.raises(RequirementViolation) as error:
         a11y.focus_shown(await a11y.tab_walk(page), "'Authentication'")
     assert "Confirm" in fails(error, "A11Y-2")
+    assert "pixel-identical" in str(error.value)
+
+
+async def test_a_skip_link_shown_only_while_focused_passes(page: Page) -> None:
+    await show(page, '<a class="skip" href="#main">Skip to content</a><h1>Authentication</h1>'
+               "<button>Confirm</button>",
+               head="<style>.skip { position: absolute; left: -999px }"
+                    " .skip:focus { left: 8px; top: 8px }</style>")
+    walk = await a11y.tab_walk(page)
+    assert len(walk.order) == 2
+    a11y.focus_shown(walk, "'Authentication'")
 
 
 STEP_SCRIPT = """<script>
