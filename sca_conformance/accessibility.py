@@ -4,8 +4,9 @@
   ships); only violations of impact serious or critical are findings (A11Y-1).
 - `page_facts(page)`: the page's language, its title and every field's accessible name, as
   the browser computes it (A11Y-4).
-- `refusal_reach(page, refusal)`: how a refusal the page shows reaches assistive technology:
-  in an alert, status, log or live region, or tied to an invalid field (A11Y-3).
+- `refusal_reach(page, refusal)`: how a refusal the page shows reaches assistive technology,
+  read from the browser's accessibility tree: in an alert, status, log or live region, or
+  the description or error message of an invalid field, and not hidden (A11Y-3).
 - `tab_walk(page)`, `focus_by_tab(...)`, `focus_place(...)`, `activate(...)`: the keyboard
   alone (A11Y-2): what Tab reaches, whether the focus shows (something drawn, in pixels),
   where the focus is on a new step.
@@ -179,44 +180,20 @@ FOCUS_PLACE = "(title) => {" + _COMMON + r"""
 """Where the focus is on a step just shown: its heading (or a container starting with it),
 its first field, the start of a new document, or elsewhere."""
 
-REFUSAL_REACH = "(lines) => {" + _COMMON + r"""
-  const LIVE = ['alert', 'status', 'log', 'alertdialog'];
-  const all = everything();
+REFUSAL_SHOWN = "(lines) => {" + _COMMON + r"""
   const holding = (element, line) => norm(element.textContent).includes(line);
   const holders = [];
   for (const line of lines) {
-    const with_line = all.filter((element) => holding(element, line) && visible(element));
-    holders.push(...with_line.filter(
+    const withLine = everything().filter((element) => holding(element, line) && visible(element));
+    holders.push(...withLine.filter(
       (element) => ![...element.children].some((child) => holding(child, line))));
   }
-  for (const holder of holders) {
-    for (let node = holder; node; node = up(node)) {
-      if (node.nodeType !== 1) continue;
-      const live = node.getAttribute('aria-live');
-      if (LIVE.includes(node.getAttribute('role')) || node.tagName === 'OUTPUT'
-          || live === 'polite' || live === 'assertive') {
-        return {announced: tag(node)};
-      }
-    }
-  }
-  for (const field of all.filter((element) => element.matches(FIELD))) {
-    const invalid = field.getAttribute('aria-invalid');
-    if (!invalid || invalid === 'false') continue;
-    const ids = `${field.getAttribute('aria-describedby') || ''} `
-      + `${field.getAttribute('aria-errormessage') || ''}`;
-    for (const id of ids.split(/\s+/).filter(Boolean)) {
-      const root = field.getRootNode();
-      const target = (root.getElementById && root.getElementById(id))
-        || document.getElementById(id);
-      if (target && lines.some((line) => holding(target, line))) {
-        return {tied: `${tag(field)} -> ${tag(target)}`};
-      }
-    }
-  }
-  return {shown_in: holders.map(tag).join(', ') || 'no element found'};
+  return holders.map(tag).join(', ') || 'no element found';
 }"""
-"""Whether a refusal's text is inside an alert, status, log or live region, or in the
-description or error message of a field marked invalid."""
+"""Where a refusal's text shows on the page (the innermost elements holding its lines)."""
+
+LIVE_ROLES = frozenset({"alert", "status", "log", "alertdialog"})
+"""Roles whose content assistive technology announces (an `<output>` is a status)."""
 
 DESCRIBE = "(element) => {" + _COMMON + "return tag(element); }"
 
@@ -339,11 +316,116 @@ class RefusalReach:
 
 async def refusal_reach(page: Page, refusal: str) -> RefusalReach:
     """How `refusal` (as `HostedFlow.refusal` returns it: its lines, ' | '-joined) reaches
-    assistive technology on the page as it is now."""
-    lines = [line for line in refusal.split(" | ") if line.strip()]
-    found: dict[str, Any] = await page.evaluate(REFUSAL_REACH, lines)
-    return RefusalReach(refusal, found.get("announced"), found.get("tied"),
-                        str(found.get("shown_in", "")))
+    assistive technology on the page as it is now, read from the browser's accessibility
+    tree (Chromium's, through the DevTools protocol): what is hidden from assistive
+    technology (aria-hidden, display: none, visibility: hidden, on it or an ancestor) is
+    not in it, or is marked ignored."""
+    lines = [_squeezed(line) for line in refusal.split(" | ") if line.strip()]
+    tree = AxTree(await _ax_nodes(page))
+    announced = tied = None
+    for node in tree.exposed():
+        if tree.live(node) and tree.holds(node, lines):
+            announced = tree.describe(node)
+            break
+    for field_node in tree.exposed():
+        invalid = tree.property(field_node, "invalid")
+        if invalid in (None, "false", False):
+            continue
+        for message in tree.related(field_node, "describedby"):
+            if tree.holds(message, lines):
+                tied = f"{tree.describe(field_node)} described by {tree.describe(message)}"
+        for message in tree.related(field_node, "errormessage"):
+            # An error message counts only where it is itself announced (WAI-ARIA 1.2).
+            if tree.holds(message, lines) and tree.region_of(message) is not None:
+                tied = f"{tree.describe(field_node)} with error message {tree.describe(message)}"
+    shown_in = "" if announced or tied else str(await page.evaluate(
+        REFUSAL_SHOWN, [line for line in refusal.split(" | ") if line.strip()]))
+    return RefusalReach(refusal, announced, tied, shown_in)
+
+
+def _squeezed(text: str) -> str:
+    """`text` without white space: an accessibility tree splits text into runs of its own."""
+    return "".join(text.split())
+
+
+async def _ax_nodes(page: Page) -> list[dict[str, Any]]:
+    session = await page.context.new_cdp_session(page)
+    try:
+        found: dict[str, Any] = await session.send("Accessibility.getFullAXTree")
+    finally:
+        await session.detach()
+    return list(found.get("nodes", []))
+
+
+class AxTree:
+    """Chromium's accessibility tree of a page, as the DevTools protocol gives it."""
+
+    def __init__(self, nodes: list[dict[str, Any]]) -> None:
+        self.nodes = {str(node["nodeId"]): node for node in nodes}
+        self.by_dom = {node["backendDOMNodeId"]: node for node in nodes
+                       if "backendDOMNodeId" in node}
+
+    def exposed(self) -> list[dict[str, Any]]:
+        return [node for node in self.nodes.values() if not node.get("ignored")]
+
+    @staticmethod
+    def role(node: dict[str, Any]) -> str:
+        return str(node.get("role", {}).get("value", ""))
+
+    @staticmethod
+    def property(node: dict[str, Any], name: str) -> Any:
+        for found in node.get("properties", []):
+            if found.get("name") == name:
+                return found.get("value", {}).get("value")
+        return None
+
+    def live(self, node: dict[str, Any]) -> bool:
+        return self.role(node) in LIVE_ROLES or self.property(node, "live") in (
+            "polite", "assertive")
+
+    def region_of(self, node: dict[str, Any]) -> dict[str, Any] | None:
+        """The live region `node` is in (or is), exposed, if any."""
+        current: dict[str, Any] | None = node
+        while current is not None:
+            if not current.get("ignored") and self.live(current):
+                return current
+            current = self.nodes.get(str(current.get("parentId", "")))
+        return None
+
+    def related(self, node: dict[str, Any], relation: str) -> list[dict[str, Any]]:
+        """The exposed nodes `node` points at through `relation` (describedby, ...)."""
+        found = []
+        for entry in node.get("properties", []):
+            if entry.get("name") != relation:
+                continue
+            for related in entry.get("value", {}).get("relatedNodes", []):
+                target = self.by_dom.get(related.get("backendDOMNodeId"))
+                if target is not None and not target.get("ignored"):
+                    found.append(target)
+        return found
+
+    def text(self, node: dict[str, Any]) -> str:
+        """The exposed text under `node`, white space squeezed out."""
+        parts = []
+        pending = [node]
+        while pending:
+            current = pending.pop()
+            if self.role(current) == "StaticText" and not current.get("ignored"):
+                parts.append(str(current.get("name", {}).get("value", "")))
+                continue
+            children = [self.nodes.get(str(child)) for child in current.get("childIds", [])]
+            pending.extend(child for child in reversed(children) if child is not None)
+        return _squeezed("".join(parts))
+
+    def holds(self, node: dict[str, Any], lines: Sequence[str]) -> bool:
+        text = self.text(node)
+        return any(line and line in text for line in lines)
+
+    def describe(self, node: dict[str, Any]) -> str:
+        name = str(node.get("name", {}).get("value", "")).strip()
+        live = self.property(node, "live")
+        return (f"{self.role(node)}{f' {name!r}' if name else ''}"
+                f"{f' (aria-live {live})' if live else ''}")
 
 
 @proves("A11Y-3")
@@ -351,9 +433,10 @@ def refusal_announced(reach: RefusalReach, what: str) -> None:
     if reach.announced is None and reach.tied is None:
         raise Mismatch(
             f"the refusal {reach.refusal!r} ({what})",
-            "announced (role alert or status, an aria-live region) or tied to its field "
-            "(aria-invalid with aria-describedby or aria-errormessage)",
-            f"neither: shown in {reach.shown_in}")
+            "in the accessibility tree: announced (role alert or status, an aria-live "
+            "region) or tied to its field (aria-invalid with aria-describedby, or "
+            "aria-errormessage pointing at an announced element), not hidden",
+            f"neither: shown in {reach.shown_in}, not exposed so")
 
 
 # A11Y-2: the keyboard alone --------------------------------------------------------------

@@ -124,8 +124,10 @@ ANNOUNCED = {
     "aria-live-polite": ('<div aria-live="polite">{m}</div>', ""),
     "output": ("<output>{m}</output>", ""),
     "aria-invalid-describedby": ('<p id="e">{m}</p>', 'aria-invalid="true" aria-describedby="e"'),
-    "aria-invalid-errormessage": ('<p id="e">{m}</p>',
-                                  'aria-invalid="true" aria-errormessage="e"'),
+    "aria-invalid-errormessage-announced": ('<p id="e" role="alert">{m}</p>',
+                                            'aria-invalid="true" aria-errormessage="e"'),
+    "alert-text-in-its-own-elements": ('<div role="alert">Wrong <b>passcode</b>. 2 attempts '
+                                       "<span>left.</span></div>", ""),
     "alert-in-open-shadow-root": (in_shadow('<p role="alert">{m}</p>'), ""),
 }
 SILENT = {
@@ -134,6 +136,15 @@ SILENT = {
     "aria-live-off": ('<div aria-live="off">{m}</div>', ""),
     "invalid-described-by-another": ('<p id="e">Enter 6 digits</p><p>{m}</p>',
                                      'aria-invalid="true" aria-describedby="e"'),
+    # Hidden from assistive technology, though shown.
+    "alert-aria-hidden": ('<p role="alert" aria-hidden="true">{m}</p>', ""),
+    "live-region-in-an-aria-hidden-ancestor": ('<div aria-hidden="true"><div aria-live="polite">'
+                                               "{m}</div></div>", ""),
+    "described-by-a-hidden-copy": ('<p>{m}</p><p id="e" style="display: none">{m}</p>',
+                                   'aria-invalid="true" aria-describedby="e"'),
+    # aria-errormessage alone, pointing at a message that is not announced (WAI-ARIA 1.2).
+    "errormessage-not-announced": ('<p id="e">{m}</p>',
+                                   'aria-invalid="true" aria-errormessage="e"'),
 }
 
 
@@ -155,6 +166,7 @@ async def test_a_refusal_shown_but_not_announced_fails(page: Page, form: str) ->
     with pytest.raises(RequirementViolation) as error:
         a11y.refusal_announced(await a11y.refusal_reach(page, MESSAGE), "a wrong passcode")
     assert "neither: shown in <" in fails(error, "A11Y-3")
+    assert "not exposed" in str(error.value)
 
 
 async def test_a_refusal_split_over_lines_counts_when_one_line_is_announced(page: Page) -> None:
