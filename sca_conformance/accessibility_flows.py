@@ -155,10 +155,11 @@ class KeyboardFlow(HostedFlow):
     async def press(self, button: Locator, requirement_id: str, what: str) -> None:
         await self.require(button, requirement_id, what)
         where = repr(self.reached)
-        name = str(await button.evaluate(a11y.DESCRIBE))
-        a11y.reached_by_tab(await a11y.focus_by_tab(self.page, button), name, where)
-        key = await a11y.activate(self.page, button, self.timeouts.control_seconds)
-        a11y.activated_by_key(key, name, where)
+        with proving(requirement_id):  # the browser failing meanwhile is the step's
+            name = str(await button.evaluate(a11y.DESCRIBE))
+            a11y.reached_by_tab(await a11y.focus_by_tab(self.page, button), name, where)
+            key = await a11y.activate(self.page, button, self.timeouts.control_seconds)
+            a11y.activated_by_key(key, name, where)
 
     async def type_into(self, step: HostedPage, key: str, value: str,
                         requirement_id: str) -> None:
@@ -168,9 +169,10 @@ class KeyboardFlow(HostedFlow):
         with proving(requirement_id):
             field = (await step.find(key)).first
             await field.wait_for(state="visible")
-        name = str(await field.evaluate(a11y.DESCRIBE))
-        a11y.reached_by_tab(await a11y.focus_by_tab(self.page, field), name, repr(self.reached))
-        await self.page.keyboard.type(value)
+            name = str(await field.evaluate(a11y.DESCRIBE))
+            a11y.reached_by_tab(await a11y.focus_by_tab(self.page, field), name,
+                                repr(self.reached))
+            await self.page.keyboard.type(value)
 
     async def enter_passcode(self, passcode: str) -> None:
         with self.step("Enter the passcode (keyboard)"):

@@ -896,3 +896,18 @@ async def test_a_field_without_a_name_is_found_filled_and_recorded(
     async with page.expect_request(lambda request: request.method == "POST") as posted:
         await wanted.submit(shown)
     assert posted_fields((await posted.value).post_data or "") == typed
+
+
+async def test_a_step_whose_field_cannot_be_told_violates_its_requirement(
+    page: Page, api: ApiClient
+) -> None:
+    """Two unnamed code fields where the step asks for one: which is the passcode cannot
+    be told, and the submission fails under the step's requirement (the refusal's PAGE-7),
+    not as a browser's timeout naming nothing."""
+    wanted = STEPS["passcode"]
+    await show(page, f"<main><h1>{wanted.heading}</h1><form method=\"post\" "
+               f"action=\"{STEP_URL}\"><input name=\"a\" type=\"password\">"
+               "<input name=\"b\" type=\"password\"><button>Continue</button></form></main>")
+    with pytest.raises(RequirementViolation) as error:
+        await refuse(page, api, wanted)
+    assert "never got there" in violated(error, "PAGE-7")
