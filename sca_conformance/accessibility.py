@@ -111,8 +111,7 @@ const pointerOnly = (element) => !element.matches(CONTROL + ', label, html, body
     if (element.matches('input[type=radio][name]')) return element.form || element.getRootNode();
     return null;
   };
-  window.__scaA11y = {controls, groups: controls.map(groupOf), focused: new Map(), prev: null,
-                      first: null};
+  window.__scaA11y = {controls, groups: controls.map(groupOf), first: null};
   return controls.map(tag);
 }"""
 """Every control a person can use on the page, remembered for the Tab walk."""
