@@ -14,10 +14,72 @@ and any element with `role="button"`; a provider's "Try another way" may well be
 
 @dataclass(frozen=True)
 class Wording:
-    """A target's wording: its text table, and the role of any control that needs one."""
+    """A target's wording: its text table, the role of any control that needs one, and a
+    locator for any field its accessible name does not find (`[fields.<page>] <key>`)."""
 
     texts: Texts = field(default_factory=lambda: DEFAULT)
     roles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    fields: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+CODE_FIELDS = ("input:is([type=password], [type=number], [type=tel], [inputmode=numeric],"
+               " [inputmode=decimal], [autocomplete=one-time-code]):not(:disabled):visible")
+"""Where a step's code (passcode, PIN, CVC2, SMS code) goes, whatever its name: a password
+or numeric input, a one-time-code field, or a row of per-digit boxes."""
+
+_GROUPS = """(inputs) => {
+  const groups = [];
+  let last = null;
+  for (const [index, input] of inputs.entries()) {
+    const box = input.maxLength === 1;
+    if (box && last && last.box && last.parent === input.parentElement) {
+      last.members.push(index);
+    } else {
+      last = {box, parent: input.parentElement, members: [index]};
+      groups.push(last);
+    }
+  }
+  return groups.map((group) => group.members);
+}"""
+"""The code fields in document order, per-digit boxes side by side counted as one field."""
+
+_SPREAD = """(inputs, [members, value]) => {
+  const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+  members.forEach((index, n) => {
+    setter.call(inputs[index], value[n] || '');
+    inputs[index].dispatchEvent(new Event('input', {bubbles: true}));
+    inputs[index].dispatchEvent(new Event('change', {bubbles: true}));
+  });
+}"""
+"""One character of `value` per box (the whole value one argument: the trace's scrubbing
+masks it as it masks any typed secret)."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """A field found on a step: one input, or a row of per-digit boxes (`members` of
+    `inputs`); `named`: found by its accessible name."""
+
+    inputs: Locator
+    members: tuple[int, ...] = (0,)
+    named: bool = True
+
+    @property
+    def first(self) -> Locator:
+        return self.inputs.nth(self.members[0])
+
+    async def fill(self, value: str) -> None:
+        """Types `value` in: into the field, or into the first of its boxes (a page's script
+        moves on from box to box), else one character per box."""
+        if len(self.members) == 1:
+            await self.first.fill(value)
+            return
+        await self.first.press_sequentially(value)
+        filled = await self.inputs.evaluate_all(
+            "(inputs, members) => members.map((index) => inputs[index].value).join('').length",
+            list(self.members))
+        if filled != len(value):
+            await self.inputs.evaluate_all(_SPREAD, [list(self.members), value])
 
 
 def _literal(text: str) -> str:
@@ -75,6 +137,31 @@ class HostedPage:
         """An input labelled by this page's text `key` (a label, aria-label or
         aria-labelledby)."""
         return self.page.get_by_label(self.texts[key], exact=True)
+
+    fields: tuple[str, ...] = ()
+    """The text keys of the fields this step asks for, in the order it shows them."""
+
+    async def find(self, key: str) -> Field:
+        """The field of this page's text `key`, however it is named: by its accessible name
+        first, then by the profile's locator (`[fields.<page>] <key>`), then by what the
+        step shows: its code fields (password or numeric inputs, one-time-code fields,
+        per-digit boxes), the one in the place of `key` among `fields`. Waits for any of
+        them to show; a field found by none is the named one (its use then fails)."""
+        named = self.field(key)
+        declared = self.wording.fields.get(self.table, {}).get(key)
+        codes = self.page.locator(CODE_FIELDS)
+        shown = named.or_(codes)
+        if declared:
+            shown = shown.or_(self.page.locator(declared))
+        await shown.first.wait_for(state="visible")
+        if await named.first.is_visible():
+            return Field(named.first)
+        if declared and await self.page.locator(declared).first.is_visible():
+            return Field(self.page.locator(declared).first, named=False)
+        groups = await codes.evaluate_all(_GROUPS)
+        if key in self.fields and len(groups) == len(self.fields):
+            return Field(codes, tuple(groups[self.fields.index(key)]), named=False)
+        return Field(named.first)
 
     def value(self, key: str) -> Locator:
         """A displayed value named by this page's text `key`: the element labelled with it;

@@ -7,13 +7,14 @@ from .base import HostedPage
 
 class PinPage(HostedPage):
     table = "pin"
+    fields = ("pin",)
 
     @property
     def pin(self) -> Locator:
         return self.field("pin")
 
     async def set_pin(self, pin: str) -> None:
-        await self.pin.fill(pin)
+        await (await self.find("pin")).fill(pin)
         await self.control("continue").click()
 
     async def cancel(self) -> None:
@@ -22,13 +23,14 @@ class PinPage(HostedPage):
 
 class Cvc2Page(HostedPage):
     table = "cvc2"
+    fields = ("cvc2",)
 
     @property
     def cvc2(self) -> Locator:
         return self.field("cvc2")
 
     async def activate(self, cvc2: str) -> None:
-        await self.cvc2.fill(cvc2)
+        await (await self.find("cvc2")).fill(cvc2)
         await self.control("activate").click()
 
     async def cancel(self) -> None:

@@ -27,11 +27,12 @@ class IdentifyPage(HostedPage):
 
 class PasscodePage(HostedPage):
     table = "passcode"
+    fields = ("passcode",)
 
     @property
     def passcode(self) -> Locator:
         return self.field("passcode")
 
     async def enter(self, passcode: str) -> None:
-        await self.passcode.fill(passcode)
+        await (await self.find("passcode")).fill(passcode)
         await self.control("continue").click()

@@ -7,6 +7,7 @@ from .base import HostedPage
 
 class CreatePasscodePage(HostedPage):
     table = "create_passcode"
+    fields = ("passcode", "repeat")
 
     @property
     def passcode(self) -> Locator:
@@ -17,20 +18,21 @@ class CreatePasscodePage(HostedPage):
         return self.field("repeat")
 
     async def create(self, passcode: str, repeated: str | None = None) -> None:
-        await self.passcode.fill(passcode)
-        await self.repeat.fill(passcode if repeated is None else repeated)
+        await (await self.find("passcode")).fill(passcode)
+        await (await self.find("repeat")).fill(passcode if repeated is None else repeated)
         await self.control("continue").click()
 
 
 class PhoneCodePage(HostedPage):
     table = "phone"
+    fields = ("code",)
 
     @property
     def code(self) -> Locator:
         return self.field("code")
 
     async def confirm(self, code: str) -> None:
-        await self.code.fill(code)
+        await (await self.find("code")).fill(code)
         await self.control("confirm").click()
 
 

@@ -5,10 +5,12 @@
   critical are findings (A11Y-1).
 - `page_facts(page)`: the page's language, its title and every field's accessible name, as
   the browser computes it (A11Y-4).
-- `refusal_reach(page, refusal)`: how a refusal the page shows reaches assistive technology:
-  in an alert, status, log or live region, or tied to an invalid field (A11Y-3).
+- `refusal_reach(page, refusal)`: how a refusal the page shows reaches assistive technology,
+  read from the browser's accessibility tree: in an alert, status, log or live region, or
+  the description or error message of an invalid field, and not hidden (A11Y-3).
 - `tab_walk(page)`, `focus_by_tab(...)`, `focus_place(...)`, `activate(...)`: the keyboard
-  alone (A11Y-2): what Tab reaches, whether the focus shows, where the focus is on a new step.
+  alone (A11Y-2): what Tab reaches, whether the focus shows (something drawn, in pixels),
+  where the focus is on a new step.
 
 Each check below is one small named condition raising with expected and actual; the test
 decides how it counts (they are all SHOULD requirements).
@@ -25,7 +27,7 @@ from typing import Any
 
 import allure
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Locator, Page, Request
+from playwright.async_api import FloatRect, Locator, Page, Request
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from sca_conformance.axe_engine import run_axe
@@ -110,56 +112,51 @@ const pointerOnly = (element) => !element.matches(CONTROL + ', label, html, body
     if (element.matches('input[type=radio][name]')) return element.form || element.getRootNode();
     return null;
   };
-  window.__scaA11y = {controls, groups: controls.map(groupOf), focused: new Map(), prev: null,
-                      first: null};
+  window.__scaA11y = {controls, groups: controls.map(groupOf), first: null};
   return controls.map(tag);
 }"""
 """Every control a person can use on the page, remembered for the Tab walk."""
 
-_LOOK = r"""
-const PROPS = ['outline-style', 'outline-width', 'outline-color', 'outline-offset', 'box-shadow',
-  'border-top-color', 'border-right-color', 'border-bottom-color', 'border-left-color',
-  'border-top-width', 'border-right-width', 'border-bottom-width', 'border-left-width',
-  'border-top-style', 'background-color', 'background-image', 'color', 'text-decoration-line',
-  'text-decoration-thickness', 'transform', 'filter'];
-const styles = (node, pseudo) => {
-  const style = getComputedStyle(node, pseudo);
-  return PROPS.map((name) => style.getPropertyValue(name)).join('|');
-};
-// How an element looks: its own style, its pseudo-elements', its parent's (:focus-within).
-const look = (element) => {
-  const parts = [];
-  for (const node of [element, up(element)]) {
-    if (!node || node.nodeType !== 1) continue;
-    parts.push(styles(node, null), styles(node, '::before'), styles(node, '::after'));
-  }
-  return parts.join('#');
-};
-"""
-
-TAB_STEP = "() => {" + _COMMON + _LOOK + r"""
+TAB_STEP = "() => {" + _COMMON + r"""
   const state = window.__scaA11y;
   const active = deepActive();
   const nowhere = !active || active === document.body || active === document.documentElement;
   const index = (element) => state.controls.indexOf(element);
   const answer = {index: nowhere ? -1 : index(active), element: nowhere ? null : tag(active),
-                  group: -1, left: null, round: false};
+                  group: -1, round: false};
   if (!nowhere && !state.first) state.first = active;
   else if (!nowhere && active === state.first) answer.round = true;  // back where it began
   if (!nowhere && answer.index < 0) {
     answer.group = state.groups.findIndex((group) => group && group.contains(active));
   }
-  const prev = state.prev;
-  if (prev && prev !== active && state.focused.has(prev)) {
-    answer.left = {element: tag(prev), shown: state.focused.get(prev) !== look(prev)};
-    state.focused.delete(prev);
-  }
-  if (!nowhere) state.focused.set(active, look(active));
-  state.prev = active;
   return answer;
 }"""
-"""After a Tab: the control now focused (its index, or its composite's), and whether the
-control just left looked different while it had the focus."""
+"""After a Tab: the control now focused (its index, or its composite's)."""
+
+FOCUS_REGION = "(margin) => {" + _COMMON + r"""
+  const active = deepActive();
+  if (!active || active === document.body || active === document.documentElement) return null;
+  // The control and its parent (an indicator drawn with :focus-within), a few pixels round.
+  const boxes = [active.getBoundingClientRect()];
+  const parent = up(active);
+  if (parent && parent.nodeType === 1 && !['BODY', 'HTML'].includes(parent.tagName)) {
+    boxes.push(parent.getBoundingClientRect());
+  }
+  const x = Math.max(0, Math.min(...boxes.map((b) => b.left)) - margin);
+  const y = Math.max(0, Math.min(...boxes.map((b) => b.top)) - margin);
+  const right = Math.min(innerWidth, Math.max(...boxes.map((b) => b.right)) + margin);
+  const bottom = Math.min(innerHeight, Math.max(...boxes.map((b) => b.bottom)) + margin);
+  if (right - x < 1 || bottom - y < 1) return null;
+  window.__scaA11yFocused = active;
+  return {x, y, width: right - x, height: bottom - y};
+}"""
+"""The focused control's neighbourhood in the viewport (None when it shows nowhere)."""
+
+BLUR = "() => { const element = window.__scaA11yFocused; if (element) element.blur(); }"
+REFOCUS = ("() => { const element = window.__scaA11yFocused; window.__scaA11yFocused = null;"
+           " if (element && element.isConnected) element.focus(); }")
+FOCUS_MARGIN = 8
+"""CSS pixels round a focused control (and its parent) where its indicator may be drawn."""
 
 IS_FOCUSED = "(element) => {" + _COMMON + "return deepActive() === element; }"
 
@@ -183,44 +180,20 @@ FOCUS_PLACE = "(title) => {" + _COMMON + r"""
 """Where the focus is on a step just shown: its heading (or a container starting with it),
 its first field, the start of a new document, or elsewhere."""
 
-REFUSAL_REACH = "(lines) => {" + _COMMON + r"""
-  const LIVE = ['alert', 'status', 'log', 'alertdialog'];
-  const all = everything();
+REFUSAL_SHOWN = "(lines) => {" + _COMMON + r"""
   const holding = (element, line) => norm(element.textContent).includes(line);
   const holders = [];
   for (const line of lines) {
-    const with_line = all.filter((element) => holding(element, line) && visible(element));
-    holders.push(...with_line.filter(
+    const withLine = everything().filter((element) => holding(element, line) && visible(element));
+    holders.push(...withLine.filter(
       (element) => ![...element.children].some((child) => holding(child, line))));
   }
-  for (const holder of holders) {
-    for (let node = holder; node; node = up(node)) {
-      if (node.nodeType !== 1) continue;
-      const live = node.getAttribute('aria-live');
-      if (LIVE.includes(node.getAttribute('role')) || node.tagName === 'OUTPUT'
-          || live === 'polite' || live === 'assertive') {
-        return {announced: tag(node)};
-      }
-    }
-  }
-  for (const field of all.filter((element) => element.matches(FIELD))) {
-    const invalid = field.getAttribute('aria-invalid');
-    if (!invalid || invalid === 'false') continue;
-    const ids = `${field.getAttribute('aria-describedby') || ''} `
-      + `${field.getAttribute('aria-errormessage') || ''}`;
-    for (const id of ids.split(/\s+/).filter(Boolean)) {
-      const root = field.getRootNode();
-      const target = (root.getElementById && root.getElementById(id))
-        || document.getElementById(id);
-      if (target && lines.some((line) => holding(target, line))) {
-        return {tied: `${tag(field)} -> ${tag(target)}`};
-      }
-    }
-  }
-  return {shown_in: holders.map(tag).join(', ') || 'no element found'};
+  return holders.map(tag).join(', ') || 'no element found';
 }"""
-"""Whether a refusal's text is inside an alert, status, log or live region, or in the
-description or error message of a field marked invalid."""
+"""Where a refusal's text shows on the page (the innermost elements holding its lines)."""
+
+LIVE_ROLES = frozenset({"alert", "status", "log", "alertdialog"})
+"""Roles whose content assistive technology announces (an `<output>` is a status)."""
 
 DESCRIBE = "(element) => {" + _COMMON + "return tag(element); }"
 
@@ -343,11 +316,116 @@ class RefusalReach:
 
 async def refusal_reach(page: Page, refusal: str) -> RefusalReach:
     """How `refusal` (as `HostedFlow.refusal` returns it: its lines, ' | '-joined) reaches
-    assistive technology on the page as it is now."""
-    lines = [line for line in refusal.split(" | ") if line.strip()]
-    found: dict[str, Any] = await page.evaluate(REFUSAL_REACH, lines)
-    return RefusalReach(refusal, found.get("announced"), found.get("tied"),
-                        str(found.get("shown_in", "")))
+    assistive technology on the page as it is now, read from the browser's accessibility
+    tree (Chromium's, through the DevTools protocol): what is hidden from assistive
+    technology (aria-hidden, display: none, visibility: hidden, on it or an ancestor) is
+    not in it, or is marked ignored."""
+    lines = [_squeezed(line) for line in refusal.split(" | ") if line.strip()]
+    tree = AxTree(await _ax_nodes(page))
+    announced = tied = None
+    for node in tree.exposed():
+        if tree.live(node) and tree.holds(node, lines):
+            announced = tree.describe(node)
+            break
+    for field_node in tree.exposed():
+        invalid = tree.property(field_node, "invalid")
+        if invalid in (None, "false", False):
+            continue
+        for message in tree.related(field_node, "describedby"):
+            if tree.holds(message, lines):
+                tied = f"{tree.describe(field_node)} described by {tree.describe(message)}"
+        for message in tree.related(field_node, "errormessage"):
+            # An error message counts only where it is itself announced (WAI-ARIA 1.2).
+            if tree.holds(message, lines) and tree.region_of(message) is not None:
+                tied = f"{tree.describe(field_node)} with error message {tree.describe(message)}"
+    shown_in = "" if announced or tied else str(await page.evaluate(
+        REFUSAL_SHOWN, [line for line in refusal.split(" | ") if line.strip()]))
+    return RefusalReach(refusal, announced, tied, shown_in)
+
+
+def _squeezed(text: str) -> str:
+    """`text` without white space: an accessibility tree splits text into runs of its own."""
+    return "".join(text.split())
+
+
+async def _ax_nodes(page: Page) -> list[dict[str, Any]]:
+    session = await page.context.new_cdp_session(page)
+    try:
+        found: dict[str, Any] = await session.send("Accessibility.getFullAXTree")
+    finally:
+        await session.detach()
+    return list(found.get("nodes", []))
+
+
+class AxTree:
+    """Chromium's accessibility tree of a page, as the DevTools protocol gives it."""
+
+    def __init__(self, nodes: list[dict[str, Any]]) -> None:
+        self.nodes = {str(node["nodeId"]): node for node in nodes}
+        self.by_dom = {node["backendDOMNodeId"]: node for node in nodes
+                       if "backendDOMNodeId" in node}
+
+    def exposed(self) -> list[dict[str, Any]]:
+        return [node for node in self.nodes.values() if not node.get("ignored")]
+
+    @staticmethod
+    def role(node: dict[str, Any]) -> str:
+        return str(node.get("role", {}).get("value", ""))
+
+    @staticmethod
+    def property(node: dict[str, Any], name: str) -> Any:
+        for found in node.get("properties", []):
+            if found.get("name") == name:
+                return found.get("value", {}).get("value")
+        return None
+
+    def live(self, node: dict[str, Any]) -> bool:
+        return self.role(node) in LIVE_ROLES or self.property(node, "live") in (
+            "polite", "assertive")
+
+    def region_of(self, node: dict[str, Any]) -> dict[str, Any] | None:
+        """The live region `node` is in (or is), exposed, if any."""
+        current: dict[str, Any] | None = node
+        while current is not None:
+            if not current.get("ignored") and self.live(current):
+                return current
+            current = self.nodes.get(str(current.get("parentId", "")))
+        return None
+
+    def related(self, node: dict[str, Any], relation: str) -> list[dict[str, Any]]:
+        """The exposed nodes `node` points at through `relation` (describedby, ...)."""
+        found = []
+        for entry in node.get("properties", []):
+            if entry.get("name") != relation:
+                continue
+            for related in entry.get("value", {}).get("relatedNodes", []):
+                target = self.by_dom.get(related.get("backendDOMNodeId"))
+                if target is not None and not target.get("ignored"):
+                    found.append(target)
+        return found
+
+    def text(self, node: dict[str, Any]) -> str:
+        """The exposed text under `node`, white space squeezed out."""
+        parts = []
+        pending = [node]
+        while pending:
+            current = pending.pop()
+            if self.role(current) == "StaticText" and not current.get("ignored"):
+                parts.append(str(current.get("name", {}).get("value", "")))
+                continue
+            children = [self.nodes.get(str(child)) for child in current.get("childIds", [])]
+            pending.extend(child for child in reversed(children) if child is not None)
+        return _squeezed("".join(parts))
+
+    def holds(self, node: dict[str, Any], lines: Sequence[str]) -> bool:
+        text = self.text(node)
+        return any(line and line in text for line in lines)
+
+    def describe(self, node: dict[str, Any]) -> str:
+        name = str(node.get("name", {}).get("value", "")).strip()
+        live = self.property(node, "live")
+        return (f"{self.role(node)}{f' {name!r}' if name else ''}"
+                f"{f' (aria-live {live})' if live else ''}")
 
 
 @proves("A11Y-3")
@@ -355,9 +433,10 @@ def refusal_announced(reach: RefusalReach, what: str) -> None:
     if reach.announced is None and reach.tied is None:
         raise Mismatch(
             f"the refusal {reach.refusal!r} ({what})",
-            "announced (role alert or status, an aria-live region) or tied to its field "
-            "(aria-invalid with aria-describedby or aria-errormessage)",
-            f"neither: shown in {reach.shown_in}")
+            "in the accessibility tree: announced (role alert or status, an aria-live "
+            "region) or tied to its field (aria-invalid with aria-describedby, or "
+            "aria-errormessage pointing at an announced element), not hidden",
+            f"neither: shown in {reach.shown_in}, not exposed so")
 
 
 # A11Y-2: the keyboard alone --------------------------------------------------------------
@@ -370,7 +449,7 @@ class TabWalk:
     controls: list[str]
     reached: set[int] = field(default_factory=set)
     order: list[str] = field(default_factory=list)
-    unseen: list[str] = field(default_factory=list)  # focused, but it did not show
+    unseen: list[str] = field(default_factory=list)  # focused, but nothing was drawn
 
     @property
     def unreached(self) -> list[str]:
@@ -381,20 +460,19 @@ class TabWalk:
 async def tab_walk(page: Page) -> TabWalk:
     """Presses Tab round the page (from wherever the focus is, until the focus comes back
     to where the walk first went, at most twice the controls and a few more): every control
-    it reached, and every element whose look did not change while it had the focus."""
+    it reached, and every element for which nothing was drawn while it had the focus."""
     walk = TabWalk(list(await page.evaluate(CONTROLS)))
     for _ in range(2 * len(walk.controls) + 6):
         await page.keyboard.press("Tab")
         step: dict[str, Any] = await page.evaluate(TAB_STEP)
-        left = step.get("left")
-        if left and not left["shown"]:
-            walk.unseen.append(str(left["element"]))
         element = step.get("element")
         if element is None:
             continue  # the walk went past the end of the page: on to its start
         if step["round"]:
             break
         walk.order.append(str(element))
+        if not await focus_drawn(page):
+            walk.unseen.append(str(element))
         index = step["index"] if step["index"] >= 0 else step["group"]
         if index >= 0:
             walk.reached.add(index)
@@ -403,6 +481,32 @@ async def tab_walk(page: Page) -> TabWalk:
     if grouped & walk.reached:  # a composite's one tab stop reaches all its items
         walk.reached |= await _same_group(page, walk.reached & grouped)
     return walk
+
+
+async def focus_drawn(page: Page) -> bool:
+    """Whether the focus indicator of the control focused now draws something: its
+    neighbourhood (FOCUS_REGION) focused and then blurred, compared pixel by pixel; the
+    focus is given back afterwards. A neighbourhood shown nowhere counts as drawn (nothing
+    to judge). The two pictures stay in memory: they may show what the individual typed,
+    and neither is ever attached or written anywhere."""
+    region = await page.evaluate(FOCUS_REGION, FOCUS_MARGIN)
+    if region is None:
+        return True
+    clip = FloatRect(x=region["x"], y=region["y"], width=region["width"],
+                     height=region["height"])
+    try:
+        focused = await _picture(page, clip)
+        await page.evaluate(BLUR)
+        blurred = await _picture(page, clip)
+    finally:
+        await page.evaluate(REFOCUS)
+    # The same encoder on the same pixels writes the same bytes: equal images are equal
+    # PNGs (the caret hidden, animations and transitions run to their end).
+    return focused != blurred
+
+
+async def _picture(page: Page, clip: FloatRect) -> bytes:
+    return await page.screenshot(clip=clip, animations="disabled", caret="hide", scale="css")
 
 
 async def _same_group(page: Page, reached: set[int]) -> set[int]:
@@ -506,8 +610,9 @@ def controls_reached_by_tab(walk: TabWalk, where: str) -> None:
 def focus_shown(walk: TabWalk, where: str) -> None:
     if walk.unseen:
         raise Mismatch(f"the focus on {where}",
-                       "visible (outline, shadow, border or colour change while focused)",
-                       "no change for " + ", ".join(walk.unseen))
+                       "visible: something drawn round the focused control that is not "
+                       "there when it is not focused",
+                       "pixel-identical focused and not focused: " + ", ".join(walk.unseen))
 
 
 @proves("A11Y-2")

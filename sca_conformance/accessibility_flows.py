@@ -155,24 +155,29 @@ class KeyboardFlow(HostedFlow):
     async def press(self, button: Locator, requirement_id: str, what: str) -> None:
         await self.require(button, requirement_id, what)
         where = repr(self.reached)
-        name = str(await button.evaluate(a11y.DESCRIBE))
-        a11y.reached_by_tab(await a11y.focus_by_tab(self.page, button), name, where)
-        key = await a11y.activate(self.page, button, self.timeouts.control_seconds)
-        a11y.activated_by_key(key, name, where)
+        with proving(requirement_id):  # the browser failing meanwhile is the step's
+            name = str(await button.evaluate(a11y.DESCRIBE))
+            a11y.reached_by_tab(await a11y.focus_by_tab(self.page, button), name, where)
+            key = await a11y.activate(self.page, button, self.timeouts.control_seconds)
+            a11y.activated_by_key(key, name, where)
 
-    async def type_into(self, field: Locator, value: str, requirement_id: str) -> None:
-        """Tab to `field` (which `requirement_id` needs), then type `value`; a field Tab
-        cannot reach stops the flow."""
+    async def type_into(self, step: HostedPage, key: str, value: str,
+                        requirement_id: str) -> None:
+        """Tab to the field `key` of `step` (which `requirement_id` needs), however it is
+        named, then type `value` (per-digit boxes: from the first); a field Tab cannot reach
+        stops the flow."""
         with proving(requirement_id):
-            await field.first.wait_for(state="visible")
-        name = str(await field.evaluate(a11y.DESCRIBE))
-        a11y.reached_by_tab(await a11y.focus_by_tab(self.page, field), name, repr(self.reached))
-        await self.page.keyboard.type(value)
+            field = (await step.find(key)).first
+            await field.wait_for(state="visible")
+            name = str(await field.evaluate(a11y.DESCRIBE))
+            a11y.reached_by_tab(await a11y.focus_by_tab(self.page, field), name,
+                                repr(self.reached))
+            await self.page.keyboard.type(value)
 
     async def enter_passcode(self, passcode: str) -> None:
         with self.step("Enter the passcode (keyboard)"):
             page = await self.passcode_step()
-            await self.type_into(page.passcode, passcode, "PAGE-3")
+            await self.type_into(page, "passcode", passcode, "PAGE-3")
             await self.press(page.control("continue"), "PAGE-3",
                              f"the passcode page has no {page.texts['continue']!r} button")
 
@@ -183,8 +188,8 @@ class KeyboardFlow(HostedFlow):
         page = CreatePasscodePage(self.page, self.wording)
         with self.step("Create your passcode (keyboard)"):
             await self.reach(page, "PAGE-15")
-            await self.type_into(page.passcode, passcode, "PAGE-15")
-            await self.type_into(page.repeat, passcode, "PAGE-15")
+            await self.type_into(page, "passcode", passcode, "PAGE-15")
+            await self.type_into(page, "repeat", passcode, "PAGE-15")
             await self.press(page.control("continue"), "PAGE-15",
                              f"the passcode step has no {page.texts['continue']!r} button")
 
@@ -192,7 +197,7 @@ class KeyboardFlow(HostedFlow):
         page = PhoneCodePage(self.page, self.wording)
         with self.step("Confirm your phone number (keyboard)"):
             await self.reach(page, "PAGE-15")
-            await self.type_into(page.code, await self.sms_code(), "PAGE-15")
+            await self.type_into(page, "code", await self.sms_code(), "PAGE-15")
             await self.press(page.control("confirm"), "PAGE-15",
                              f"the phone step has no {page.texts['confirm']!r} button")
 
@@ -202,7 +207,7 @@ class KeyboardFlow(HostedFlow):
         page = PinPage(self.page, self.wording)
         with self.step("Set PIN code (keyboard)"):
             await self.reach(page, "PAGE-13")
-            await self.type_into(page.pin, self.pin, "PAGE-13")
+            await self.type_into(page, "pin", self.pin, "PAGE-13")
             await self.press(page.control("continue"), "PAGE-13",
                              f"the PIN step has no {page.texts['continue']!r} button")
 
@@ -210,7 +215,8 @@ class KeyboardFlow(HostedFlow):
         page = Cvc2Page(self.page, self.wording)
         with self.step("Card activation: CVC2 (keyboard)"):
             await self.reach(page, "PAGE-13")
-            await self.type_into(page.cvc2, cvc2 or str(self.subject.values["cvc2"]), "PAGE-13")
+            await self.type_into(page, "cvc2", cvc2 or str(self.subject.values["cvc2"]),
+                                 "PAGE-13")
             await self.press(page.control("activate"), "PAGE-13",
                              f"the CVC2 step has no {page.texts['activate']!r} button")
         if cvc2 is None:

@@ -335,6 +335,9 @@ class Profile(_Section):
     # The role of a control where a target needs one: [roles.identify] another_way = "link"
     # (by default a control is found in any role a person can press).
     roles: dict[str, dict[str, Literal[ROLES]]] = {}  # type: ignore[valid-type]
+    # A field its accessible name does not find, by a Playwright selector:
+    # [fields.passcode] passcode = "#otp" (docs/accessibility.md).
+    fields: dict[str, dict[str, str]] = {}
 
     @model_validator(mode="after")
     def _one_target(self) -> Profile:
@@ -361,7 +364,8 @@ class Profile(_Section):
         """The target's wording for the page objects: its text table and control roles."""
         from sca_conformance.pages import Wording
 
-        return Wording(load_texts(self.texts.language, self.texts.model_extra or {}), self.roles)
+        return Wording(load_texts(self.texts.language, self.texts.model_extra or {}), self.roles,
+                       self.fields)
 
     @property
     def sandbox_dialect(self) -> str:
@@ -474,14 +478,16 @@ def load_profile(path: Path) -> Profile:
         texts = load_texts(profile.texts.language, profile.texts.model_extra or {})
     except ValueError as error:
         raise ProfileError(f"Target profile {path}: {error}") from None
-    for page, controls in profile.roles.items():
-        if page not in texts:
-            raise ProfileError(f"Target profile {path}: unknown text table 'roles.{page}'"
-                               f"{_nearest(page, list(texts))}")
-        for key in controls:
-            if key not in texts[page]:
-                raise ProfileError(f"Target profile {path}: unknown key 'roles.{page}.{key}'"
-                                   f"{_nearest(key, list(texts[page]))}")
+    for section, pages in (("roles", profile.roles), ("fields", profile.fields)):
+        for page, controls in pages.items():
+            if page not in texts:
+                raise ProfileError(f"Target profile {path}: unknown text table "
+                                   f"'{section}.{page}'{_nearest(page, list(texts))}")
+            for key in controls:
+                if key not in texts[page]:
+                    raise ProfileError(f"Target profile {path}: unknown key "
+                                       f"'{section}.{page}.{key}'"
+                                       f"{_nearest(key, list(texts[page]))}")
     if not profile.target.name:
         profile = profile.model_copy(
             update={"target": profile.target.model_copy(update={"name": path.stem})}

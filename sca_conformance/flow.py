@@ -164,21 +164,22 @@ class HostedFlow:
         for other in self.other_steps(target):
             anything = anything.or_(other.heading)
         seconds = self.timeouts.page_seconds
-        if not await self.appears(anything, seconds):
-            raise RequirementViolation(requirement_id, Mismatch(
-                "the hosted page", f"{target.title!r} within {seconds:g} s", await self.where()
-            ))
-        # Another step showing: a page in transition gets the control wait to show `target`
-        # still; a page that stays on the other step has skipped this one.
-        if not await self.appears(expected, self.timeouts.control_seconds):
-            raise RequirementViolation(requirement_id, Mismatch(
-                "the hosted page", repr(target.title),
-                f"another step instead: {await self.where()}",
-            ))
-        if not await target.heading.first.is_visible():
-            raise RequirementViolation(requirement_id, Mismatch(
-                "the hosted page", repr(target.title), f"the end state {await self.where()}"
-            ))
+        with proving(requirement_id):  # the browser failing while it waits, too
+            if not await self.appears(anything, seconds):
+                raise RequirementViolation(requirement_id, Mismatch(
+                    "the hosted page", f"{target.title!r} within {seconds:g} s",
+                    await self.where()))
+            # Another step showing: a page in transition gets the control wait to show
+            # `target` still; a page that stays on the other step has skipped this one.
+            if not await self.appears(expected, self.timeouts.control_seconds):
+                raise RequirementViolation(requirement_id, Mismatch(
+                    "the hosted page", repr(target.title),
+                    f"another step instead: {await self.where()}",
+                ))
+            if not await target.heading.first.is_visible():
+                raise RequirementViolation(requirement_id, Mismatch(
+                    "the hosted page", repr(target.title), f"the end state {await self.where()}"
+                ))
         self.reached = target.title
 
     async def _refusal_shown(self, wanted: dict[str, Any], deadline: float) -> Any:
@@ -241,7 +242,13 @@ class HostedFlow:
         still there, however the page shows it (an alert, a status or live region, an error
         tied to its field, or plain text). `naming`: a number the refusal must contain (the
         attempts left). Fails `requirement_id` when the page moves to another step or shows
-        no refusal within the page wait."""
+        no refusal within the page wait, and when the submission itself cannot be made (a
+        field or control that never shows): every wait of it is the requirement's."""
+        with proving(requirement_id):
+            return await self._refusal(step, act, requirement_id, what, naming)
+
+    async def _refusal(self, step: HostedPage, act: Awaitable[None], requirement_id: str,
+                       what: str, naming: int | None) -> str:
         with suppress(PlaywrightTimeoutError):  # the step as it stands, its requests done
             await self.page.wait_for_load_state(
                 "networkidle", timeout=self.timeouts.control_seconds * 1000)
@@ -276,7 +283,9 @@ class HostedFlow:
     async def require(self, control: Locator, requirement_id: str, what: str) -> None:
         """Fails `requirement_id`, saying `what` is missing and what the page shows, when
         the page already shown does not show `control` by the time it has settled."""
-        if not await self.shows(control):
+        with proving(requirement_id):
+            shown = await self.shows(control)
+        if not shown:
             seconds = self.timeouts.control_seconds
             raise RequirementViolation(requirement_id, AssertionError(
                 f"{what} (expected it within {seconds:g} s, or before the page settled: "

@@ -94,6 +94,14 @@ _ALL = [
     Fault("field-without-name", "A11Y-4", "the fields' labels are hidden from assistive "
           "technology (aria-hidden): no field has an accessible name"),
     Fault("page-without-lang", "A11Y-4", "the hosted pages declare no language (no lang)"),
+    Fault("focus-not-drawn", "A11Y-2", "the focus is reset to outline: none on :focus and "
+          ":focus-visible with nothing in its place (only outline-offset changes)"),
+    Fault("alert-hidden", "A11Y-3", "a refusal's role=alert has aria-hidden=true: shown, but "
+          "not in the accessibility tree"),
+    Fault("labels-as-captions", "A11Y-4", "the fields' labels are styled captions (no <label>, "
+          "no tie): no field has an accessible name"),
+    Fault("passcode-digit-boxes", "A11Y-4", "the passcode is typed into six per-digit boxes "
+          "without labels (a script moves on from box to box)"),
     Fault(
         "payment-repeat-race", "RACE-1", "concurrent repeats of an approved payment each pay"
     ),

@@ -140,10 +140,10 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None],
     if isinstance(error, RequirementViolation):
         soft = item.stash.get(SOFT, [])
         # Strict: the first of the test's SHOULD violations is raised; the verdict names all.
+        # A violation after SHOULD findings: they were found, and are named after it.
         named = (error.requirement.id, *sorted(
-            {v.requirement.id for v in soft} - {error.requirement.id})) if error in soft else (
-            error.requirement.id,)
-        reason = "; ".join(str(v) for v in soft) if error in soft else str(error)
+            {v.requirement.id for v in soft} - {error.requirement.id}))
+        reason = "; ".join(str(v) for v in (soft if error in soft else [error, *soft]))
         return TestVerdict(nodeid, ids, Kind.VIOLATED, named,
                            error.level, completed=False, reason=masked(reason))
     if isinstance(error, TargetNotPrepared):

@@ -124,8 +124,10 @@ ANNOUNCED = {
     "aria-live-polite": ('<div aria-live="polite">{m}</div>', ""),
     "output": ("<output>{m}</output>", ""),
     "aria-invalid-describedby": ('<p id="e">{m}</p>', 'aria-invalid="true" aria-describedby="e"'),
-    "aria-invalid-errormessage": ('<p id="e">{m}</p>',
-                                  'aria-invalid="true" aria-errormessage="e"'),
+    "aria-invalid-errormessage-announced": ('<p id="e" role="alert">{m}</p>',
+                                            'aria-invalid="true" aria-errormessage="e"'),
+    "alert-text-in-its-own-elements": ('<div role="alert">Wrong <b>passcode</b>. 2 attempts '
+                                       "<span>left.</span></div>", ""),
     "alert-in-open-shadow-root": (in_shadow('<p role="alert">{m}</p>'), ""),
 }
 SILENT = {
@@ -134,6 +136,15 @@ SILENT = {
     "aria-live-off": ('<div aria-live="off">{m}</div>', ""),
     "invalid-described-by-another": ('<p id="e">Enter 6 digits</p><p>{m}</p>',
                                      'aria-invalid="true" aria-describedby="e"'),
+    # Hidden from assistive technology, though shown.
+    "alert-aria-hidden": ('<p role="alert" aria-hidden="true">{m}</p>', ""),
+    "live-region-in-an-aria-hidden-ancestor": ('<div aria-hidden="true"><div aria-live="polite">'
+                                               "{m}</div></div>", ""),
+    "described-by-a-hidden-copy": ('<p>{m}</p><p id="e" style="display: none">{m}</p>',
+                                   'aria-invalid="true" aria-describedby="e"'),
+    # aria-errormessage alone, pointing at a message that is not announced (WAI-ARIA 1.2).
+    "errormessage-not-announced": ('<p id="e">{m}</p>',
+                                   'aria-invalid="true" aria-errormessage="e"'),
 }
 
 
@@ -155,6 +166,7 @@ async def test_a_refusal_shown_but_not_announced_fails(page: Page, form: str) ->
     with pytest.raises(RequirementViolation) as error:
         a11y.refusal_announced(await a11y.refusal_reach(page, MESSAGE), "a wrong passcode")
     assert "neither: shown in <" in fails(error, "A11Y-3")
+    assert "not exposed" in str(error.value)
 
 
 async def test_a_refusal_split_over_lines_counts_when_one_line_is_announced(page: Page) -> None:
@@ -216,12 +228,33 @@ async def test_a_focus_shown_in_any_style_passes(page: Page, style: str) -> None
     a11y.focus_shown(await a11y.tab_walk(page), "'Authentication'")
 
 
-async def test_a_focus_that_does_not_show_fails(page: Page) -> None:
+NOT_DRAWN = {
+    "outline-none": "button:focus, button:focus-visible { outline: none }",
+    # A style that changes (the offset, an invisible colour) but draws nothing.
+    "outline-none-offset-changed": ":focus, :focus-visible { outline: none !important;"
+                                   " outline-offset: 4px !important }",
+    "transparent-outline": "button:focus { outline: 3px solid transparent }",
+}
+
+
+@pytest.mark.parametrize("style", list(NOT_DRAWN))
+async def test_a_focus_that_draws_nothing_fails(page: Page, style: str) -> None:
     await show(page, "<h1>Authentication</h1><button>Confirm</button>",
-               head="<style>button:focus, button:focus-visible { outline: none }</style>")
+               head=f"<style>{NOT_DRAWN[style]}</style>")
     with pytest.raises(RequirementViolation) as error:
         a11y.focus_shown(await a11y.tab_walk(page), "'Authentication'")
     assert "Confirm" in fails(error, "A11Y-2")
+    assert "pixel-identical" in str(error.value)
+
+
+async def test_a_skip_link_shown_only_while_focused_passes(page: Page) -> None:
+    await show(page, '<a class="skip" href="#main">Skip to content</a><h1>Authentication</h1>'
+               "<button>Confirm</button>",
+               head="<style>.skip { position: absolute; left: -999px }"
+                    " .skip:focus { left: 8px; top: 8px }</style>")
+    walk = await a11y.tab_walk(page)
+    assert len(walk.order) == 2
+    a11y.focus_shown(walk, "'Authentication'")
 
 
 STEP_SCRIPT = """<script>

@@ -8,7 +8,8 @@ broken forms against which it must FAIL, naming its requirement (a check that ca
 proves nothing).
 
 1. controls, 2. refusals, 3. headings, 4. open shadow roots, 5. the summary (the action,
-the linked values), 6. origins (a launch host, departures, the landing).
+the linked values), 6. origins (a launch host, departures, the landing), 7. fields
+without an accessible name.
 
 It found eleven defects of `pages/` and `sca_conformance/` (legitimate forms the suite
 failed, broken ones it passed), each fixed; the forms that showed them are kept here.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import html
 import json
 import time
+import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +39,7 @@ from sca_conformance.pages import (
     Wording,
 )
 
+from sca_conformance import accessibility as a11y
 from sca_conformance import checks
 from sca_conformance.catalog import CATALOG
 from sca_conformance.client import ApiClient
@@ -813,3 +816,98 @@ async def test_a_flow_that_leaves_the_hosted_pages_fails_page4_at_once(
     assert EVIL in violated(error, "PAGE-4")
     assert guard.departure() == EVIL
     assert time.monotonic() - started < TIMEOUTS.page_seconds
+
+
+# 7. Fields, however they are named -----------------------------------------------------
+
+TYPED = {"passcode": ("000000",), "create-passcode": ("123456", "654321"),
+         "sms-code": ("000000",), "cvc2": ("000",)}
+"""What each step's wrong submission (STEPS) types, field by field."""
+
+MOVE_ON = """<script>
+for (const group of document.querySelectorAll('.boxes')) {
+  const boxes = [...group.querySelectorAll('input')];
+  boxes.forEach((box, index) => box.addEventListener('input', () => {
+    if (box.value && boxes[index + 1]) boxes[index + 1].focus();
+  }));
+}
+</script>"""
+
+
+def boxes(index: int, digits: int, script: str = "") -> str:
+    return ('<div class="boxes">' + "".join(
+        f'<input name="f{index}d{n}" type="text" inputmode="numeric" maxlength="1">'
+        for n in range(digits)) + "</div>" + script)
+
+
+FIELD_FORMS: dict[str, Callable[[Step, tuple[str, ...]], str]] = {
+    "labels-as-captions": lambda step, typed: "".join(
+        f'<span class="caption">{label}</span><input name="f{i}" type="password">'
+        for i, label in enumerate(step.fields)),
+    "one-time-code-without-label": lambda step, typed: "".join(
+        f'<input name="f{i}" autocomplete="one-time-code">' for i in range(len(typed))),
+    "per-digit-boxes-moving-on": lambda step, typed: "".join(
+        boxes(i, len(value)) for i, value in enumerate(typed)) + MOVE_ON,
+    "per-digit-boxes-standing-still": lambda step, typed: "".join(
+        boxes(i, len(value)) for i, value in enumerate(typed)),
+    "declared-in-the-profile": lambda step, typed: "".join(
+        f'<input name="f{i}" type="text" class="field-{key}">'
+        for i, key in enumerate(step.page.fields)),
+}
+"""A step's fields as providers write them without an accessible name: captions instead
+of labels, a one-time-code input, per-digit boxes (a script moving on from box to box, or
+none), an ordinary text input the profile points at (`[fields.<page>] <key>`)."""
+
+
+def posted_fields(data: str) -> tuple[str, ...]:
+    """The values of a post of FIELD_FORMS: f0, f1, ... or their boxes f0d0, f0d1, ..."""
+    posted = dict(urllib.parse.parse_qsl(data))
+    values = []
+    for index in range(2):
+        single = posted.get(f"f{index}")
+        digits = "".join(posted.get(f"f{index}d{n}", "") for n in range(8))
+        if single is not None or digits:
+            values.append(single if single is not None else digits)
+    return tuple(values)
+
+
+@pytest.mark.parametrize("step", list(STEPS))
+@pytest.mark.parametrize("form", list(FIELD_FORMS))
+async def test_a_field_without_a_name_is_found_filled_and_recorded(
+    page: Page, api: ApiClient, *, step: str, form: str
+) -> None:
+    """Each step's fields found without an accessible name (by the profile's locator, or
+    as the step's code fields: one-time-code, per-digit boxes) and filled: the flow goes
+    on; the missing names are A11Y-4's (a SHOULD), never the step's MUST."""
+    wanted, typed = STEPS[step], TYPED[step]
+    table = wanted.page.table
+    wording = Wording(load_texts("en"), fields={
+        table: {key: f".field-{key}" for key in wanted.page.fields}})
+    await show(page, f"<main><h1>{wanted.heading}</h1><form method=\"post\" "
+               f"action=\"{STEP_URL}\">{FIELD_FORMS[form](wanted, typed)}"
+               f"<button>{wanted.button}</button></form></main>",
+               post=document("<main><h1>Next</h1></main>"))
+    flow = hosted_flow(page, api, wording=wording)
+    shown = wanted.page(page, wording)
+    await flow.reach(shown, wanted.requirement)
+    with pytest.raises(RequirementViolation) as error:
+        a11y.fields_named(await a11y.page_facts(page), repr(wanted.heading))
+    violated(error, "A11Y-4")
+    async with page.expect_request(lambda request: request.method == "POST") as posted:
+        await wanted.submit(shown)
+    assert posted_fields((await posted.value).post_data or "") == typed
+
+
+async def test_a_step_whose_field_cannot_be_told_violates_its_requirement(
+    page: Page, api: ApiClient
+) -> None:
+    """Two unnamed code fields where the step asks for one: which is the passcode cannot
+    be told, and the submission fails under the step's requirement (the refusal's PAGE-7),
+    not as a browser's timeout naming nothing."""
+    wanted = STEPS["passcode"]
+    await show(page, f"<main><h1>{wanted.heading}</h1><form method=\"post\" "
+               f"action=\"{STEP_URL}\"><input name=\"a\" type=\"password\">"
+               "<input name=\"b\" type=\"password\"><button>Continue</button></form></main>")
+    with pytest.raises(RequirementViolation) as error:
+        await refuse(page, api, wanted)
+    assert "never got there" in violated(error, "PAGE-7")

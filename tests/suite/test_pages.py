@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, Route, expect
@@ -19,6 +20,7 @@ from sca_conformance.pages import (
 
 from sca_conformance import checks
 from sca_conformance.catalog import CATALOG
+from sca_conformance.config import ProfileError, load_profile
 from sca_conformance.consents import Consents
 from sca_conformance.data import Subject
 from sca_conformance.flow import HostedFlow
@@ -223,3 +225,16 @@ async def test_a_missing_control_fails_its_requirement_once_the_page_has_settled
         await flow.press(decline, "PAGE-6", "no Decline button")
     assert str(failure.value).startswith("MUST PAGE-6 violated: no Decline button"), failure.value
     assert "'Authentication'" in str(failure.value)
+
+
+def test_a_profile_declares_a_field_its_name_does_not_find(tmp_path: Path) -> None:
+    """`[fields.<page>] <key>`: a Playwright selector the page objects try after the
+    accessible name; a page or key the text table does not know is refused."""
+    declared = tmp_path / "otp.toml"
+    declared.write_text('[target]\nembedded = true\n[fields.passcode]\npasscode = "#otp"\n',
+                        encoding="utf-8")
+    assert load_profile(declared).wording().fields == {"passcode": {"passcode": "#otp"}}
+    declared.write_text('[target]\nembedded = true\n[fields.passcode]\npascode = "#otp"\n',
+                        encoding="utf-8")
+    with pytest.raises(ProfileError, match=r"unknown key 'fields\.passcode\.pascode'"):
+        load_profile(declared)

@@ -128,6 +128,7 @@ const FAULTS = new Set(
 );
 const fault = (name) => FAULTS.has(name);
 if (fault("page-without-lang")) document.documentElement.removeAttribute("lang"); // A11Y-4
+if (fault("focus-not-drawn")) document.documentElement.classList.add("focus-not-drawn"); // A11Y-2
 const query = "?token=" + encodeURIComponent(new URLSearchParams(location.search).get("token") || "");
 let csrf = "";
 
@@ -162,7 +163,8 @@ const alertBox = (alert) =>
   alert && T.alerts[alert.code]
     ? el(
         "p",
-        { role: fault("refusal-not-announced") ? null : "alert", class: "nb-alert" }, // A11Y-3
+        { role: fault("refusal-not-announced") ? null : "alert", class: "nb-alert",
+          "aria-hidden": fault("alert-hidden") ? "true" : null }, // A11Y-3
         T.alerts[alert.code](alert),
       )
     : null;
@@ -185,7 +187,7 @@ function secret(label, name, digits) {
       inputmode: "numeric",
       autocomplete: "off",
       size: digits,
-      "aria-labelledby": labelId,
+      "aria-labelledby": fault("labels-as-captions") ? null : labelId, // A11Y-4
     }),
   );
 }
