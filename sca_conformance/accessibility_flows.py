@@ -21,6 +21,7 @@ from playwright.async_api import Locator
 from sca_conformance import accessibility as a11y
 from sca_conformance.checks import hides_in_verdicts, proving
 from sca_conformance.data import digits
+from sca_conformance.failures import SoftChecks
 from sca_conformance.flow import HostedFlow, wrong_code
 from sca_conformance.pages import (
     ActivatedPage,
@@ -32,7 +33,6 @@ from sca_conformance.pages import (
     PhoneCodePage,
     PinPage,
 )
-from sca_conformance.plugin.verdicts import SoftChecks
 
 __tracebackhide__ = hides_in_verdicts
 

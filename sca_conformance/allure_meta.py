@@ -15,6 +15,9 @@ from typing import Any
 import allure_commons
 import pytest
 
+from sca_conformance.failures import NOT_PREPARED, WARNING_MARK, violated_regex, warned_regex
+from sca_conformance.requirements import registry
+
 _PROPERTY_SPECIALS = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\f": "\\f"}
 
 
@@ -101,20 +104,17 @@ def categories() -> list[dict[str, Any]]:
     """One category per kind of verdict and requirement, titled in words: a violated
     requirement, a SHOULD warning (a result of status "unknown": Allure has no warning),
     the target not prepared, skipped, and a suite error for what nothing else explains."""
-    from sca_conformance.verdict import NOT_PREPARED, registry
-
     found: list[dict[str, Any]] = []
     for requirement_id, req in registry().items():
         text = req.text if len(req.text) <= 90 else req.text[:87].rsplit(" ", 1)[0] + " …"
         found.append({"name": f"{requirement_id} violated ({req.level}): {text}",
                       "matchedStatuses": ["failed", "broken"],
-                      "messageRegex": rf"(?s).*\b(MUST|SHOULD) {requirement_id} violated\b.*"})
+                      "messageRegex": rf"(?s).*{violated_regex(requirement_id)}.*"})
     for requirement_id, req in registry().items():
         if req.level == "SHOULD":
             found.append({"name": f"{requirement_id} warning (SHOULD, not failing the run)",
                           "matchedStatuses": ["unknown"],
-                          "messageRegex": rf"(?s).*SHOULD warning \[([^\]]*,)?"
-                                          rf"{requirement_id}(,[^\]]*)?\].*"})
+                          "messageRegex": rf"(?s).*{warned_regex(requirement_id)}.*"})
     found += [
         {"name": "Target could not be prepared (no verdict: a call the test needed failed)",
          "matchedStatuses": ["failed", "broken"], "messageRegex": rf"(?s).*{NOT_PREPARED}.*"},
@@ -122,7 +122,7 @@ def categories() -> list[dict[str, Any]]:
          "matchedStatuses": ["skipped"]},
         {"name": "Suite error (a failure naming no requirement: a defect of the suite)",
          "matchedStatuses": ["failed", "broken"],
-         "messageRegex": rf"(?s)(?!.*(\b(MUST|SHOULD) [A-Z0-9]+-\d+ violated\b|{NOT_PREPARED})).*"},
+         "messageRegex": rf"(?s)(?!.*({violated_regex()}|{NOT_PREPARED})).*"},
     ]
     return found
 
@@ -136,7 +136,7 @@ def mark_warnings(results_dir: Path) -> None:
         except (OSError, ValueError):
             continue
         message = str((result.get("statusDetails") or {}).get("message") or "")
-        if result.get("status") == "skipped" and "SHOULD warning [" in message:
+        if result.get("status") == "skipped" and WARNING_MARK in message:
             result["status"] = "unknown"
             path.write_text(json.dumps(result), encoding="utf-8")
 

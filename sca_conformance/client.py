@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from sca_conformance.checks import hides_in_verdicts
+from sca_conformance.failures import hides_in_verdicts
 from sca_conformance.redact import SecretRegistry
 
 __tracebackhide__ = hides_in_verdicts

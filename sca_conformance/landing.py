@@ -21,8 +21,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Frame, Page, Request
 
-from sca_conformance.checks import hides_in_verdicts
-from sca_conformance.requirements import Mismatch, RequirementViolation
+from sca_conformance.failures import Mismatch, RequirementViolation, hides_in_verdicts
 
 if TYPE_CHECKING:
     from sca_conformance.pages import Wording

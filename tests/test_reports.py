@@ -352,7 +352,7 @@ def test_the_verdict_of_shards_merges_and_an_unusable_target_still_gets_a_report
         path.write_text(json.dumps(part.as_json()), encoding="utf-8")
         shards.append(str(path))
     merged = subprocess.run(
-        [sys.executable, "-m", "sca_conformance.verdict", *shards, "--markdown",
+        [sys.executable, "-m", "sca_conformance.publish.merge", *shards, "--markdown",
          str(tmp_path / "verdict.md")], capture_output=True, text=True, check=False)
     assert merged.returncode == 1, merged.stdout + merged.stderr
     assert merged.stdout.startswith("NON-CONFORMANT:") and "violated: PAGE-6" in merged.stdout
@@ -360,7 +360,7 @@ def test_the_verdict_of_shards_merges_and_an_unusable_target_still_gets_a_report
 
     results = tmp_path / "results"
     unusable = subprocess.run(
-        [sys.executable, "-m", "sca_conformance.verdict", str(tmp_path / "none/*.json"),
+        [sys.executable, "-m", "sca_conformance.publish.merge", str(tmp_path / "none/*.json"),
          "--results", str(results)], capture_output=True, text=True, check=False)
     assert unusable.returncode == 11 and unusable.stdout.startswith("TARGET UNUSABLE")
     built = _build(results, tmp_path)

@@ -310,7 +310,8 @@ def test_nightly_is_scheduled_dispatchable_sharded_and_published() -> None:
     # the run fails with it afterwards (never a stale green report left standing).
     report_steps = workflow["jobs"]["report"]["steps"]
     merging = next(s for s in report_steps if s.get("id") == "verdict")
-    assert "sca_conformance.verdict" in merging["run"] and "GITHUB_STEP_SUMMARY" in merging["run"]
+    assert "sca_conformance.publish.merge" in merging["run"]
+    assert "GITHUB_STEP_SUMMARY" in merging["run"]
     assert "needs.report.result == 'success'" in workflow["jobs"]["publish"]["if"]
     final = workflow["jobs"]["verdict"]
     assert set(final["needs"]) == {"report", "publish"}
