@@ -116,7 +116,7 @@ def run(argv: list[str]) -> int:
     # TARGET UNUSABLE too (the report says so, so that no earlier report stands for it).
     if args.no_report or status in (2, 3, 4, 5):
         return status
-    from sca_conformance.report_builder import BuildError, build
+    from sca_conformance.publish.builder import BuildError, build
 
     try:
         reports = build(
@@ -142,7 +142,7 @@ def setup(argv: list[str]) -> int:
     )
     parser.add_argument("--no-browser", action="store_true", help="leave the browser alone")
     args = parser.parse_args(argv)
-    from sca_conformance.allure_tool import ToolMissing, install_allure, java_problem
+    from sca_conformance.publish.allure_tool import ToolMissing, install_allure, java_problem
 
     problems: list[str] = []
     try:

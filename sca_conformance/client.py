@@ -7,7 +7,6 @@ import json
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -44,9 +43,6 @@ class Exchange:
 
 
 ExchangeListener = Callable[[Exchange], None]
-REPORTING: ContextVar[Exchange | None] = ContextVar("REPORTING", default=None)
-"""The exchange whose listener is running: a report's step for it takes the exchange's
-start and stop, not the moments the listener writes it."""
 _NO_BODY = object()
 
 
@@ -196,11 +192,7 @@ class ApiClient:
         )
         self.exchanges.append(exchange)
         if self._on_exchange:
-            reporting = REPORTING.set(exchange)
-            try:
-                self._on_exchange(exchange)
-            finally:
-                REPORTING.reset(reporting)
+            self._on_exchange(exchange)
 
     def _take_response_secrets(self, response: httpx.Response) -> None:
         """Learns secrets handed out by the target before anything is written down."""

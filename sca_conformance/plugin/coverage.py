@@ -182,7 +182,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def write_allure_extras(config: pytest.Config, results: Path, matrix: Matrix) -> None:
-    from sca_conformance import allure_meta as meta
+    from sca_conformance.publish import allure_meta as meta
 
     results.mkdir(parents=True, exist_ok=True)
     settings = config.stash.get(SETTINGS, None)

@@ -24,6 +24,7 @@ from sca_conformance.client import Exchange
 from sca_conformance.config import SETTINGS
 from sca_conformance.pages import CardDetailsPage, Wording
 from sca_conformance.plugin.selection import TAGS, requirement_ids
+from sca_conformance.publish.allure_meta import ReaderView, reporting_exchange
 from sca_conformance.redact import SECRET_FIELDS, SecretRegistry
 from sca_conformance.requirements import requirement
 
@@ -33,7 +34,7 @@ SECRETS = pytest.StashKey[SecretRegistry]()  # the test's registry, set by the s
 
 def attach_exchange(exchange: Exchange) -> None:
     """One report step per API exchange, bodies attached, already redacted by the client."""
-    with allure.step(exchange.title):
+    with reporting_exchange(exchange), allure.step(exchange.title):
         response_name = f"response {exchange.content_type or '(no content type)'}, " + (
             f"{exchange.elapsed_ms:.0f} ms"
         )
@@ -140,6 +141,4 @@ def _allure_links(request: pytest.FixtureRequest) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--alluredir", None):
-        from sca_conformance.allure_meta import ReaderView
-
         ReaderView.register(config, TAGS)

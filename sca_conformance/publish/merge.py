@@ -11,7 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-from sca_conformance import allure_meta
+from sca_conformance.publish import allure_meta
 from sca_conformance.publish.matrix import matrix_html, matrix_markdown
 from sca_conformance.verdict import Matrix
 

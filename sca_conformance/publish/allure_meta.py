@@ -1,5 +1,5 @@
 """Launch metadata for the Allure results folder (environment.properties, categories.json,
-executor.json), written by the pytest plugin at session end and by reports.build; and the
+executor.json), written by the pytest plugin at session end and by `builder` and `merge`; and the
 reader's view of each result, trimmed before allure-pytest writes it (`ReaderView`)."""
 
 from __future__ import annotations
@@ -7,16 +7,21 @@ from __future__ import annotations
 import inspect
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import allure_commons
 import pytest
 
 from sca_conformance.failures import NOT_PREPARED, WARNING_MARK, violated_regex, warned_regex
 from sca_conformance.requirements import registry
+
+if TYPE_CHECKING:
+    from sca_conformance.client import Exchange
 
 _PROPERTY_SPECIALS = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\f": "\\f"}
 
@@ -148,6 +153,20 @@ def write_categories(results_dir: Path) -> None:
                                                  encoding="utf-8")
 
 
+REPORTING: ContextVar[Exchange | None] = ContextVar("REPORTING", default=None)
+"""The exchange whose report step is being written (`reporting_exchange`): the step takes
+the exchange's start and stop, not the moments it is written."""
+
+
+@contextmanager
+def reporting_exchange(exchange: Exchange) -> Iterator[None]:
+    token = REPORTING.set(exchange)
+    try:
+        yield
+    finally:
+        REPORTING.reset(token)
+
+
 @dataclass(frozen=True)
 class _Seen:
     fixtures: frozenset[str]  # the names in the test function's signature
@@ -223,8 +242,6 @@ class ReaderView:
 
     @allure_commons.hookimpl(trylast=True)  # after allure-pytest's listener opened the step
     def start_step(self, uuid: str, title: str) -> None:
-        from sca_conformance.client import REPORTING
-
         exchange = REPORTING.get()
         reporter = self._reporter()
         if exchange is None or reporter is None or title != exchange.title:
