@@ -161,7 +161,7 @@ def setup(argv: list[str]) -> int:
 def _browser() -> str | None:
     """A Chromium for Playwright: the machine's, else Debian's (as root), else Playwright's
     own download. None when one is there."""
-    from sca_conformance.browser import chromium_executable
+    from sca_conformance.chromium import chromium_executable
 
     if chromium_executable() or os.environ.get("SCA_PLAYWRIGHT_CHROMIUM"):
         return None

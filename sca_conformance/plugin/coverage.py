@@ -195,7 +195,7 @@ def write_allure_extras(config: pytest.Config, results: Path, matrix: Matrix) ->
 
 
 def environment(config: pytest.Config, settings: Any) -> dict[str, str]:
-    from sca_conformance.browser import chromium_executable
+    from sca_conformance.chromium import chromium_executable
 
     executable = chromium_executable()
     browser = "Chromium (Playwright's own)"
