@@ -22,6 +22,7 @@ from playwright.async_api import (
 
 from sca_conformance.client import Exchange
 from sca_conformance.config import SETTINGS
+from sca_conformance.masking import form_masks, masked_screenshot
 from sca_conformance.pages import CardDetailsPage, Wording
 from sca_conformance.plugin.selection import TAGS, requirement_ids
 from sca_conformance.publish.allure_meta import ReaderView, reporting_exchange
@@ -109,9 +110,7 @@ async def attach_page_evidence(
             attachment_type=allure.attachment_type.URI_LIST,
         )
     try:
-        mask = [page.locator("input:not([type=hidden])"), *details.secrets,
-                *(page.get_by_text(value, exact=True) for value in secrets.on_screen())]
-        image = await page.screenshot(mask=mask, mask_color="#222")
+        image = await masked_screenshot(page, secrets, form_masks(page, wording))
         allure.attach(image, name="Screenshot at failure (inputs and secrets masked)",
                       attachment_type=allure.attachment_type.PNG)
     except PlaywrightError as error:  # a closed or crashed page: say so in the report

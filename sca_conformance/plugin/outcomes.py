@@ -5,7 +5,6 @@ test's secrets; each report carries its verdict to the coverage matrix (also acr
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Generator
 from pathlib import Path
 from types import TracebackType
@@ -22,9 +21,9 @@ from sca_conformance.failures import (
     TargetNotPrepared,
     warning_message,
 )
+from sca_conformance.masking import mask_in_place
 from sca_conformance.plugin.evidence import FAILED_CALL, SECRETS
 from sca_conformance.plugin.selection import requirement_ids
-from sca_conformance.redact import SecretRegistry
 from sca_conformance.requirements import requirement
 from sca_conformance.verdict import USER_PROPERTY, Kind, TestVerdict, parse_message
 
@@ -163,24 +162,3 @@ def pytest_runtest_makereport(
     if verdict is not None:  # travels with the report (to the xdist controller too)
         report.user_properties.append((USER_PROPERTY, verdict.to_json()))
     return report
-
-
-def mask_in_place(node: Any, registry: SecretRegistry, depth: int = 0) -> Any:
-    """Masks every string inside pytest's traceback representation (dataclasses, lists and
-    tuples of them), returning the masked value for immutable ones."""
-    if isinstance(node, str):
-        return registry.text(node)
-    if depth > 8:
-        return node
-    if isinstance(node, list):
-        node[:] = [mask_in_place(item, registry, depth + 1) for item in node]
-        return node
-    if isinstance(node, tuple):
-        return tuple(mask_in_place(item, registry, depth + 1) for item in node)
-    if dataclasses.is_dataclass(node) and not isinstance(node, type):
-        for field in dataclasses.fields(node):
-            value = getattr(node, field.name)
-            object.__setattr__(node, field.name, mask_in_place(value, registry, depth + 1))
-    return node
-
-
