@@ -81,6 +81,16 @@ def test_a_bottom_room_imports_nothing_above_it(room: str) -> None:
     assert imported <= BOTTOM[room], f"{room} imports {sorted(imported - BOTTOM[room])}"
 
 
+def test_only_the_plugin_imports_the_plugin() -> None:
+    """The plugin sits on top: the flows, the checks and what a run publishes work without
+    pytest's hooks (the CLI, the kill matrix and the report builder import them alone)."""
+    plugin = f"{PACKAGE.name}.plugin"
+    upward = sorted(f"{name} -> {target}" for name, targets in import_graph(PACKAGE).items()
+                    for target in targets if not name.startswith(plugin)
+                    and (target == plugin or target.startswith(f"{plugin}.")))
+    assert not upward, upward
+
+
 def test_the_graph_sees_every_import_at_any_depth(tmp_path: Path) -> None:
     package = tmp_path / "pkg"
     (package / "sub").mkdir(parents=True)
