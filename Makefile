@@ -26,7 +26,7 @@ conformance: setup-runtime
 	@$(PY) -m sca_conformance.cli run --output reports -- $(PYTEST_ARGS)
 
 report: setup-runtime
-	@$(PY) -m reports.build --results $(RESULTS) --out reports/html
+	@$(PY) -m sca_conformance.publish.builder --results $(RESULTS) --out reports/html
 
 # A few minutes: ruff, mypy, then the fast tests on two workers. `make test` is the whole proof.
 check: setup

@@ -32,8 +32,8 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from sca_conformance.axe_engine import run_axe
 from sca_conformance.checks import hides_in_verdicts, proves
+from sca_conformance.failures import Mismatch
 from sca_conformance.redact import SECRET_FIELDS, SecretRegistry
-from sca_conformance.requirements import Mismatch
 
 __tracebackhide__ = hides_in_verdicts
 

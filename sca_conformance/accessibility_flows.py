@@ -21,7 +21,9 @@ from playwright.async_api import Locator
 from sca_conformance import accessibility as a11y
 from sca_conformance.checks import hides_in_verdicts, proving
 from sca_conformance.data import digits
+from sca_conformance.failures import SoftChecks
 from sca_conformance.flow import HostedFlow, wrong_code
+from sca_conformance.masking import form_masks
 from sca_conformance.pages import (
     ActivatedPage,
     CardDetailsPage,
@@ -32,7 +34,6 @@ from sca_conformance.pages import (
     PhoneCodePage,
     PinPage,
 )
-from sca_conformance.plugin.verdicts import SoftChecks
 
 __tracebackhide__ = hides_in_verdicts
 
@@ -61,8 +62,7 @@ async def audit(flow: HostedFlow, should: SoftChecks, where: str) -> None:
         if len(should.violations) > before:
             a11y.attach_findings(findings, facts, where, page.url, secrets)
             await flow.screenshot(f"{where} (inputs and secrets masked)",
-                                  mask=[page.locator("input:not([type=hidden])"),
-                                        *details.secrets])
+                                  mask=form_masks(page, flow.wording))
 
 
 class AuditedFlow(HostedFlow):
@@ -149,8 +149,7 @@ class KeyboardFlow(HostedFlow):
             if len(self.should.violations) > before:
                 a11y.attach_keyboard(walk, place, where, self.page.url, self.api.secrets)
                 await self.screenshot(f"{where} (inputs and secrets masked)",
-                                      mask=[self.page.locator("input:not([type=hidden])"),
-                                            *CardDetailsPage(self.page, self.wording).secrets])
+                                      mask=form_masks(self.page, self.wording))
 
     async def press(self, button: Locator, requirement_id: str, what: str) -> None:
         await self.require(button, requirement_id, what)

@@ -17,7 +17,7 @@ from typing import Any
 
 from playwright.async_api import Page
 
-from sca_conformance.allure_tool import TOOLS, tools_folder
+from sca_conformance.publish.allure_tool import TOOLS, tools_folder
 
 PACKAGE = "axe-core"
 

@@ -4,34 +4,34 @@ Each check raises `RequirementViolation` naming its requirement, with what was e
 and what the target did. `proving(ID)` does the same for a block of web-first
 assertions (`expect(...)`) in a browser test.
 """
+# ruff: noqa: PLC0414  (the `X as X` imports below are re-exports)
 
 from __future__ import annotations
 
 import ipaddress
 import re
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import wraps
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import Any
 from urllib.parse import SplitResult, parse_qs, quote, unquote, urlsplit
 
 import httpx
-from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+# How a failure names a requirement, re-exported (`X as X`): the suites write
+# `checks.proving(ID)`, modules `from sca_conformance.checks import preparing`.
+from sca_conformance.failures import VERDICTS as VERDICTS
+from sca_conformance.failures import Mismatch as Mismatch
+from sca_conformance.failures import RequirementViolation as RequirementViolation
+from sca_conformance.failures import TargetNotPrepared as TargetNotPrepared
+from sca_conformance.failures import hides_in_verdicts as hides_in_verdicts
+from sca_conformance.failures import preparing as preparing
+from sca_conformance.failures import proves as proves
+from sca_conformance.failures import proving as proving
 from sca_conformance.redact import luhn_valid
-from sca_conformance.requirements import Mismatch, RequirementViolation, requirement
-from sca_conformance.verdict import not_prepared_message
 
-if TYPE_CHECKING:
-    import pytest
-
-P = ParamSpec("P")
-R = TypeVar("R")
 CLOCK_SKEW = timedelta(seconds=30)
 # ISO 8601 with a zone designator: any fraction of a second, "Z" or an offset (+02:00,
 # +0200, +02; the provider's documentation shows both "...17.000Z" and "...33+02:00").
@@ -41,74 +41,7 @@ ISO_ZONED = re.compile(
 )
 
 
-def proves(requirement_id: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Marks a check as proving one requirement: its mismatches become violations of it."""
-    requirement(requirement_id)  # fails at import for an ID the contract does not have
-
-    def decorate(check: Callable[P, R]) -> Callable[P, R]:
-        @wraps(check)
-        def run(*args: P.args, **kwargs: P.kwargs) -> R:
-            with proving(requirement_id):
-                return check(*args, **kwargs)
-
-        run.requirement = requirement_id  # type: ignore[attr-defined]
-        return run
-
-    return decorate
-
-
-class TargetNotPrepared(Exception):
-    """Something a test needs but does not prove (test data, a simulation) could not be
-    had from the target: the test cannot give a verdict. Names the call that failed."""
-
-    def __init__(self, call: str, detail: str) -> None:
-        super().__init__(not_prepared_message(call, detail))
-        self.call = call
-
-
-VERDICTS = (RequirementViolation, TargetNotPrepared)
-"""What a failure says about the target: a requirement violated, the target not prepared."""
-
-
-def hides_in_verdicts(excinfo: pytest.ExceptionInfo[BaseException] | None) -> bool:
-    """The suite modules' `__tracebackhide__`: a verdict on the target shows the test's own
-    lines, not the suite's frames; anything else raised inside the suite is a defect of the
-    suite and shows them."""
-    return excinfo is not None and excinfo.errisinstance(VERDICTS)
-
-
 __tracebackhide__ = hides_in_verdicts
-
-
-@contextmanager
-def preparing(call: str) -> Iterator[None]:
-    """Any failure inside the block (a refused call, a body without the expected key)
-    means the target could not be prepared for the test, naming `call`."""
-    try:
-        yield
-    except TargetNotPrepared:
-        raise
-    except (AssertionError, KeyError, TypeError, ValueError) as error:
-        detail = f"{type(error).__name__} {error}" if isinstance(error, KeyError) else str(error)
-        raise TargetNotPrepared(call, detail[:300]) from error
-
-
-@contextmanager
-def proving(requirement_id: str) -> Iterator[None]:
-    """Any assertion failing inside the block is a violation of `requirement_id`, and so is
-    a page element the requirement needs that never appears (a Playwright timeout)."""
-    try:
-        yield
-    except RequirementViolation:
-        raise
-    except AssertionError as failure:
-        raise RequirementViolation(requirement_id, failure) from failure
-    except PlaywrightTimeoutError as timeout:
-        missing = AssertionError(f"the page never got there: {timeout.message}")
-        raise RequirementViolation(requirement_id, missing) from timeout
-    except PlaywrightError as error:  # e.g. "Cannot navigate to invalid URL": the target's
-        failed = AssertionError(f"the browser could not do it: {error.message.splitlines()[0]}")
-        raise RequirementViolation(requirement_id, failed) from error
 
 
 def _json(response: httpx.Response) -> Any:

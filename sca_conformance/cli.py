@@ -230,7 +230,7 @@ def run(argv: list[str]) -> int:
 
 def _build(results: Path, html: Path, single: Path | None, history: Path,
            allure: str | None) -> bool:
-    from sca_conformance.report_builder import BuildError, build
+    from sca_conformance.publish.builder import BuildError, build
 
     try:
         reports = build(results, html, single, history, allure=allure)
@@ -287,8 +287,8 @@ def report(argv: list[str]) -> int:
     summaries = [folder / "coverage-matrix.json" for folder in folders
                  if (folder / "coverage-matrix.json").is_file()]
     if summaries:
-        # The nightly's merge of the shards' verdicts (python -m sca_conformance.verdict).
-        from sca_conformance.verdict import main as merge_verdicts
+        # The nightly's merge of the shards' verdicts (python -m sca_conformance.publish.merge).
+        from sca_conformance.publish.merge import main as merge_verdicts
 
         status = merge_verdicts([*map(str, summaries), "--results", str(fresh),
                                  "--json", str(output / "coverage-matrix.json"),
@@ -401,7 +401,7 @@ def setup(argv: list[str]) -> int:
     )
     parser.add_argument("--no-browser", action="store_true", help="leave the browser alone")
     args = _parse(parser, argv)
-    from sca_conformance.allure_tool import ToolMissing, install_allure, java_problem
+    from sca_conformance.publish.allure_tool import ToolMissing, install_allure, java_problem
 
     problems: list[str] = []
     try:
@@ -420,7 +420,7 @@ def setup(argv: list[str]) -> int:
 def _browser() -> str | None:
     """A Chromium for Playwright: the machine's, else Debian's (as root), else Playwright's
     own download. None when one is there."""
-    from sca_conformance.browser import chromium_executable
+    from sca_conformance.chromium import chromium_executable
 
     if chromium_executable() or os.environ.get("SCA_PLAYWRIGHT_CHROMIUM"):
         return None

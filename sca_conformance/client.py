@@ -10,7 +10,6 @@ import json
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -19,13 +18,14 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from sca_conformance import checks
-from sca_conformance.checks import hides_in_verdicts
+from sca_conformance import failures
+from sca_conformance.failures import hides_in_verdicts
 from sca_conformance.network import Network, client_credentials, explain
 from sca_conformance.redact import SecretRegistry
 
 if TYPE_CHECKING:
-    from sca_conformance.config import AuthSection, Profile
+    from sca_conformance.config import Profile
+    from sca_conformance.network import AuthSection
 
 __tracebackhide__ = hides_in_verdicts
 
@@ -52,9 +52,6 @@ class Exchange:
 
 
 ExchangeListener = Callable[[Exchange], None]
-REPORTING: ContextVar[Exchange | None] = ContextVar("REPORTING", default=None)
-"""The exchange whose listener is running: a report's step for it takes the exchange's
-start and stop, not the moments the listener writes it."""
 _NO_BODY = object()
 
 
@@ -96,7 +93,7 @@ class Wait:
                 f"waited {self.seconds:.1f} s, send {self.attempt + 1} next")
 
 
-class RateLimited(checks.TargetNotPrepared):
+class RateLimited(failures.TargetNotPrepared):
     """The target kept limiting a request past the bounds of Manners: the test cannot give a
     verdict (contract section 8a: a 429 is the target protecting itself)."""
 
@@ -411,7 +408,7 @@ class ApiClient:
         not a green run: the waits spent the budget, so it sent less than it was meant to."""
         if self.waits:
             waited = sum(wait.seconds for wait in self.waits)
-            raise checks.TargetNotPrepared(
+            raise failures.TargetNotPrepared(
                 "rate limited", f"{what}: the target limited {len(self.waits)} of its requests "
                 f"(waited {waited:.1f} s in all), so it sent less than it was meant to; pace "
                 "the run (rate_limits.requests_per_second) or send fewer (--fuzz-examples)")
@@ -503,11 +500,7 @@ class ApiClient:
         )
         self.exchanges.append(exchange)
         if self._on_exchange:
-            reporting = REPORTING.set(exchange)
-            try:
-                self._on_exchange(exchange)
-            finally:
-                REPORTING.reset(reporting)
+            self._on_exchange(exchange)
 
     def _take_response_secrets(self, response: httpx.Response) -> None:
         """Learns secrets handed out by the target before anything is written down."""

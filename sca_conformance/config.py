@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sca_conformance.catalog import BASE_PATH, ENDPOINTS
-from sca_conformance.network import Network, NetworkError
+from sca_conformance.endpoints import BASE_PATH, ENDPOINTS
+from sca_conformance.network import AuthSection, Network, NetworkError, NetworkSection
 from sca_conformance.suggest import did_you_mean
 from sca_conformance.texts import Texts, load_texts
 
@@ -77,7 +77,7 @@ class TargetSection(_Section):
     # query (return_url_nonce = "query"), its fragment ("fragment"), or not at all ("none").
     return_url: str = ""
     return_url_nonce: Literal["query", "fragment", "none"] = "query"
-    # The prefix of every request of the contract (catalog.BASE_PATH; "/api/v4" on another, ""
+    # The prefix of every request of the contract (endpoints.BASE_PATH; "/api/v4" on another, ""
     # at the root); one request's own path: [paths].
     base_path: str = BASE_PATH
     # More options of the embedded sandbox (`python -m sca_sandbox --help`), e.g. its staging
@@ -109,50 +109,6 @@ class OnboardingSection(_Section):
     # consent: 412 + the consent flow (this contract); redirect: 200 + redirect_url.
     style: Literal["consent", "redirect"] = "consent"
     return_url_field: str = "return_url"  # where a redirect-style request carries return_url
-
-
-class NetworkSection(_Section):
-    """How the suite reaches the target, for the API and the browser alike (sca_conformance
-    .network): whom to trust, who the suite is, through which proxy, with which headers."""
-
-    ca_bundle: str = ""  # PEM file of the CA(s) to trust besides the system's (SCA_CA_BUNDLE)
-    client_cert: str = ""  # PEM client certificate for mTLS (SCA_CLIENT_CERT)
-    client_key: str = ""  # its private key, PEM (SCA_CLIENT_KEY); empty: in client_cert
-    # Hosts whose certificate is not checked at all (named, never all): printed in the header.
-    insecure_hosts: list[str] = []
-    proxy: str = ""  # http(s)://host:port; empty: HTTPS_PROXY / HTTP_PROXY of the environment
-    no_proxy: list[str] = []  # hosts reached directly, besides NO_PROXY and loopback (always)
-    # Extra request headers per origin: [network.headers."https://api.example"] X-Key = "..."
-    headers: dict[str, dict[str, str]] = {}
-
-    @model_validator(mode="after")
-    def _values(self) -> NetworkSection:
-        for value in self.headers:
-            parts = urlsplit(value)
-            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
-                raise ValueError(f"network.headers: {value!r} is not an http(s) origin")
-        if self.proxy and urlsplit(self.proxy).scheme not in ("http", "https", "socks5"):
-            raise ValueError(f"network.proxy: {self.proxy!r} is not an http(s) or socks5 URL")
-        if "*" in self.insecure_hosts:
-            raise ValueError("network.insecure_hosts: name the hosts; '*' is not accepted")
-        return self
-
-
-class AuthSection(_Section):
-    """How the suite gets its access token: the contract's API-key login, or OAuth2 client
-    credentials at the provider's token endpoint (AUTH-1..4 are then not applicable)."""
-
-    style: Literal["api_key", "client_credentials"] = "api_key"
-    token_url: str = ""  # client_credentials: the token endpoint (absolute, or a path)
-    client_id_env: str = "SCA_CLIENT_ID"
-    client_secret_env: str = "SCA_CLIENT_SECRET"
-    scope: str = ""
-
-    @model_validator(mode="after")
-    def _token_url(self) -> AuthSection:
-        if self.style == "client_credentials" and not self.token_url:
-            raise ValueError("auth.token_url: client_credentials needs the token endpoint")
-        return self
 
 
 class Capabilities(_Section):
@@ -323,7 +279,7 @@ class Profile(_Section):
     words: WordsSection = WordsSection()
     data: DataSection = DataSection()
     # One request's path, relative to target.base_path: [paths] card = "/cards/{card_id}"
-    # (the names: sca_conformance.catalog.ENDPOINTS).
+    # (the names: sca_conformance.endpoints.ENDPOINTS).
     paths: dict[str, str] = {}
     actions: dict[Literal[ACTIONS], ActionSettings] = {}  # type: ignore[valid-type]
     formats: Formats = Formats()

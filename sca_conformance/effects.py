@@ -10,9 +10,9 @@ from sca_conformance import checks
 from sca_conformance.catalog import Action
 from sca_conformance.consents import Consents
 from sca_conformance.data import Subject
+from sca_conformance.failures import Mismatch
 from sca_conformance.flow import HostedFlow
 from sca_conformance.redact import luhn_valid
-from sca_conformance.requirements import Mismatch
 
 __tracebackhide__ = checks.hides_in_verdicts
 

@@ -18,6 +18,7 @@ from sca_conformance.checks import TargetNotPrepared, hides_in_verdicts, prepari
 from sca_conformance.client import ApiClient
 from sca_conformance.config import Timeouts
 from sca_conformance.data import Subject, digits
+from sca_conformance.failures import Mismatch, RequirementViolation
 from sca_conformance.landing import Guard, first_of, race
 from sca_conformance.pages import (
     ActivatedPage,
@@ -35,7 +36,6 @@ from sca_conformance.pages import (
     SummaryPage,
     Wording,
 )
-from sca_conformance.requirements import Mismatch, RequirementViolation
 
 __tracebackhide__ = hides_in_verdicts
 

@@ -48,7 +48,7 @@ from sca_conformance.checks import TargetNotPrepared, hides_in_verdicts
 from sca_conformance.client import ApiClient, Exchange
 from sca_conformance.consents import Consents
 from sca_conformance.data import iban, phone_number
-from sca_conformance.requirements import RequirementViolation
+from sca_conformance.failures import RequirementViolation
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy

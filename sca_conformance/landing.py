@@ -22,8 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 from playwright.async_api import BrowserContext, Frame, Page, Request, Route
 from playwright.async_api import Error as PlaywrightError
 
-from sca_conformance.checks import hides_in_verdicts
-from sca_conformance.requirements import Mismatch, RequirementViolation
+from sca_conformance.failures import Mismatch, RequirementViolation, hides_in_verdicts
 
 if TYPE_CHECKING:
     from sca_conformance.pages import Wording

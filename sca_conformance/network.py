@@ -25,21 +25,70 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
+from pydantic import BaseModel, ConfigDict, model_validator
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Route
-
-    from sca_conformance.config import AuthSection, NetworkSection
 
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
 ENV_CA_BUNDLE = "SCA_CA_BUNDLE"
 ENV_CLIENT_CERT = "SCA_CLIENT_CERT"
 ENV_CLIENT_KEY = "SCA_CLIENT_KEY"
 ENV_INSECURE_HOSTS = "SCA_INSECURE_HOSTS"
+
+
+class _Settings(BaseModel):
+    """A section of the profile (sca_conformance.config): strict, every key known."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class NetworkSection(_Settings):
+    """How the suite reaches the target, for the API and the browser alike (sca_conformance
+    .network): whom to trust, who the suite is, through which proxy, with which headers."""
+
+    ca_bundle: str = ""  # PEM file of the CA(s) to trust besides the system's (SCA_CA_BUNDLE)
+    client_cert: str = ""  # PEM client certificate for mTLS (SCA_CLIENT_CERT)
+    client_key: str = ""  # its private key, PEM (SCA_CLIENT_KEY); empty: in client_cert
+    # Hosts whose certificate is not checked at all (named, never all): printed in the header.
+    insecure_hosts: list[str] = []
+    proxy: str = ""  # http(s)://host:port; empty: HTTPS_PROXY / HTTP_PROXY of the environment
+    no_proxy: list[str] = []  # hosts reached directly, besides NO_PROXY and loopback (always)
+    # Extra request headers per origin: [network.headers."https://api.example"] X-Key = "..."
+    headers: dict[str, dict[str, str]] = {}
+
+    @model_validator(mode="after")
+    def _values(self) -> NetworkSection:
+        for value in self.headers:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
+                raise ValueError(f"network.headers: {value!r} is not an http(s) origin")
+        if self.proxy and urlsplit(self.proxy).scheme not in ("http", "https", "socks5"):
+            raise ValueError(f"network.proxy: {self.proxy!r} is not an http(s) or socks5 URL")
+        if "*" in self.insecure_hosts:
+            raise ValueError("network.insecure_hosts: name the hosts; '*' is not accepted")
+        return self
+
+
+class AuthSection(_Settings):
+    """How the suite gets its access token: the contract's API-key login, or OAuth2 client
+    credentials at the provider's token endpoint (AUTH-1..4 are then not applicable)."""
+
+    style: Literal["api_key", "client_credentials"] = "api_key"
+    token_url: str = ""  # client_credentials: the token endpoint (absolute, or a path)
+    client_id_env: str = "SCA_CLIENT_ID"
+    client_secret_env: str = "SCA_CLIENT_SECRET"
+    scope: str = ""
+
+    @model_validator(mode="after")
+    def _token_url(self) -> AuthSection:
+        if self.style == "client_credentials" and not self.token_url:
+            raise ValueError("auth.token_url: client_credentials needs the token endpoint")
+        return self
 
 
 class NetworkError(Exception):

@@ -1,6 +1,6 @@
 """The contract's requirements, read from the contract shipped in the package
-(sca_conformance/contract/consent-contract.md; docs/consent-contract.md links to it), and
-how a check fails."""
+(sca_conformance/contract/consent-contract.md; docs/consent-contract.md links to it). The
+bottom of the package: it imports nothing of it (how a check fails is `failures`)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Any, Literal
-
-from sca_conformance.verdict import violation_message
+from typing import Literal
 
 # Package data, so that the plugin works from an installed wheel as from the checkout.
 CONTRACT: Traversable = resources.files("sca_conformance") / "contract" / "consent-contract.md"
-# The report ships the contract as contract.html beside index.html (reports.build); set
+# The report ships the contract as contract.html beside index.html (publish.builder); set
 # SCA_CONTRACT_URL to link somewhere else.
 CONTRACT_URL = os.environ.get("SCA_CONTRACT_URL", "contract.html")
 
@@ -60,30 +58,3 @@ def requirement(requirement_id: str) -> Requirement:
     except KeyError:
         raise KeyError(f"{requirement_id} is not a requirement of {CONTRACT.name}") from None
 
-
-class Mismatch(AssertionError):
-    """A condition that does not hold: what was looked at, expected and actual."""
-
-    def __init__(self, what: str, expected: Any, actual: Any) -> None:
-        super().__init__(f"{what}: expected {expected}, got {actual!r}")
-        self.what = what
-        self.expected = expected
-        self.actual = actual
-
-
-class RequirementViolation(AssertionError):
-    """A check failed; carries the requirement it proves and that requirement's level."""
-
-    def __init__(self, requirement_id: str, cause: AssertionError) -> None:
-        self.requirement = requirement(requirement_id)
-        self.cause = cause
-        # Playwright's messages continue with "Actual value: ..." and a call log: keep the
-        # former, which says what the target did, and drop the log.
-        lines = str(cause).strip().split("\nCall log:")[0].strip().splitlines()
-        detail = "; ".join(line.strip() for line in lines if line.strip())[:500]
-        detail = detail or type(cause).__name__
-        super().__init__(violation_message(self.requirement.level, requirement_id, detail))
-
-    @property
-    def level(self) -> Level:
-        return self.requirement.level

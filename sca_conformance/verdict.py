@@ -1,8 +1,8 @@
 """The verdict model: what one test did, where each requirement stands, and what the run
 as a whole may claim. Every writer and reader of verdicts uses this module: the failure
-messages are worded here (`violation_message`, `warning_message`, `not_prepared_message`)
-and read back here (`parse_message`), and the terminal summary, the coverage matrix, the
-Allure categories, the kill matrix and the job summary all aggregate with `Matrix`.
+messages, worded in `failures`, are read back here (`parse_message`), and the terminal
+summary, the coverage matrix, the Allure categories, the kill matrix and the job summary
+all aggregate with `Matrix`.
 
 A run claims only what was tested: a requirement is violated only when a failure names
 it, proved only when every test of it that ran went through, and a run that left MUST
@@ -12,50 +12,25 @@ requirements untested is not conformant.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-if TYPE_CHECKING:
-    from sca_conformance.requirements import Requirement
+from sca_conformance.failures import NOT_PREPARED, VIOLATION, WARNING, WARNING_START
+from sca_conformance.requirements import Requirement, registry
 
-
-def registry() -> dict[str, Requirement]:
-    from sca_conformance.requirements import registry as contract  # it words violations here
-
-    return contract()
-
-# The grammar of a failure message ---------------------------------------------------
-
-NOT_PREPARED = "Target could not be prepared"
-# A violation's message starts with it (after the exception's type, where one is shown).
-_VIOLATION = re.compile(
-    r"^(?:[A-Za-z_][\w.]*: )?(?P<level>MUST|SHOULD) (?P<id>[A-Z0-9]+-\d+) violated:")
-_WARNING = re.compile(r"SHOULD warning \[(?P<ids>[A-Z0-9]+-\d+(?:,\s*[A-Z0-9]+-\d+)*)\]")
-
-
-def violation_message(level: str, requirement_id: str, detail: str) -> str:
-    return f"{level} {requirement_id} violated: {detail}"
-
-
-def warning_message(requirement_ids: Iterable[str], detail: str) -> str:
-    return f"SHOULD warning [{','.join(sorted(set(requirement_ids)))}] {detail}"
-
-
-def not_prepared_message(call: str, detail: str) -> str:
-    return f"{NOT_PREPARED}: {call}: {detail}"
+# Reading a failure message back ------------------------------------------------------
 
 
 def parse_message(message: str) -> tuple[str, tuple[str, ...]]:
     """What a message says, for readers that have only the text (an Allure result, an old
     probe line): ("violated" | "warned" | "not prepared" | "suite error", the IDs named)."""
     text = message.strip()
-    warning = _WARNING.search(text)
-    if warning and re.match(r"^(?:[A-Za-z_][\w.]*: )?SHOULD warning \[", text):
+    warning = WARNING.search(text)
+    if warning and WARNING_START.match(text):
         return Kind.WARNED, tuple(i.strip() for i in warning["ids"].split(","))
-    violation = _VIOLATION.match(text)
+    violation = VIOLATION.match(text)
     if violation and violation["id"] in registry():
         return Kind.VIOLATED, (violation["id"],)
     if NOT_PREPARED in text.split("\n", 1)[0]:
@@ -370,47 +345,3 @@ def _why_not(tests: list[TestVerdict]) -> str:
         elif test.kind is Kind.SUITE_ERROR:
             reasons.append("a suite error")
     return "; ".join(sorted(set(reasons)))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """python -m sca_conformance.verdict FILE... [--markdown OUT]: the verdict of several
-    runs' coverage-matrix.json (the nightly's shards), printed as one sentence; the exit
-    code is the verdict's."""
-    import argparse
-    from pathlib import Path
-
-    parser = argparse.ArgumentParser(prog="python -m sca_conformance.verdict",
-                                     description=main.__doc__)
-    parser.add_argument("summaries", nargs="+", type=Path, help="coverage-matrix.json files")
-    parser.add_argument("--json", type=Path, help="write the merged coverage-matrix.json here")
-    parser.add_argument("--markdown", type=Path, help="write the merged matrix (Markdown) here")
-    parser.add_argument("--results", type=Path, help="an Allure results folder: write the "
-                        "merged verdict into it (coverage-matrix.json, requirements.html, "
-                        "the environment's Verdict), for the report")
-    args = parser.parse_args(argv)
-    found = [path for path in args.summaries if path.is_file()]
-    matrix = Matrix.merge(json.loads(path.read_text(encoding="utf-8")) for path in found)
-    if not found:
-        matrix.unusable = "no run left a verdict (no coverage-matrix.json): the suite did not run"
-    if args.json:
-        args.json.write_text(json.dumps(matrix.as_json(), indent=2), encoding="utf-8")
-    from sca_conformance.plugin.coverage import matrix_html, matrix_markdown
-
-    if args.markdown:
-        args.markdown.write_text(matrix_markdown(matrix), encoding="utf-8")
-    if args.results:
-        from sca_conformance import allure_meta
-
-        args.results.mkdir(parents=True, exist_ok=True)
-        (args.results / "coverage-matrix.json").write_text(json.dumps(matrix.as_json(), indent=2),
-                                                          encoding="utf-8")
-        (args.results / "requirements.html").write_text(matrix_html(matrix), encoding="utf-8")
-        allure_meta.set_property(args.results, "Verdict", matrix.sentence())
-        allure_meta.write_categories(args.results)
-        allure_meta.mark_warnings(args.results)
-    print(matrix.sentence())
-    return matrix.exit_code()
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

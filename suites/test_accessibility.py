@@ -13,8 +13,8 @@ from sca_conformance.accessibility_flows import AuditedFlow, KeyboardFlow, audit
 from sca_conformance.catalog import Action
 from sca_conformance.clock import Clock
 from sca_conformance.consents import Consents
+from sca_conformance.failures import SoftChecks
 from sca_conformance.flow import HostedFlow, expect_end_state, wrong_code
-from sca_conformance.plugin.verdicts import SoftChecks
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 

@@ -13,9 +13,9 @@ from sca_conformance.config import Formats
 from sca_conformance.consents import Consents, Started
 from sca_conformance.data import Subject
 from sca_conformance.effects import observe, verify_not_performed, verify_performed
+from sca_conformance.failures import SoftChecks
 from sca_conformance.flow import HostedFlow
 from sca_conformance.passkeys import VirtualAuthenticator
-from sca_conformance.plugin.verdicts import SoftChecks
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 

@@ -22,10 +22,9 @@ from sca_conformance.config import Settings
 from sca_conformance.consents import Consents, Started
 from sca_conformance.data import Subject
 from sca_conformance.effects import observe
+from sca_conformance.failures import Mismatch, RequirementViolation, SoftChecks
 from sca_conformance.flow import STEPS, HostedFlow
 from sca_conformance.landing import NavigationLog
-from sca_conformance.plugin.verdicts import SoftChecks
-from sca_conformance.requirements import Mismatch, RequirementViolation
 
 pytestmark = [pytest.mark.lifecycle, pytest.mark.browser,
               pytest.mark.asyncio(loop_scope="session")]

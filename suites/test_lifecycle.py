@@ -10,8 +10,8 @@ from sca_conformance.pages import LockedOutPage, SummaryPage
 from sca_conformance import checks
 from sca_conformance.clock import Clock
 from sca_conformance.consents import Consents
+from sca_conformance.failures import SoftChecks
 from sca_conformance.flow import expect_end_state, wrong_code
-from sca_conformance.plugin.verdicts import SoftChecks
 
 pytestmark = [pytest.mark.lifecycle, pytest.mark.asyncio(loop_scope="session")]
 

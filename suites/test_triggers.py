@@ -10,7 +10,7 @@ from sca_conformance import checks
 from sca_conformance.catalog import Action
 from sca_conformance.consents import Consents
 from sca_conformance.effects import observe, protected
-from sca_conformance.plugin.verdicts import SoftChecks
+from sca_conformance.failures import SoftChecks
 
 pytestmark = [pytest.mark.api, pytest.mark.asyncio(loop_scope="session")]
 

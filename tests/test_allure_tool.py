@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from sca_conformance import allure_tool, report_builder
-from sca_conformance.allure_tool import (
+from sca_conformance.publish import allure_tool
+from sca_conformance.publish import builder as report_builder
+from sca_conformance.publish.allure_tool import (
     ToolMissing,
     allure_version,
     cached_allure,

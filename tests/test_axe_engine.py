@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page
 
-from sca_conformance import allure_tool, axe_engine
+from sca_conformance import axe_engine
 from sca_conformance.axe_engine import EngineMissing, axe_version, find_axe, installed_axe, run_axe
+from sca_conformance.publish import allure_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 

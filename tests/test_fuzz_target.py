@@ -20,6 +20,7 @@ import pytest
 from sca_conformance import checks
 from sca_conformance.client import ApiClient
 from sca_conformance.config import DEV_API_KEYS
+from sca_conformance.failures import RequirementViolation
 from sca_conformance.fuzzing import (
     SHAPES,
     Campaign,
@@ -33,7 +34,6 @@ from sca_conformance.fuzzing import (
     no_server_error,
 )
 from sca_conformance.redact import SecretRegistry
-from sca_conformance.requirements import RequirementViolation
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = "20261203"  # fixed: the project's own run repeats itself; the nightly's seeds vary

@@ -41,7 +41,7 @@ def test_the_teams_own_page(page):  # pytest-playwright's sync fixture
 # The team launches this machine's Chromium its own way.
 TEAM_CONFTEST = """
 import pytest
-from sca_conformance.browser import launch_options
+from sca_conformance.chromium import launch_options
 
 
 @pytest.fixture(scope="session")

@@ -122,7 +122,7 @@ def test_a_failure_is_attributed_only_when_it_names_a_requirement_first() -> Non
     def attributed(message: str) -> bool:
         return parse_message(message)[0] in (Kind.VIOLATED, Kind.WARNED)
 
-    assert attributed("sca_conformance.requirements.RequirementViolation: MUST PAGE-4 "
+    assert attributed("sca_conformance.failures.RequirementViolation: MUST PAGE-4 "
                       "violated: the browser ended on http://127.0.0.1:1/")
     assert attributed("AssertionError: SHOULD AFTER-2 violated: x")
     assert attributed("SHOULD warning [AFTER-2,PAGE-5] SHOULD PAGE-5 violated: x")

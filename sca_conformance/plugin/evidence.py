@@ -22,8 +22,10 @@ from playwright.async_api import (
 
 from sca_conformance.client import Exchange
 from sca_conformance.config import SETTINGS
+from sca_conformance.masking import form_masks, masked_screenshot
 from sca_conformance.pages import CardDetailsPage, Wording
 from sca_conformance.plugin.selection import TAGS, requirement_ids
+from sca_conformance.publish.allure_meta import ReaderView, reporting_exchange
 from sca_conformance.redact import SECRET_FIELDS, SecretRegistry
 from sca_conformance.requirements import requirement
 
@@ -33,7 +35,7 @@ SECRETS = pytest.StashKey[SecretRegistry]()  # the test's registry, set by the s
 
 def attach_exchange(exchange: Exchange) -> None:
     """One report step per API exchange, bodies attached, already redacted by the client."""
-    with allure.step(exchange.title):
+    with reporting_exchange(exchange), allure.step(exchange.title):
         response_name = f"response {exchange.content_type or '(no content type)'}, " + (
             f"{exchange.elapsed_ms:.0f} ms"
         )
@@ -108,9 +110,7 @@ async def attach_page_evidence(
             attachment_type=allure.attachment_type.URI_LIST,
         )
     try:
-        mask = [page.locator("input:not([type=hidden])"), *details.secrets,
-                *(page.get_by_text(value, exact=True) for value in secrets.on_screen())]
-        image = await page.screenshot(mask=mask, mask_color="#222")
+        image = await masked_screenshot(page, secrets, form_masks(page, wording))
         allure.attach(image, name="Screenshot at failure (inputs and secrets masked)",
                       attachment_type=allure.attachment_type.PNG)
     except PlaywrightError as error:  # a closed or crashed page: say so in the report
@@ -140,6 +140,4 @@ def _allure_links(request: pytest.FixtureRequest) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--alluredir", None):
-        from sca_conformance.allure_meta import ReaderView
-
         ReaderView.register(config, TAGS)

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import allure
 import pytest
@@ -34,13 +34,15 @@ from sca_conformance.config import SETTINGS, Settings
 from sca_conformance.consents import Consents
 from sca_conformance.data import DataFactory, new_run_id
 from sca_conformance.landing import RegisteredReturn, ReturnReceiver
-from sca_conformance.plugin.coverage import MATRIX
+from sca_conformance.plugin.coverage import (
+    TRAFFIC,
+    TRAFFIC_PROPERTY,
+    TargetUnusable,
+    Traffic,
+    unusable,
+)
 from sca_conformance.plugin.evidence import SECRETS, allure_test, attach_exchange
 from sca_conformance.redact import SecretRegistry
-from sca_conformance.verdict import (
-    EXIT_CODES,
-    RunVerdict,
-)
 
 
 @dataclass(frozen=True)
@@ -107,15 +109,6 @@ def pytest_collection(session: pytest.Session) -> None:
         unusable(config, str(error))
 
 
-class TargetUnusable(pytest.exit.Exception):  # type: ignore[misc,name-defined]
-    """The target cannot be tested at all: the run stops with one sentence, its verdict."""
-
-
-def unusable(config: pytest.Config, reason: str) -> NoReturn:
-    config.stash[MATRIX].unusable = reason
-    raise TargetUnusable(reason, returncode=EXIT_CODES[RunVerdict.TARGET_UNUSABLE])
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
     """The terminal would print the stop as `!!! _pytest.outcomes.Exit: ...`: the verdict
@@ -176,38 +169,6 @@ def manners_of(settings: Settings) -> Manners:
     limits = settings.profile.rate_limits
     return Manners(max_wait_seconds=limits.max_wait_seconds, max_tries=limits.max_tries,
                    requests_per_second=limits.requests_per_second)
-
-
-@dataclass
-class Traffic:
-    """What the API clients of a test, or of a run, cost the target: logins, refreshes, and
-    the rate limits waited out."""
-
-    logins: int = 0  # on the worker's shared sessions: at most one per key and worker
-    own_logins: int = 0  # on sessions of a test's own (it moves the clock)
-    refreshes: int = 0
-    waits: int = 0
-    wait_seconds: float = 0.0
-
-    def add(self, other: Traffic) -> None:
-        self.logins += other.logins
-        self.own_logins += other.own_logins
-        self.refreshes += other.refreshes
-        self.waits += other.waits
-        self.wait_seconds += other.wait_seconds
-
-    def sentence(self) -> str:
-        own = (f" (and {self.own_logins} by tests moving the clock, each on a session of its "
-               "own)" if self.own_logins else "")
-        return (f"logins: {self.logins}{own}, refreshes: {self.refreshes}, rate-limit waits: "
-                f"{self.waits}, total {self.wait_seconds:.1f} s")
-
-    def as_json(self) -> dict[str, Any]:
-        return {**asdict(self), "wait_seconds": round(self.wait_seconds, 1)}
-
-
-TRAFFIC = pytest.StashKey[Traffic]()
-TRAFFIC_PROPERTY = "sca_api_traffic"  # a test's Traffic, on its teardown report (also via xdist)
 
 
 class ApiSessions:

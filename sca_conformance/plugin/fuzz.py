@@ -16,9 +16,9 @@ from dataclasses import replace
 
 import pytest
 
-from sca_conformance.allure_tool import cache_base
 from sca_conformance.config import SETTINGS
 from sca_conformance.fuzzing import DEFAULT_OPENAPI, FuzzSettings
+from sca_conformance.publish.allure_tool import cache_base
 
 FUZZ = pytest.StashKey[FuzzSettings]()
 _TRUE = ("1", "true", "yes", "on")

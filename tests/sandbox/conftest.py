@@ -9,7 +9,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, Route, async_playwright
 
-from sca_conformance.browser import launch_options
+from sca_conformance.chromium import launch_options
 from sca_conformance.landing import NavigationLog
 from sca_sandbox.process import RunningSandbox, run_sandbox
 from sca_sandbox.testing import SandboxClient

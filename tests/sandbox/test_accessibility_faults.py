@@ -13,7 +13,7 @@ import pytest_asyncio
 from playwright.async_api import Page, expect
 
 from sca_sandbox.process import RunningSandbox, run_sandbox
-from sca_sandbox.testing import HostedFlow, SandboxClient, payment_body
+from sca_sandbox.testing import HttpFlow, SandboxClient, payment_body
 
 A11Y_FAULTS = ["decline-low-contrast", "control-pointer-only", "refusal-not-announced",
                "field-without-name", "page-without-lang"]
@@ -58,7 +58,7 @@ async def payment_method(client: SandboxClient) -> dict[str, Any]:
 async def pages(client: SandboxClient) -> dict[str, str]:
     """The default pages of a payment: the summary, the passcode step, and the passcode
     step refusing a wrong passcode."""
-    flow = HostedFlow(client.http, (await payment_method(client))["redirect_url"])
+    flow = HttpFlow(client.http, (await payment_method(client))["redirect_url"])
     shown = {"summary": (await flow.open()).text}
     await flow.step("confirm")
     await flow.step("another-way")

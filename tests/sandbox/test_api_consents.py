@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from sca_sandbox.process import RunningSandbox
-from sca_sandbox.testing import PASSCODE, HostedFlow, SandboxClient
+from sca_sandbox.testing import PASSCODE, HttpFlow, SandboxClient
 from sca_sandbox.testing import payment_body as payment
 
 pytestmark = pytest.mark.api
@@ -120,7 +120,7 @@ async def test_approved_payment_runs_exactly_once(alpha: SandboxClient) -> None:
     consent = await alpha.consent("POST", "/v3/transactions/pay", json=body)
     method = await alpha.initiate(consent["id"], RETURN_URL)
 
-    landing = await HostedFlow(alpha.http, method["redirect_url"]).approve()
+    landing = await HttpFlow(alpha.http, method["redirect_url"]).approve()
 
     assert landing.status_code == 303
     query = parse_qs(urlsplit(landing.headers["location"]).query)
@@ -140,7 +140,7 @@ async def test_an_approval_covers_only_its_own_request(alpha: SandboxClient) -> 
     account = await alpha.account(person["id"], balance=10_000)
     body = payment(account["id"], 1_000)
     consent = await alpha.consent("POST", "/v3/transactions/pay", json=body)
-    await HostedFlow(alpha.http, (await alpha.initiate(consent["id"]))["redirect_url"]).approve()
+    await HttpFlow(alpha.http, (await alpha.initiate(consent["id"]))["redirect_url"]).approve()
 
     other_amount = await alpha.consent(
         "POST", "/v3/transactions/pay", json={**body, "amount": 9_000}
@@ -161,7 +161,7 @@ async def test_concurrent_repeats_of_one_request_make_one_transaction(
     account = await alpha.account(person["id"], balance=10_000)
     body = payment(account["id"], 100)
     consent = await alpha.consent("POST", "/v3/transactions/pay", json=body)
-    await HostedFlow(alpha.http, (await alpha.initiate(consent["id"]))["redirect_url"]).approve()
+    await HttpFlow(alpha.http, (await alpha.initiate(consent["id"]))["redirect_url"]).approve()
 
     async def pay_on_a_new_connection() -> httpx.Response:
         async with httpx.AsyncClient(base_url=sandbox.url) as http:
@@ -180,7 +180,7 @@ async def test_paying_another_individuals_account_credits_it(alpha: SandboxClien
     target = await alpha.account(payee["id"])
     body = payment(source["id"], 400, counterparty={"name": "Payee", "account_id": target["id"]})
     consent = await alpha.consent("POST", "/v3/transactions/pay", json=body)
-    await HostedFlow(alpha.http, (await alpha.initiate(consent["id"]))["redirect_url"]).approve()
+    await HttpFlow(alpha.http, (await alpha.initiate(consent["id"]))["redirect_url"]).approve()
 
     await alpha.ok("POST", "/v3/transactions/pay", json=body)
 
@@ -192,7 +192,7 @@ async def test_insufficient_funds_at_execution_answer_409(alpha: SandboxClient) 
     account = await alpha.account(person["id"], balance=100)
     body = payment(account["id"], 500)
     consent = await alpha.consent("POST", "/v3/transactions/pay", json=body)
-    await HostedFlow(alpha.http, (await alpha.initiate(consent["id"]))["redirect_url"]).approve()
+    await HttpFlow(alpha.http, (await alpha.initiate(consent["id"]))["redirect_url"]).approve()
 
     assert (await alpha.post("/v3/transactions/pay", json=body)).status_code == 409
 
@@ -206,7 +206,7 @@ async def test_decline_ends_the_consent_and_the_next_request_gets_a_new_one(
     body = payment(account["id"])
     consent = await alpha.consent("POST", "/v3/transactions/pay", json=body)
 
-    landing = await HostedFlow(
+    landing = await HttpFlow(
         alpha.http, (await alpha.initiate(consent["id"], RETURN_URL))["redirect_url"]
     ).decline()
 
@@ -221,7 +221,7 @@ async def test_decline_ends_the_consent_and_the_next_request_gets_a_new_one(
 @pytest.mark.lifecycle
 async def test_three_wrong_passcodes_fail_the_consent(alpha: SandboxClient) -> None:
     consent = await activation_consent(alpha)
-    flow = HostedFlow(alpha.http, (await alpha.initiate(consent["id"], RETURN_URL))["redirect_url"])
+    flow = HttpFlow(alpha.http, (await alpha.initiate(consent["id"], RETURN_URL))["redirect_url"])
     await flow.open()
     await flow.step("confirm")
     await flow.step("another-way")
@@ -251,7 +251,7 @@ async def test_a_pending_consent_expires_on_the_sandbox_clock(alpha: SandboxClie
     assert (await alpha.post(f"/v3/consents/{consent['id']}")).status_code == 410
     page = await alpha.http.get(method["redirect_url"])
     assert page.status_code == 410 and "This link has expired" in page.text
-    flow = HostedFlow(alpha.http, method["redirect_url"])
+    flow = HttpFlow(alpha.http, method["redirect_url"])
     await flow.open()
     assert (await flow.post("confirm")).status_code == 410
     closed = await flow.post("close")
@@ -264,7 +264,7 @@ async def test_history_approval_lasts_180_days(alpha: SandboxClient) -> None:
     person = await alpha.individual()
     account = await alpha.account(person["id"], balance=700)
     consent = await alpha.consent("GET", "/v3/transactions", params={"account_id": account["id"]})
-    await HostedFlow(alpha.http, (await alpha.initiate(consent["id"]))["redirect_url"]).approve()
+    await HttpFlow(alpha.http, (await alpha.initiate(consent["id"]))["redirect_url"]).approve()
 
     listed = await alpha.ok("GET", "/v3/transactions", params={"account_id": account["id"]})
     one = await alpha.ok("GET", f"/v3/transactions/{listed['transactions'][0]['id']}")
@@ -284,7 +284,7 @@ async def test_card_activation_and_details_over_http(alpha: SandboxClient) -> No
     account = await alpha.account(person["id"])
     card = await alpha.card(person["id"], account["id"])
     consent = await alpha.consent("POST", f"/v3/cards/{card['id']}/activate")
-    flow = HostedFlow(alpha.http, (await alpha.initiate(consent["id"]))["redirect_url"])
+    flow = HttpFlow(alpha.http, (await alpha.initiate(consent["id"]))["redirect_url"])
     await flow.approve()
     await flow.step("pin", pin="1234")
     await flow.step("cvc", cvc="abc")
@@ -292,7 +292,7 @@ async def test_card_activation_and_details_over_http(alpha: SandboxClient) -> No
     assert (await alpha.ok("GET", f"/v3/cards/{card['id']}"))["status"] == "not_activated"
 
     details = await alpha.consent("POST", f"/v3/cards/{card['id']}/details")
-    viewer = HostedFlow(alpha.http, (await alpha.initiate(details["id"]))["redirect_url"])
+    viewer = HttpFlow(alpha.http, (await alpha.initiate(details["id"]))["redirect_url"])
     await viewer.approve()
     assert "Card number" in viewer.text
     cvc = viewer.text.split('aria-label="CVC">')[1][:3]

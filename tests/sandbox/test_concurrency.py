@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 
 from sca_sandbox.process import RunningSandbox, run_sandbox
-from sca_sandbox.testing import PASSCODE, HostedFlow, SandboxClient, payment_body
+from sca_sandbox.testing import PASSCODE, HttpFlow, SandboxClient, payment_body
 
 pytestmark = pytest.mark.api
 
@@ -58,7 +58,7 @@ async def approved_payment(client: SandboxClient) -> tuple[dict[str, Any], str]:
     body = payment_body(account["id"])
     consent = await client.consent("POST", "/v3/transactions/pay", json=body)
     method = await client.initiate(consent["id"], RETURN_URL)
-    last = await HostedFlow(client.http, method["redirect_url"]).approve()
+    last = await HttpFlow(client.http, method["redirect_url"]).approve()
     assert last.headers["location"].endswith("status=approved"), last.headers
     return body, account["id"]
 
@@ -68,7 +68,7 @@ async def balance(client: SandboxClient, account_id: str) -> int:
     return found
 
 
-async def on_passcode(client: SandboxClient) -> tuple[HostedFlow, str]:
+async def on_passcode(client: SandboxClient) -> tuple[HttpFlow, str]:
     """A payment's flow on its passcode step, and its consent's id."""
     person = await client.individual()
     account = await client.account(person["id"], balance=100_000)
@@ -76,7 +76,7 @@ async def on_passcode(client: SandboxClient) -> tuple[HostedFlow, str]:
         "POST", "/v3/transactions/pay", json=payment_body(account["id"])
     )
     method = await client.initiate(consent["id"], RETURN_URL)
-    flow = HostedFlow(client.http, method["redirect_url"])
+    flow = HttpFlow(client.http, method["redirect_url"])
     await flow.open()
     await flow.step("confirm")
     await flow.step("another-way")

@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 
 from sca_sandbox.process import RunningSandbox, run_sandbox
-from sca_sandbox.testing import HostedFlow, SandboxClient
+from sca_sandbox.testing import HttpFlow, SandboxClient
 
 pytestmark = pytest.mark.api
 
@@ -60,7 +60,7 @@ async def landing(client: SandboxClient, return_url: str, *, decline: bool = Fal
     """Where the last redirect of an approved (or declined) flow sends the browser."""
     consent = await history_consent(client)
     method = await client.initiate(consent["id"], return_url)
-    flow = HostedFlow(client.http, method["redirect_url"])
+    flow = HttpFlow(client.http, method["redirect_url"])
     last = await (flow.decline() if decline else flow.approve())
     assert last.status_code == 303, last.text[:300]
     added = f"consent_id={consent['id']}&status={'declined' if decline else 'approved'}"

@@ -6,17 +6,17 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from sca_sandbox.testing import HostedFlow, SandboxClient
+from sca_sandbox.testing import HttpFlow, SandboxClient
 
 pytestmark = [pytest.mark.api, pytest.mark.security]
 
 
-async def new_flow(client: SandboxClient) -> HostedFlow:
+async def new_flow(client: SandboxClient) -> HttpFlow:
     person = await client.individual()
     account = await client.account(person["id"])
     card = await client.card(person["id"], account["id"])
     consent = await client.consent("POST", f"/v3/cards/{card['id']}/activate")
-    return HostedFlow(client.http, (await client.initiate(consent["id"]))["redirect_url"])
+    return HttpFlow(client.http, (await client.initiate(consent["id"]))["redirect_url"])
 
 
 async def test_every_page_refuses_framing_and_caching(alpha: SandboxClient) -> None:

@@ -16,7 +16,7 @@ import pytest
 from sca_sandbox import DEV_API_KEYS
 from sca_sandbox.faults import FAULTS
 from sca_sandbox.process import run_sandbox
-from sca_sandbox.testing import HostedFlow, SandboxClient, payment_body
+from sca_sandbox.testing import HttpFlow, SandboxClient, payment_body
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACT = (REPO / "docs" / "consent-contract.md").read_text()
@@ -162,7 +162,7 @@ async def test_a_restart_keeps_data_tokens_and_clocks(tmp_path: Path) -> None:
             account = await client.account(person["id"], balance=5_000)
             body = payment_body(account["id"], 1_000)
             consent = await client.consent("POST", "/v3/transactions/pay", json=body)
-            await HostedFlow(
+            await HttpFlow(
                 client.http, (await client.initiate(consent["id"]))["redirect_url"]
             ).approve()
             await client.ok("POST", "/v3/simulations/clock", json={"advance_seconds": 60})

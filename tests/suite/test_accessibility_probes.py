@@ -10,8 +10,8 @@ import pytest
 from playwright.async_api import Page
 
 from sca_conformance import accessibility as a11y
+from sca_conformance.failures import RequirementViolation
 from sca_conformance.redact import SecretRegistry
-from sca_conformance.requirements import RequirementViolation
 
 pytestmark = pytest.mark.browser
 

@@ -45,9 +45,9 @@ from sca_conformance.catalog import CATALOG
 from sca_conformance.client import ApiClient
 from sca_conformance.config import Timeouts
 from sca_conformance.data import Subject
+from sca_conformance.failures import RequirementViolation
 from sca_conformance.flow import HostedFlow
 from sca_conformance.landing import Guard, LandingWatcher
-from sca_conformance.requirements import RequirementViolation
 from sca_conformance.texts import load_texts
 
 pytestmark = pytest.mark.browser

@@ -24,12 +24,13 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import async_playwright
 
-from sca_conformance.browser import launch_options
+from sca_conformance.chromium import launch_options
 from sca_conformance.client import ApiClient, TargetError, preflight
-from sca_conformance.config import NetworkSection, ProfileError, Settings
+from sca_conformance.config import ProfileError, Settings
 from sca_conformance.landing import RegisteredReturn, ReturnReceiver, place
 from sca_conformance.network import (
     Network,
+    NetworkSection,
     browser_setup_error,
     bundle_keys,
     explain_browser,
@@ -389,8 +390,7 @@ def test_the_client_certificate_goes_to_the_targets_https_origins(pki: Pki) -> N
 async def test_client_credentials_are_asked_for_at_the_token_endpoint() -> None:
     import base64
 
-    from sca_conformance.config import AuthSection
-    from sca_conformance.network import client_credentials
+    from sca_conformance.network import AuthSection, client_credentials
 
     seen: list[httpx.Request] = []
 

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from sca_conformance.client import ApiClient, LoginRoute, LoginSession, TargetError, preflight
-from sca_conformance.config import AuthSection, Profile, ProfileError, Settings
+from sca_conformance.config import Profile, ProfileError, Settings
+from sca_conformance.network import AuthSection
 
 pytestmark = [pytest.mark.api]
 

@@ -23,9 +23,9 @@ from sca_conformance.catalog import CATALOG
 from sca_conformance.config import ProfileError, load_profile
 from sca_conformance.consents import Consents
 from sca_conformance.data import Subject
+from sca_conformance.failures import RequirementViolation
 from sca_conformance.flow import HostedFlow
 from sca_conformance.passkeys import VirtualAuthenticator
-from sca_conformance.requirements import RequirementViolation
 from sca_conformance.texts import load_texts
 
 pytestmark = pytest.mark.browser

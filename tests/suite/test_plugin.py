@@ -324,7 +324,7 @@ def test_a_secret_in_a_traceback_is_masked_and_the_failure_message_kept(
     junit = (suite.path / "junit.xml").read_text()
     assert "4111 1111 1111 1111" not in junit
     assert (
-        'message="sca_conformance.requirements.RequirementViolation: MUST PAGE-14 violated'
+        'message="sca_conformance.failures.RequirementViolation: MUST PAGE-14 violated'
         in junit
     )
 

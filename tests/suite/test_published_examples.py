@@ -16,7 +16,7 @@ from sca_conformance import checks
 from sca_conformance.catalog import actions_for, endpoint
 from sca_conformance.client import token_expiry
 from sca_conformance.config import Profile, load_profile
-from sca_conformance.requirements import RequirementViolation
+from sca_conformance.failures import RequirementViolation
 
 ROOT = Path(__file__).resolve().parents[2]
 BEFORE_2021 = datetime(2021, 5, 11, 9, 40, tzinfo=UTC)

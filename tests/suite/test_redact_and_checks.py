@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from sca_conformance import checks
+from sca_conformance.failures import RequirementViolation
 from sca_conformance.redact import MASK, SecretRegistry, luhn_valid
-from sca_conformance.requirements import RequirementViolation, registry
+from sca_conformance.requirements import registry
 
 
 def test_the_registry_has_every_requirement_of_the_contract() -> None:

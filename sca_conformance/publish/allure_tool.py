@@ -2,8 +2,8 @@
 installing it into the user's cache from the package.json and package-lock.json shipped in
 this package (``sca_conformance/tools/``), never into site-packages.
 
-python -m sca_conformance.allure_tool install   # npm ci into the cache (`sca-conformance setup`)
-python -m sca_conformance.allure_tool where     # the command that builds the report
+python -m sca_conformance.publish.allure_tool install  # npm ci into the cache (`setup`)
+python -m sca_conformance.publish.allure_tool where    # the command that builds the report
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-TOOLS = Path(__file__).resolve().parent / "tools"
+TOOLS = Path(__file__).resolve().parent.parent / "tools"
 PACKAGE = "allure-commandline"
 _NPM_TIMEOUT = 600.0
 
@@ -145,7 +145,7 @@ def java_problem() -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args not in (["install"], ["where"]):
-        print("usage: python -m sca_conformance.allure_tool install|where", file=sys.stderr)
+        print("usage: python -m sca_conformance.publish.allure_tool install|where", file=sys.stderr)
         return 2
     try:
         if args == ["install"]:
@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(" ".join(find_allure()))
     except ToolMissing as error:
-        print(f"sca_conformance.allure_tool: {error}", file=sys.stderr)
+        print(f"sca_conformance.publish.allure_tool: {error}", file=sys.stderr)
         return 1
     return 0
 

@@ -1,5 +1,5 @@
 """Launch metadata for the Allure results folder (environment.properties, categories.json,
-executor.json), written by the pytest plugin at session end and by reports.build; and the
+executor.json), written by the pytest plugin at session end and by `builder` and `merge`; and the
 reader's view of each result, trimmed before allure-pytest writes it (`ReaderView`)."""
 
 from __future__ import annotations
@@ -7,13 +7,21 @@ from __future__ import annotations
 import inspect
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import allure_commons
 import pytest
+
+from sca_conformance.failures import NOT_PREPARED, WARNING_MARK, violated_regex, warned_regex
+from sca_conformance.requirements import registry
+
+if TYPE_CHECKING:
+    from sca_conformance.client import Exchange
 
 _PROPERTY_SPECIALS = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\f": "\\f"}
 
@@ -101,20 +109,17 @@ def categories() -> list[dict[str, Any]]:
     """One category per kind of verdict and requirement, titled in words: a violated
     requirement, a SHOULD warning (a result of status "unknown": Allure has no warning),
     the target not prepared, skipped, and a suite error for what nothing else explains."""
-    from sca_conformance.verdict import NOT_PREPARED, registry
-
     found: list[dict[str, Any]] = []
     for requirement_id, req in registry().items():
         text = req.text if len(req.text) <= 90 else req.text[:87].rsplit(" ", 1)[0] + " …"
         found.append({"name": f"{requirement_id} violated ({req.level}): {text}",
                       "matchedStatuses": ["failed", "broken"],
-                      "messageRegex": rf"(?s).*\b(MUST|SHOULD) {requirement_id} violated\b.*"})
+                      "messageRegex": rf"(?s).*{violated_regex(requirement_id)}.*"})
     for requirement_id, req in registry().items():
         if req.level == "SHOULD":
             found.append({"name": f"{requirement_id} warning (SHOULD, not failing the run)",
                           "matchedStatuses": ["unknown"],
-                          "messageRegex": rf"(?s).*SHOULD warning \[([^\]]*,)?"
-                                          rf"{requirement_id}(,[^\]]*)?\].*"})
+                          "messageRegex": rf"(?s).*{warned_regex(requirement_id)}.*"})
     found += [
         {"name": "Target could not be prepared (no verdict: a call the test needed failed)",
          "matchedStatuses": ["failed", "broken"], "messageRegex": rf"(?s).*{NOT_PREPARED}.*"},
@@ -122,7 +127,7 @@ def categories() -> list[dict[str, Any]]:
          "matchedStatuses": ["skipped"]},
         {"name": "Suite error (a failure naming no requirement: a defect of the suite)",
          "matchedStatuses": ["failed", "broken"],
-         "messageRegex": rf"(?s)(?!.*(\b(MUST|SHOULD) [A-Z0-9]+-\d+ violated\b|{NOT_PREPARED})).*"},
+         "messageRegex": rf"(?s)(?!.*({violated_regex()}|{NOT_PREPARED})).*"},
     ]
     return found
 
@@ -136,7 +141,7 @@ def mark_warnings(results_dir: Path) -> None:
         except (OSError, ValueError):
             continue
         message = str((result.get("statusDetails") or {}).get("message") or "")
-        if result.get("status") == "skipped" and "SHOULD warning [" in message:
+        if result.get("status") == "skipped" and WARNING_MARK in message:
             result["status"] = "unknown"
             path.write_text(json.dumps(result), encoding="utf-8")
 
@@ -146,6 +151,20 @@ def write_categories(results_dir: Path) -> None:
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / "categories.json").write_text(json.dumps(categories(), indent=2),
                                                  encoding="utf-8")
+
+
+REPORTING: ContextVar[Exchange | None] = ContextVar("REPORTING", default=None)
+"""The exchange whose report step is being written (`reporting_exchange`): the step takes
+the exchange's start and stop, not the moments it is written."""
+
+
+@contextmanager
+def reporting_exchange(exchange: Exchange) -> Iterator[None]:
+    token = REPORTING.set(exchange)
+    try:
+        yield
+    finally:
+        REPORTING.reset(token)
 
 
 @dataclass(frozen=True)
@@ -223,8 +242,6 @@ class ReaderView:
 
     @allure_commons.hookimpl(trylast=True)  # after allure-pytest's listener opened the step
     def start_step(self, uuid: str, title: str) -> None:
-        from sca_conformance.client import REPORTING
-
         exchange = REPORTING.get()
         reporter = self._reporter()
         if exchange is None or reporter is None or title != exchange.title:

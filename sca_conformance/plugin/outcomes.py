@@ -5,46 +5,27 @@ test's secrets; each report carries its verdict to the coverage matrix (also acr
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import pytest
 
-from sca_conformance.checks import VERDICTS, TargetNotPrepared
 from sca_conformance.config import SETTINGS
-from sca_conformance.plugin.evidence import FAILED_CALL, SECRETS
-from sca_conformance.plugin.selection import requirement_ids
-from sca_conformance.redact import SecretRegistry
-from sca_conformance.requirements import RequirementViolation, requirement
-from sca_conformance.verdict import (
-    USER_PROPERTY,
-    Kind,
-    TestVerdict,
-    parse_message,
+from sca_conformance.failures import (
+    SOFT,
+    VERDICTS,
+    RequirementViolation,
+    SoftChecks,
+    TargetNotPrepared,
     warning_message,
 )
-
-SOFT = pytest.StashKey[list[RequirementViolation]]()
-
-
-class SoftChecks:
-    """Runs SHOULD checks inside a longer flow without stopping it; the verdict comes at
-    the end of the test. A MUST violation still stops the test at once."""
-
-    def __init__(self, item: pytest.Item) -> None:
-        self.violations = item.stash.setdefault(SOFT, [])
-
-    def __call__(self, check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        try:
-            return check(*args, **kwargs)
-        except RequirementViolation as violation:
-            if violation.level == "MUST":
-                raise
-            self.violations.append(violation)
-            return None
+from sca_conformance.masking import mask_in_place
+from sca_conformance.plugin.evidence import FAILED_CALL, SECRETS
+from sca_conformance.plugin.selection import requirement_ids
+from sca_conformance.requirements import requirement
+from sca_conformance.verdict import USER_PROPERTY, Kind, TestVerdict, parse_message
 
 
 @pytest.fixture
@@ -181,24 +162,3 @@ def pytest_runtest_makereport(
     if verdict is not None:  # travels with the report (to the xdist controller too)
         report.user_properties.append((USER_PROPERTY, verdict.to_json()))
     return report
-
-
-def mask_in_place(node: Any, registry: SecretRegistry, depth: int = 0) -> Any:
-    """Masks every string inside pytest's traceback representation (dataclasses, lists and
-    tuples of them), returning the masked value for immutable ones."""
-    if isinstance(node, str):
-        return registry.text(node)
-    if depth > 8:
-        return node
-    if isinstance(node, list):
-        node[:] = [mask_in_place(item, registry, depth + 1) for item in node]
-        return node
-    if isinstance(node, tuple):
-        return tuple(mask_in_place(item, registry, depth + 1) for item in node)
-    if dataclasses.is_dataclass(node) and not isinstance(node, type):
-        for field in dataclasses.fields(node):
-            value = getattr(node, field.name)
-            object.__setattr__(node, field.name, mask_in_place(value, registry, depth + 1))
-    return node
-
-

@@ -1,6 +1,6 @@
 """Find secrets left in what a run wrote: reports, attachments, Playwright traces (zips, nested).
 
-    python -m reports.scan FOLDER [--literal VALUE ...] [--literal-env NAME ...]
+    python -m sca_conformance.publish.scan FOLDER [--literal VALUE ...] [--literal-env NAME ...]
 
 Looks for the given literal values, JWTs and Luhn-valid card numbers in every file, in
 every zip member, and in the text hidden in JSON escapes, UTF-16 and base64 (single-file
@@ -201,7 +201,7 @@ def find_secrets(folder: Path, literals: Iterable[str]) -> list[Finding]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m reports.scan", description=__doc__.splitlines()[0]
+        prog="python -m sca_conformance.publish.scan", description=__doc__.splitlines()[0]
     )
     parser.add_argument("folder", type=Path)
     parser.add_argument("--literal", action="append", default=[], metavar="VALUE")
@@ -214,16 +214,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if not args.folder.exists():
-        print(f"reports.scan: {args.folder} does not exist", file=sys.stderr)
+        print(f"scan: {args.folder} does not exist", file=sys.stderr)
         return 2
     literals = [*args.literal, *(os.environ.get(name, "") for name in args.literal_env)]
     findings = find_secrets(args.folder, literals)
     for finding in findings:
         print(finding)
     if findings:
-        print(f"reports.scan: {len(findings)} secret(s) found under {args.folder}", file=sys.stderr)
+        print(f"scan: {len(findings)} secret(s) found under {args.folder}", file=sys.stderr)
         return 1
-    print(f"reports.scan: no secrets found under {args.folder}")
+    print(f"scan: no secrets found under {args.folder}")
     return 0
 
 

@@ -1,13 +1,13 @@
 """Build the Allure 2 HTML report (folder and single file), carry history, and prove it is
 self-contained.
 
-python -m reports.build [--results reports/allure-results] [--out reports/html]
+python -m sca_conformance.publish.builder [--results reports/allure-results] [--out reports/html]
                         [--single-file-out reports/single] [--history reports/history]
                         [--allure PATH]
 
 In the package so that ``sca-conformance`` builds it from an installed
-wheel too; ``reports/build.py`` in the checkout is this module. The generator is Allure 2
-(npm ``allure-commandline``, Java), found by ``sca_conformance.allure_tool.find_allure``:
+wheel too. The generator is Allure 2
+(npm ``allure-commandline``, Java), found by ``sca_conformance.publish.allure_tool.find_allure``:
 ``--allure``, else ``$SCA_ALLURE``, else ``allure`` on ``PATH``, else the user's cache
 (``sca-conformance setup``).
 """
@@ -29,8 +29,13 @@ from pathlib import Path
 
 import markdown  # type: ignore[import-untyped, unused-ignore]  # no stubs installed
 
-from sca_conformance import allure_meta as meta
-from sca_conformance.allure_tool import ToolMissing, cached_allure, find_allure, java_problem
+from sca_conformance.publish import allure_meta as meta
+from sca_conformance.publish.allure_tool import (
+    ToolMissing,
+    cached_allure,
+    find_allure,
+    java_problem,
+)
 from sca_conformance.requirements import CONTRACT
 
 
@@ -279,7 +284,7 @@ def build(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m reports.build", description=__doc__.splitlines()[0]
+        prog="python -m sca_conformance.publish.builder", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--results", type=Path, default=Path("reports/allure-results"))
     parser.add_argument("--out", type=Path, default=Path("reports/html"))
@@ -299,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             allure=args.allure,
         )
     except BuildError as error:
-        print(f"reports.build: {error}", file=sys.stderr)
+        print(f"sca_conformance.publish.builder: {error}", file=sys.stderr)
         return 1
     for report in reports:
         print(f"report: {report.resolve()}")
