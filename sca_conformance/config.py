@@ -57,32 +57,41 @@ RETIRED: dict[str, str] = {
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True,
+                              use_attribute_docstrings=True)
 
 
 class TargetSection(_Section):
     name: str = ""
+    """What the report and the header call the target (default: the profile's file name)."""
     base_url: str = ""
-    embedded: bool = False  # start the embedded sandbox instead of naming a base_url
+    """The API's base URL (https://...); --target-url overrides it (one profile, another
+    environment)."""
+    embedded: bool = False
+    """start the embedded sandbox instead of naming a base_url"""
     sandbox_dialect: str = "default"
-    brand: str = ""  # the name the summary page introduces ("I identify myself to <brand>")
-    # Origins the hosted pages may move between, besides redirect_url's own and those the
-    # browser passes through before the first hosted page shows (a launch host).
+    """With embedded = true: how the sandbox's pages look (default, nordic, redirect)."""
+    brand: str = ""
+    """the name the summary page introduces ("I identify myself to <brand>")"""
     hosted_origins: list[str] = []
-    # Where the target publishes its OpenAPI document, for the fuzz part (a path on the
-    # target, a URL, a file or "none"); empty: /openapi.json, or --fuzz-openapi.
+    """Origins the hosted pages may move between, besides redirect_url's own and those the
+    browser passes through before the first hosted page shows (a launch host)."""
     openapi: str = ""
-    # The return_url registered with the provider (https); empty: the suite's own loopback
-    # receiver. Tests are told apart by a nonce the provider preserves: in return_url's
-    # query (return_url_nonce = "query"), its fragment ("fragment"), or not at all ("none").
+    """Where the target publishes its OpenAPI document, for the fuzz part (a path on the target,
+    a URL, a file or "none"); empty: /openapi.json, or --fuzz-openapi."""
     return_url: str = ""
+    """The return_url registered with the provider (https); empty: the suite's own loopback
+    receiver. Tests are told apart by a nonce the provider preserves: in return_url's query
+    (return_url_nonce = "query"), its fragment ("fragment"), or not at all ("none")."""
     return_url_nonce: Literal["query", "fragment", "none"] = "query"
-    # The prefix of every request of the contract (endpoints.BASE_PATH; "/api/v4" on another, ""
-    # at the root); one request's own path: [paths].
+    """Where the suite puts each test's nonce in the registered return_url: its query, its
+    fragment, or nowhere (one test at a time then)."""
     base_path: str = BASE_PATH
-    # More options of the embedded sandbox (`python -m sca_sandbox --help`), e.g. its staging
-    # personality: ["--no-simulations", "clock,sms", "--individual-word", "activated"].
+    """The prefix of every request of the contract (endpoints.BASE_PATH; "/api/v4" on another,
+    "" at the root); one request's own path: [paths]."""
     sandbox_options: list[str] = []
+    """More options of the embedded sandbox (`python -m sca_sandbox --help`), e.g. its staging
+    personality: ["--no-simulations", "clock,sms", "--individual-word", "activated"]."""
 
     @model_validator(mode="after")
     def _origins(self) -> TargetSection:
@@ -102,21 +111,33 @@ class TargetSection(_Section):
 
 class KeysSection(_Section):
     primary_env: str = "SCA_API_KEY"
+    """The environment variable holding the first client's API key (never the key itself)."""
     secondary_env: str = "SCA_API_KEY_2"
+    """The environment variable holding a second client's key, for the isolation checks (unset:
+    they are skipped, with the reason)."""
 
 
 class OnboardingSection(_Section):
-    # consent: 412 + the consent flow (this contract); redirect: 200 + redirect_url.
     style: Literal["consent", "redirect"] = "consent"
-    return_url_field: str = "return_url"  # where a redirect-style request carries return_url
+    """consent: 412 + the consent flow (this contract); redirect: 200 + redirect_url."""
+    return_url_field: str = "return_url"
+    """where a redirect-style request carries return_url"""
 
 
 class Capabilities(_Section):
     clock_simulation: bool = True
+    """The target has the clock simulation (section 8); without it, checks that need time to
+    pass are skipped with the reason."""
     sms_simulation: bool = True
+    """The target has the SMS simulation; without it the code comes from another [data] sms_code
+    source."""
     passkeys: bool = True
+    """The hosted pages offer passkeys (WebAuthn); without them the passkey tests are skipped."""
     activation_simulation: bool = True
+    """The target can activate an individual by simulation; without it, [data] individuals says
+    how."""
     funding_simulation: bool = True
+    """The target can fund an account by simulation; without it, [data] money says how."""
 
 
 class HostedSection(_Section):
@@ -126,6 +147,8 @@ class HostedSection(_Section):
     state, not that it races."""
 
     one_session_per_consent: bool = False
+    """The hosted pages lock a consent to the first browser session that opens it: RACE-2/3 then
+    check that a second page is refused with an end state."""
 
 
 class WordsSection(_Section):
@@ -134,7 +157,10 @@ class WordsSection(_Section):
     staging (contract Sources); a word listed here is accepted as the state it names."""
 
     individual_active: list[str] = ["active", "activated"]
+    """The words the target uses for an onboarded individual's state (the provider's:
+    activated)."""
     card_active: list[str] = ["active"]
+    """The words the target uses for an active card's state."""
 
 
 IndividualSource = Literal["simulation", "onboarding", "provisioned"]
@@ -147,25 +173,30 @@ class DataSection(_Section):
     "simulation" is the contract's simulation (used only where [capabilities] has it); the
     others are the staging ways. A test is skipped only when none of its sources exists."""
 
-    # An active individual: the activation simulation; the hosted onboarding in the browser
-    # followed by the KYC-outcome simulation ([paths] kyc_simulation); pre-provisioned ones.
     individuals: list[IndividualSource] = ["simulation"]
-    # Pre-provisioned individuals: a JSON file, or an environment variable holding the same
-    # JSON (secrets stay out of files): [{"id": ..., "passcode": ..., "accounts": [...]}].
-    provisioned_file: str = ""
+    """An active individual: the activation simulation; the hosted onboarding in the browser
+    followed by the KYC-outcome simulation ([paths] kyc_simulation); pre-provisioned ones."""
+    provisioned_file: str = Field(default="", examples=["individuals.json"])
+    """Pre-provisioned individuals: a JSON file, or an environment variable holding the same
+    JSON (secrets stay out of files): [{"id": ..., "passcode": ..., "accounts": [...]}]."""
     provisioned_env: str = ""
-    # Money on an account: the funding simulation; accounts that open funded; pre-funded
-    # accounts of the pre-provisioned individuals.
+    """The environment variable holding the pre-provisioned individuals' JSON (passcodes stay
+    out of files)."""
     money: list[MoneySource] = ["simulation"]
-    # The SMS code: the simulation; read on the hosted page (sms_code_locator, a Playwright
-    # selector); a fixed staging code from the environment variable sms_code_env.
+    """Money on an account: the funding simulation; accounts that open funded; pre-funded
+    accounts of the pre-provisioned individuals."""
     sms_code: list[SmsCodeSource] = ["simulation"]
+    """The SMS code: the simulation; read on the hosted page (sms_code_locator, a Playwright
+    selector); a fixed staging code from the environment variable sms_code_env."""
     sms_code_locator: str = ""
+    """With sms_code = ["page"]: a Playwright selector for where the hosted page shows the code."""
     sms_code_env: str = ""
-    # The country whose numbering plan the test individuals' mobile numbers follow.
+    """With sms_code = ["fixed"]: the environment variable holding the target's fixed staging
+    code."""
     phone_country: str = "SE"
-    # The KYC outcome the onboarding/status simulation is sent.
+    """The country whose numbering plan the test individuals' mobile numbers follow."""
     kyc_body: dict[str, Any] = {"individual_id": "{individual_id}", "status": "approved"}
+    """The KYC outcome the onboarding/status simulation is sent."""
 
     @model_validator(mode="after")
     def _sources(self) -> DataSection:
@@ -187,10 +218,15 @@ class DataSection(_Section):
 
 class ActionSettings(_Section):
     enabled: bool = True
+    """false: the action is not tested on this target (its requirements are then not selected)."""
     method: Literal["GET", "POST", "PUT", "PATCH"] | None = None
-    path: str | None = None  # the whole path (a [paths] entry is relative to base_path)
-    scope: str | None = None  # the scope the target names in the consent
-    body: dict[str, Any] | None = None  # the request body template ({placeholders})
+    """The HTTP method of the action's request, where it is not the contract's."""
+    path: str | None = None
+    """the whole path (a [paths] entry is relative to base_path)"""
+    scope: str | None = None
+    """the scope the target names in the consent"""
+    body: dict[str, Any] | None = None
+    """the request body template ({placeholders})"""
 
 
 class Formats(_Section):
@@ -198,6 +234,7 @@ class Formats(_Section):
     `1.234` and `1,234`; grouping, code or symbol, and their position are read as shown."""
 
     decimal_separator: Literal[".", ","] = "."
+    """The decimal separator the hosted pages show amounts with."""
 
 
 class Lifetimes(_Section):
@@ -207,17 +244,26 @@ class Lifetimes(_Section):
     embedded sandbox they are what it is started with."""
 
     access_token_seconds: int | None = Field(default=None, gt=0)
-    refresh_token_seconds: int | None = Field(default=None, gt=0)  # the session's life
-    consent_seconds: int | None = Field(default=None, gt=0)  # embedded sandbox only
-    method_seconds: int | None = Field(default=None, gt=0)  # embedded sandbox only
-    history_window_days: int = Field(default=180, gt=0)  # AFTER-5's window
+    """The access token's life, where a login answers no expires_in and no JWT exp."""
+    refresh_token_seconds: int | None = Field(default=None, gt=0)
+    """the session's life"""
+    consent_seconds: int | None = Field(default=None, gt=0)
+    """embedded sandbox only"""
+    method_seconds: int | None = Field(default=None, gt=0)
+    """embedded sandbox only"""
+    history_window_days: int = Field(default=180, gt=0)
+    """AFTER-5's window"""
 
 
 class Timeouts(_Section):
-    page_seconds: float = Field(default=10.0, gt=0)  # a hosted page or control to appear
-    control_seconds: float = Field(default=3.0, gt=0)  # at most, a control on a shown page
-    landing_seconds: float = Field(default=10.0, gt=0)  # the browser to reach return_url
-    api_seconds: float = Field(default=30.0, gt=0)  # one API exchange
+    page_seconds: float = Field(default=10.0, gt=0)
+    """a hosted page or control to appear"""
+    control_seconds: float = Field(default=3.0, gt=0)
+    """at most, a control on a shown page"""
+    landing_seconds: float = Field(default=10.0, gt=0)
+    """the browser to reach return_url"""
+    api_seconds: float = Field(default=30.0, gt=0)
+    """one API exchange"""
 
 
 class RateLimits(_Section):
@@ -225,9 +271,12 @@ class RateLimits(_Section):
     worker, and how long one request may wait out a 429 (or a 503 with Retry-After) before
     its test is not prepared."""
 
-    requests_per_second: float | None = Field(default=None, gt=0)  # each worker's pace
-    max_wait_seconds: float = Field(default=120.0, gt=0)  # in all, for one request
-    max_tries: int = Field(default=6, gt=0)  # sends of one request, the first included
+    requests_per_second: float | None = Field(default=None, gt=0)
+    """each worker's pace"""
+    max_wait_seconds: float = Field(default=120.0, gt=0)
+    """in all, for one request"""
+    max_tries: int = Field(default=6, gt=0)
+    """sends of one request, the first included"""
 
 
 class VerdictSection(_Section):
@@ -241,7 +290,11 @@ class VerdictSection(_Section):
     removed from here (a ratchet)."""
 
     accept_untested: dict[str, str] = {}
+    """MUST requirements this target cannot be tested for, each with the reason a QA lead signs:
+    not proved, they do not make the run INCOMPLETE."""
     known_violations: dict[str, str] = {}
+    """Ticketed defects of the target: "PAGE-5" = "TICKET-123: why". Listed as known, not
+    counted against the verdict; one that passes fails the run as stale until removed."""
 
     @model_validator(mode="after")
     def _known(self) -> VerdictSection:
@@ -263,12 +316,16 @@ ROLES = ("button", "link", "menuitem")
 
 
 class TextsSection(BaseModel):
-    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True,
+                              use_attribute_docstrings=True)
     language: str = "en"
+    """The shipped wording table the page objects read (en, sv); single texts are overridden
+    under [texts.<page>]."""
 
 
 class Profile(_Section):
-    format: int = FORMAT  # the profile format it is written in (load_profile checks it)
+    format: int = FORMAT
+    """the profile format it is written in (load_profile checks it)"""
     target: TargetSection = TargetSection()
     keys: KeysSection = KeysSection()
     onboarding: OnboardingSection = OnboardingSection()
@@ -278,22 +335,23 @@ class Profile(_Section):
     auth: AuthSection = AuthSection()
     words: WordsSection = WordsSection()
     data: DataSection = DataSection()
-    # One request's path, relative to target.base_path: [paths] card = "/cards/{card_id}"
-    # (the names: sca_conformance.endpoints.ENDPOINTS).
     paths: dict[str, str] = {}
-    actions: dict[Literal[ACTIONS], ActionSettings] = {}  # type: ignore[valid-type]
+    """One request's path, relative to target.base_path: [paths] card = "/cards/{card_id}" (the
+    names: sca_conformance.endpoints.ENDPOINTS)."""
+    actions: dict[Literal[ACTIONS], ActionSettings] = {}
+    """type: ignore[valid-type]"""
     formats: Formats = Formats()
     timeouts: Timeouts = Timeouts()
     lifetimes: Lifetimes = Lifetimes()
     rate_limits: RateLimits = RateLimits()
     verdict: VerdictSection = VerdictSection()
     texts: TextsSection = TextsSection()
-    # The role of a control where a target needs one: [roles.identify] another_way = "link"
-    # (by default a control is found in any role a person can press).
-    roles: dict[str, dict[str, Literal[ROLES]]] = {}  # type: ignore[valid-type]
-    # A field its accessible name does not find, by a Playwright selector:
-    # [fields.passcode] passcode = "#otp" (docs/accessibility.md).
+    roles: dict[str, dict[str, Literal[ROLES]]] = {}
+    """The role of a control where a target needs one: [roles.identify] another_way = "link" (by
+    default a control is found in any role a person can press). type: ignore[valid-type]"""
     fields: dict[str, dict[str, str]] = {}
+    """A field its accessible name does not find, by a Playwright selector: [fields.passcode]
+    passcode = "#otp" (docs/accessibility.md)."""
 
     @model_validator(mode="after")
     def _one_target(self) -> Profile:
@@ -454,16 +512,19 @@ def load_profile(path: Path) -> Profile:
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
-    target_url: str  # empty: start the embedded sandbox
+    target_url: str
+    """empty: start the embedded sandbox"""
     api_keys: tuple[str, str]
     key_sources: tuple[str, str]
     profile: Profile
     strict: bool
     headed: bool = False
     browser_ws_endpoint: str = ""
-    device: str = ""  # a Playwright device descriptor's name ("Pixel 7"); empty: desktop
+    device: str = ""
+    """a Playwright device descriptor's name ("Pixel 7"); empty: desktop"""
     texts: Texts
-    network: Network = Network()  # the profile's [network] with the environment's
+    network: Network = Network()
+    """the profile's [network] with the environment's"""
 
     @property
     def embedded(self) -> bool:

@@ -44,22 +44,29 @@ ENV_INSECURE_HOSTS = "SCA_INSECURE_HOSTS"
 class _Settings(BaseModel):
     """A section of the profile (sca_conformance.config): strict, every key known."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True,
+                              use_attribute_docstrings=True)
 
 
 class NetworkSection(_Settings):
     """How the suite reaches the target, for the API and the browser alike (sca_conformance
     .network): whom to trust, who the suite is, through which proxy, with which headers."""
 
-    ca_bundle: str = ""  # PEM file of the CA(s) to trust besides the system's (SCA_CA_BUNDLE)
-    client_cert: str = ""  # PEM client certificate for mTLS (SCA_CLIENT_CERT)
-    client_key: str = ""  # its private key, PEM (SCA_CLIENT_KEY); empty: in client_cert
-    # Hosts whose certificate is not checked at all (named, never all): printed in the header.
+    ca_bundle: str = ""
+    """PEM file of the CA(s) to trust besides the system's (SCA_CA_BUNDLE)"""
+    client_cert: str = ""
+    """PEM client certificate for mTLS (SCA_CLIENT_CERT)"""
+    client_key: str = ""
+    """its private key, PEM (SCA_CLIENT_KEY); empty: in client_cert"""
     insecure_hosts: list[str] = []
-    proxy: str = ""  # http(s)://host:port; empty: HTTPS_PROXY / HTTP_PROXY of the environment
-    no_proxy: list[str] = []  # hosts reached directly, besides NO_PROXY and loopback (always)
-    # Extra request headers per origin: [network.headers."https://api.example"] X-Key = "..."
+    """Hosts whose certificate is not checked at all (named, never all): printed in the header."""
+    proxy: str = ""
+    """http(s)://host:port; empty: HTTPS_PROXY / HTTP_PROXY of the environment"""
+    no_proxy: list[str] = []
+    """hosts reached directly, besides NO_PROXY and loopback (always)"""
     headers: dict[str, dict[str, str]] = {}
+    """Extra request headers per origin: [network.headers."https://api.example"]
+    X-Key = "..." (sent to that origin only)."""
 
     @model_validator(mode="after")
     def _values(self) -> NetworkSection:
@@ -79,10 +86,16 @@ class AuthSection(_Settings):
     credentials at the provider's token endpoint (AUTH-1..4 are then not applicable)."""
 
     style: Literal["api_key", "client_credentials"] = "api_key"
-    token_url: str = ""  # client_credentials: the token endpoint (absolute, or a path)
+    """api_key: the contract's login with an API key; client_credentials: OAuth2 at token_url
+    (AUTH-1..4 then not applicable)."""
+    token_url: str = ""
+    """client_credentials: the token endpoint (absolute, or a path)"""
     client_id_env: str = "SCA_CLIENT_ID"
+    """The environment variable holding the OAuth2 client's id."""
     client_secret_env: str = "SCA_CLIENT_SECRET"
+    """The environment variable holding the OAuth2 client's secret (masked like an API key)."""
     scope: str = ""
+    """The scope asked for with client credentials (empty: none sent)."""
 
     @model_validator(mode="after")
     def _token_url(self) -> AuthSection:
