@@ -338,17 +338,18 @@ class Profile(_Section):
     paths: dict[str, str] = {}
     """One request's path, relative to target.base_path: [paths] card = "/cards/{card_id}" (the
     names: sca_conformance.endpoints.ENDPOINTS)."""
-    actions: dict[Literal[ACTIONS], ActionSettings] = {}
-    """type: ignore[valid-type]"""
+    actions: dict[Literal[ACTIONS], ActionSettings] = {}  # type: ignore[valid-type]
+    """Per action (onboarding, payment_history, external_payment, card_details,
+    card_activation): its scope name, its request, or enabled = false."""
     formats: Formats = Formats()
     timeouts: Timeouts = Timeouts()
     lifetimes: Lifetimes = Lifetimes()
     rate_limits: RateLimits = RateLimits()
     verdict: VerdictSection = VerdictSection()
     texts: TextsSection = TextsSection()
-    roles: dict[str, dict[str, Literal[ROLES]]] = {}
+    roles: dict[str, dict[str, Literal[ROLES]]] = {}  # type: ignore[valid-type]
     """The role of a control where a target needs one: [roles.identify] another_way = "link" (by
-    default a control is found in any role a person can press). type: ignore[valid-type]"""
+    default a control is found in any role a person can press)."""
     fields: dict[str, dict[str, str]] = {}
     """A field its accessible name does not find, by a Playwright selector: [fields.passcode]
     passcode = "#otp" (docs/accessibility.md)."""

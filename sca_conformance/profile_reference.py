@@ -131,16 +131,16 @@ def _is_section(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
-def keys(model: type[BaseModel] = config.Profile, prefix: str = "") -> Iterator[Key]:
+def all_keys(model: type[BaseModel] = config.Profile, prefix: str = "") -> Iterator[Key]:
     """Every key of `model`, sections first by their keys, in the order the model declares."""
     for name, field in model.model_fields.items():
         dotted = f"{prefix}{name}"
         annotation = field.annotation
         if _is_section(annotation) and name != "texts":
-            yield from keys(annotation, f"{dotted}.")  # type: ignore[arg-type]
+            yield from all_keys(annotation, f"{dotted}.")  # type: ignore[arg-type]
             continue
         if model is config.Profile and name == "actions":
-            for key in keys(config.ActionSettings, "actions.<action>."):
+            for key in all_keys(config.ActionSettings, "actions.<action>."):
                 yield Key(key.key, key.type, key.default, key.meaning, key.example)
             continue
         if model is config.Profile and name == "texts":
@@ -190,7 +190,7 @@ def _english(language: str = "en") -> dict[str, dict[str, str]]:
 def markdown() -> str:
     """The reference as the table docs/profiles.md carries between its markers."""
     lines = ["| key | type | default | meaning | example |", "|---|---|---|---|---|"]
-    for key in keys():
+    for key in all_keys():
         cells = [f"`{key.key}`", key.type, f"`{key.default}`", key.meaning,
                  f"`{key.example}`" if key.example else ""]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
