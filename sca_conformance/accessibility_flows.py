@@ -71,7 +71,7 @@ class AuditedFlow(HostedFlow):
 
     def __init__(self, flow: HostedFlow, should: SoftChecks) -> None:
         super().__init__(flow.page, flow.action, flow.subject, flow.api, flow.wording,
-                         timeouts=flow.timeouts, guard=flow.guard)
+                         timeouts=flow.timeouts, guard=flow.guard, profile=flow.profile)
         self.reached = flow.reached
         self.should = should
         self.audited: set[str] = set()
@@ -127,7 +127,7 @@ class KeyboardFlow(HostedFlow):
 
     def __init__(self, flow: HostedFlow, should: SoftChecks) -> None:
         super().__init__(flow.page, flow.action, flow.subject, flow.api, flow.wording,
-                         timeouts=flow.timeouts, guard=flow.guard)
+                         timeouts=flow.timeouts, guard=flow.guard, profile=flow.profile)
         self.reached = flow.reached
         self.should = should
         self.walked: set[str] = set()

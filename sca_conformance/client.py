@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from sca_conformance import failures
+from sca_conformance.endpoints import BASE_PATH, ENDPOINTS
 from sca_conformance.failures import hides_in_verdicts
 from sca_conformance.network import Network, client_credentials, explain
 from sca_conformance.redact import SecretRegistry
@@ -218,8 +219,8 @@ class LoginRoute:
     `refresh`), or, with `oauth`, OAuth2 client credentials at the profile's token endpoint
     (RFC 6749 4.4; then there is no refresh token, and an expired token means a new one)."""
 
-    login: str = "/v3/auth/login"
-    refresh: str = "/v3/auth/refresh"
+    login: str = BASE_PATH + ENDPOINTS["login"]
+    refresh: str = BASE_PATH + ENDPOINTS["refresh"]
     oauth: AuthSection | None = None
 
     @classmethod

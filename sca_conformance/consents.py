@@ -166,7 +166,7 @@ class Consents:
         landing = LandingWatcher(page, return_url, self.wording, guard,
                                  self.profile.timeouts.landing_seconds)
         flow = HostedFlow(page, action, subject, self.api, self.wording,
-                          timeouts=self.profile.timeouts, guard=guard)
+                          timeouts=self.profile.timeouts, guard=guard, profile=self.profile)
         response = await flow.open(method["redirect_url"])
         return Started(consent, method, return_url, landing, flow, response,
                        self.profile.target.brand)

@@ -283,7 +283,7 @@ async def _browser(settings: Settings) -> Check:
     from playwright.async_api import Error as PlaywrightError
     from playwright.async_api import async_playwright
 
-    from sca_conformance.browser import launch_args
+    from sca_conformance.chromium import launch_args
 
     network = settings.network
     urls = [settings.target_url, *settings.profile.target.hosted_origins]

@@ -14,10 +14,10 @@ from playwright.async_api import Locator, Page, Response, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from sca_conformance.catalog import Action
-from sca_conformance.checks import TargetNotPrepared, hides_in_verdicts, preparing, proving
+from sca_conformance.checks import hides_in_verdicts, proving
 from sca_conformance.client import ApiClient
-from sca_conformance.config import Timeouts
-from sca_conformance.data import Subject, digits
+from sca_conformance.config import Profile, Timeouts
+from sca_conformance.data import Subject, digits, sms_code
 from sca_conformance.failures import Mismatch, RequirementViolation
 from sca_conformance.landing import Guard, first_of, race
 from sca_conformance.pages import (
@@ -117,8 +117,10 @@ class HostedFlow:
     def __init__(
         self, page: Page, action: Action, subject: Subject, api: ApiClient,
         wording: Wording, *, timeouts: Timeouts | None = None, guard: Guard | None = None,
+        profile: Profile | None = None,
     ) -> None:
         self.page = page
+        self.profile = profile  # where its test data comes from (the SMS code: [data])
         self.wording = wording  # the target's: every page object of this flow reads it
         self.action = action
         self.subject = subject
@@ -426,24 +428,16 @@ class HostedFlow:
         page = PhoneCodePage(self.page, self.wording)
         with self.step("Confirm your phone number with the SMS code"):
             await self.reach(page, "PAGE-15")
+            code = await self.sms_code()  # first: a code the page shows is masked in its picture
             await self.screenshot("Confirm your phone number")
-            code = await self.sms_code()
             with proving("PAGE-15"):
                 await page.confirm(code)
 
     async def sms_code(self) -> str:
-        """The one-time code the target texted, read through its SMS simulation."""
-        call = "GET /v3/simulations/sms"
-        with preparing(call):
-            response = await self.api.get(
-                "/v3/simulations/sms",
-                params={"phone_number": self.subject.individual["phone_number"]},
-            )
-            if response.status_code != 200:
-                raise TargetNotPrepared(call, f"answered {response.status_code}")
-            code = str(response.json()["code"])
-        self.api.secrets.add(code)
-        return code
+        """The one-time code the target texted, from the first source the profile declares
+        (its SMS simulation, the code the hosted page shows, a fixed staging code)."""
+        return await sms_code(self.api, self.page, self.subject.individual["phone_number"],
+                              self.profile)
 
     async def skip_passkey(self) -> None:
         page = AddPasskeyPage(self.page, self.wording)

@@ -84,7 +84,7 @@ async def test_every_end_state_is_accessible(
     action = simple_action(consents)
     subject = await consents.subject(action)
     flow = HostedFlow(page, action, subject, consents.api, consents.wording,
-                      timeouts=consents.profile.timeouts)
+                      timeouts=consents.profile.timeouts, profile=consents.profile)
     if end in ("approved", "declined"):
         consent = await consents.pending(action, subject)
         method = await consents.method(consent["id"], None)  # the provider's own end page

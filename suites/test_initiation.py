@@ -49,7 +49,8 @@ async def test_without_return_url_the_flow_ends_on_the_providers_done_page(
     with checks.proving("INIT-2"):
         await page.goto(method["redirect_url"])
         await expect(SummaryPage(page, consents.wording).heading).to_be_visible()
-    await HostedFlow(page, action, subject, consents.api, consents.wording).approve()
+    await HostedFlow(page, action, subject, consents.api, consents.wording,
+                     profile=consents.profile).approve()
     with checks.proving("INIT-1"):
         await expect(DonePage(page, consents.wording).heading).to_be_visible()
 

@@ -19,7 +19,7 @@ from sca_conformance.config import load_profile
 from sca_conformance.data import sms_code
 from sca_sandbox import DEV_API_KEYS
 from sca_sandbox.process import RunningSandbox, run_sandbox
-from sca_sandbox.testing import HostedFlow, SandboxClient, payment_body
+from sca_sandbox.testing import HttpFlow, SandboxClient, payment_body
 
 pytestmark = [pytest.mark.api]
 
@@ -48,7 +48,7 @@ async def onboarded(client: SandboxClient) -> dict[str, str]:
     """An individual through the hosted onboarding, the SMS code read from the page."""
     person = await client.individual(active=False)
     consent = await client.consent("POST", f"/v3/individuals/{person['id']}/onboard")
-    flow = HostedFlow(client.http, (await client.initiate(consent["id"], RETURN_URL))[
+    flow = HttpFlow(client.http, (await client.initiate(consent["id"], RETURN_URL))[
         "redirect_url"])
     await flow.open()
     await flow.step("confirm")
@@ -139,7 +139,7 @@ async def test_the_suite_reads_the_code_on_the_page_with_the_templates_locator(
     """The staging template's locator finds the code where --sms-code-on-page shows it."""
     person = await client.individual(active=False)
     consent = await client.consent("POST", f"/v3/individuals/{person['id']}/onboard")
-    flow = HostedFlow(client.http, (await client.initiate(consent["id"], RETURN_URL))[
+    flow = HttpFlow(client.http, (await client.initiate(consent["id"], RETURN_URL))[
         "redirect_url"])
     await flow.open()
     await flow.step("confirm")

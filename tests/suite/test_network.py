@@ -321,7 +321,7 @@ def test_a_page_that_cannot_open_for_its_certificate_is_a_setup_error_not_page_1
         import pytest
         from playwright.async_api import Error
         from sca_conformance.checks import proving
-        from sca_conformance.requirements import Mismatch
+        from sca_conformance.failures import Mismatch
 
         @pytest.mark.requirement("PAGE-1")
         async def test_opens(page):
