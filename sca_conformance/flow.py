@@ -20,6 +20,7 @@ from sca_conformance.config import Profile, Timeouts
 from sca_conformance.data import Subject, digits, sms_code
 from sca_conformance.failures import Mismatch, RequirementViolation
 from sca_conformance.landing import Guard, first_of, race
+from sca_conformance.masking import masked_screenshot
 from sca_conformance.pages import (
     ActivatedPage,
     AddPasskeyPage,
@@ -141,8 +142,7 @@ class HostedFlow:
         locators and any element showing a secret this test knows."""
         if not reporting():
             return  # no report to put it in: a plain local run spends no time on pixels
-        known = [self.page.get_by_text(value, exact=True) for value in self.api.secrets.on_screen()]
-        image = await self.page.screenshot(mask=[*(mask or []), *known], mask_color="#222")
+        image = await masked_screenshot(self.page, self.api.secrets, mask or [])
         allure.attach(image, name=name, attachment_type=allure.attachment_type.PNG)
 
     # Waiting, attributed ---------------------------------------------------------------
