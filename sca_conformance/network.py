@@ -21,6 +21,7 @@ import os
 import re
 import socket
 import ssl
+import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -420,9 +421,12 @@ def spki_hash(certificate: Any) -> str:
 
 def bundle_keys(path: str) -> list[str]:
     from cryptography import x509
+    from cryptography.utils import CryptographyDeprecationWarning
 
     try:
-        certificates = x509.load_pem_x509_certificates(Path(path).read_bytes())
+        with warnings.catch_warnings():  # a system bundle's old CA (a serial of 0) is no news
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            certificates = x509.load_pem_x509_certificates(Path(path).read_bytes())
     except (OSError, ValueError) as error:
         raise NetworkError(f"the CA bundle {path} cannot be read: {error}") from None
     return [spki_hash(certificate) for certificate in certificates]
