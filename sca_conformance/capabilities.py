@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import NoReturn, get_args
+from typing import get_args
 
 import pytest
 
@@ -45,39 +45,46 @@ def sources(
     return usable, absent
 
 
-def _skip_without_source(settings: Settings, need: str) -> None:
-    usable, absent = sources(settings.profile, need)
-    if not usable:
-        no_source(settings.profile, need, absent)
-
-
-def no_source(profile: Profile, need: str, absent: list[str]) -> NoReturn:
-    """Skips the running test: none of the sources declared for `need` is there (`absent`
-    says why each is not)."""
+def no_source(profile: Profile, need: str, absent: list[str]) -> str:
+    """Why a test lacks `need`: none of the sources declared for it is there (`absent` says
+    why each is not)."""
     key, _, described = NEEDS[need]
     declared = getattr(profile.data, key)
     field = type(profile.data).model_fields[key].annotation
     others = [s for s in get_args(get_args(field)[0]) if s not in declared]
     tried = "; ".join(absent) or "none"
-    pytest.skip(f"needs {described}: no declared source is available: {tried} (data.{key} "
-                f"= {declared}; not declared: {', '.join(others) or 'none'})")
+    return (f"needs {described}: no declared source is available: {tried} (data.{key} "
+            f"= {declared}; not declared: {', '.join(others) or 'none'})")
+
+
+def lacking(settings: Settings, capability: str) -> str | None:
+    """Why the target lacks `capability` (a key of the profile's [capabilities], a need of
+    NEEDS that no declared source serves, "second_client", or "any_return_url"), or None:
+    every skip for a missing capability, and doctor's plan, say it from here."""
+    if capability == "second_client":
+        if not settings.api_keys[1]:
+            return (f"needs a second client's API key: {settings.key_sources[1]} is not set "
+                    "(profile keys.secondary_env)")
+        return None
+    if capability == "any_return_url":
+        if settings.profile.target.return_url:
+            return ("needs a target that accepts any safe return_url: this one accepts only "
+                    "the one registered with it (profile: target.return_url)")
+        return None
+    if capability in NEEDS:
+        usable, absent = sources(settings.profile, capability)
+        return None if usable else no_source(settings.profile, capability, absent)
+    if not getattr(settings.profile.capabilities, capability):
+        return (f"needs the target's {capability.replace('_', ' ')} "
+                f"(profile: capabilities.{capability} = false)")
+    return None
 
 
 def skip_unless(settings: Settings, capability: str) -> None:
-    """Skips the running test when the target lacks `capability` (a key of the profile's
-    [capabilities], a need of NEEDS that no declared source serves, or "second_client"), with
-    the reason. Every skip for a missing capability comes from here."""
-    if capability == "second_client":
-        if not settings.api_keys[1]:
-            pytest.skip(f"needs a second client's API key: {settings.key_sources[1]} is not "
-                        "set (profile keys.secondary_env)")
-        return
-    if capability in NEEDS:
-        _skip_without_source(settings, capability)
-        return
-    if not getattr(settings.profile.capabilities, capability):
-        pytest.skip(f"needs the target's {capability.replace('_', ' ')} "
-                    f"(profile: capabilities.{capability} = false)")
+    """Skips the running test when the target lacks `capability` (`lacking`), with the
+    reason."""
+    if reason := lacking(settings, capability):
+        pytest.skip(reason)
 
 
 # The contract's API-key login: a target that issues tokens otherwise has none to test.

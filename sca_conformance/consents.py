@@ -82,12 +82,7 @@ class Consents:
         with allure.step(f"consent {', '.join(missing)} read from GET {path} (the 412 lacks "
                          "them)"):
             response = await self.api.get(path)
-        try:
-            body = response.json() if response.status_code == 200 else None
-        except ValueError:
-            body = None
-        if isinstance(body, dict) and isinstance(body.get("consent"), dict):
-            body = body["consent"]
+        body = consent_body(response)
         if not isinstance(body, dict):
             return consent
         return {**consent, **{name: body[name] for name in missing if name in body}}
@@ -125,12 +120,7 @@ class Consents:
         or not (the wrapper is AFTER-2's, checked where AFTER-2 is proved); a read that
         tells no status at all is AFTER-2's violation."""
         response = await self.read(consent_id)
-        try:
-            body = response.json() if response.status_code == 200 else None
-        except ValueError:
-            body = None
-        if isinstance(body, dict) and isinstance(body.get("consent"), dict):
-            body = body["consent"]
+        body = consent_body(response)
         if isinstance(body, dict) and "status" in body:
             return body["status"]
         return checks.consent_status(response)
@@ -229,3 +219,15 @@ class Started:
     @property
     def consent_id(self) -> str | None:
         return self.consent.get("id")
+
+
+def consent_body(response: httpx.Response) -> Any:
+    """The consent a GET /consents/{id} answered, wrapped in `{"consent"}` or not; None for
+    any other answer."""
+    try:
+        body = response.json() if response.status_code == 200 else None
+    except ValueError:
+        return None
+    if isinstance(body, dict) and isinstance(body.get("consent"), dict):
+        return body["consent"]
+    return body

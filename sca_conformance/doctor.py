@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.client
 import json
 import os
 import re
@@ -34,7 +33,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from sca_conformance.capabilities import not_applicable
+from sca_conformance.capabilities import lacking, not_applicable
 from sca_conformance.client import LoginRoute
 from sca_conformance.config import ProfileError, Settings
 from sca_conformance.network import browser_setup_error, explain, explain_browser
@@ -144,7 +143,7 @@ def _tls(settings: Settings) -> Check | None:
     host = (parts.hostname or "").lower()
     insecure = host in settings.network.insecure_hosts
     try:
-        der = _certificate(settings, url, verify=not insecure)
+        der = settings.network.certificate(url, verify=not insecure)
     except (OSError, ssl.SSLError) as error:
         return Check("TLS", False, explain(error, url) or f"{type(error).__name__}: {error}")
     from cryptography import x509
@@ -156,26 +155,6 @@ def _tls(settings: Settings) -> Check | None:
         return Check("TLS", True, f"NOT CHECKED for {host} ([network] insecure_hosts); "
                      f"issuer {issuer}, valid until {until}")
     return Check("TLS", True, f"certificate verified (issuer {issuer}, valid until {until})")
-
-
-def _certificate(settings: Settings, url: str, verify: bool) -> bytes:
-    parts = urlsplit(url)
-    context = settings.network.ssl_context(verify=verify)
-    proxy = settings.network.proxy_for(url)
-    host, port = parts.hostname or "", parts.port or 443
-    if proxy:
-        proxied = urlsplit(proxy)
-        connection = http.client.HTTPSConnection(proxied.hostname or "", proxied.port or 80,
-                                                 context=context, timeout=10)
-        connection.set_tunnel(host, port)
-    else:
-        connection = http.client.HTTPSConnection(host, port, context=context, timeout=10)
-    try:
-        connection.connect()
-        assert isinstance(connection.sock, ssl.SSLSocket)
-        return connection.sock.getpeercert(binary_form=True) or b""
-    finally:
-        connection.close()
 
 
 def _client(settings: Settings) -> httpx.AsyncClient:
@@ -366,12 +345,8 @@ def _gate(settings: Settings, test: dict[str, Any]) -> str | None:
         return reason
     gated = [GATING_FIXTURES[f] for f in test.get("fixtures", []) if f in GATING_FIXTURES]
     for capability in [*test["needs"], *gated]:
-        if capability == "second_client":
-            if not settings.api_keys[1]:
-                return f"needs a second client's API key ({settings.key_sources[1]})"
-        elif not getattr(settings.profile.capabilities, capability, True):
-            return (f"needs the target's {capability.replace('_', ' ')} "
-                    f"(capabilities.{capability} = false)")
+        if reason := lacking(settings, capability):
+            return reason
     return None
 
 

@@ -21,8 +21,10 @@ import os
 import re
 import socket
 import ssl
+import tempfile
 import warnings
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -263,10 +265,10 @@ class Network:
             options["args"].append(f"--ignore-certificate-errors-spki-list={spki_list}")
         return options
 
-    def server_key(self, url: str, verify: bool = True) -> str:
-        """The SPKI hash of `url`'s certificate, verified against this trust unless told not
-        to: the key Chromium may then accept. Raises an OSError (ssl.SSLError) when it does
-        not verify or the host cannot be reached."""
+    def certificate(self, url: str, verify: bool = True) -> bytes:
+        """`url`'s certificate (DER) as this trust sees it, through the proxy the URL takes:
+        verified against the bundle unless told not to. Raises an OSError (ssl.SSLError)
+        when it does not verify or the host cannot be reached."""
         parts = urlsplit(url)
         host, port = parts.hostname or "", parts.port or 443
         context = self.ssl_context(verify=verify)
@@ -286,9 +288,36 @@ class Network:
             connection.close()
         if not der:
             raise ssl.SSLError(f"{host}:{port} showed no certificate")
+        return der
+
+    def server_key(self, url: str, verify: bool = True) -> str:
+        """The SPKI hash of `url`'s certificate (`certificate`): the key Chromium may then
+        accept."""
         from cryptography import x509
 
-        return spki_hash(x509.load_der_x509_certificate(der))
+        return spki_hash(x509.load_der_x509_certificate(self.certificate(url, verify)))
+
+    @contextmanager
+    def driver_environment(self) -> Iterator[None]:
+        """While Playwright's driver runs: Node's trust gets the CA bundle too
+        (NODE_EXTRA_CA_CERTS; one this environment sets already is kept, beside it), for the
+        requests the driver sends itself (APIRequestContext, route.fetch)."""
+        if not self.ca_bundle:
+            yield
+            return
+        before = os.environ.get("NODE_EXTRA_CA_CERTS")
+        with tempfile.TemporaryDirectory(prefix="sca-node-ca-") as folder:
+            combined = Path(folder) / "ca.pem"
+            kept = Path(before).read_bytes() + b"\n" if before and Path(before).is_file() else b""
+            combined.write_bytes(kept + Path(self.ca_bundle).read_bytes())
+            os.environ["NODE_EXTRA_CA_CERTS"] = str(combined)
+            try:
+                yield
+            finally:
+                if before is None:
+                    os.environ.pop("NODE_EXTRA_CA_CERTS", None)
+                else:
+                    os.environ["NODE_EXTRA_CA_CERTS"] = before
 
     def context_options(self, target_urls: Iterable[str]) -> dict[str, Any]:
         """A browser context's options: the client certificate for the target's https

@@ -18,9 +18,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from suite.tls import make_pki
 
 from sca_sandbox.process import run_sandbox
-from suite.tls import make_pki
 
 pytestmark = [pytest.mark.slow]
 

@@ -84,9 +84,12 @@ def device(settings: Settings) -> str | None:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def playwright() -> AsyncIterator[Playwright]:
-    async with async_playwright() as running:
-        yield running
+async def playwright(settings: Settings) -> AsyncIterator[Playwright]:
+    """Playwright's driver (Node) trusts the profile's CA bundle too: the requests a page's
+    context sends itself (APIRequestContext, route.fetch) go through Node, not Chromium."""
+    with settings.network.driver_environment():
+        async with async_playwright() as running:
+            yield running
 
 
 @pytest.fixture(scope="session")
