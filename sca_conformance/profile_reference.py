@@ -104,12 +104,14 @@ def _shipped_examples() -> dict[str, Any]:
     import tomllib
 
     found: dict[str, Any] = {}
-    sources = [entry.read_text("utf-8") for entry in
-               resources.files("sca_conformance.profiles").iterdir()
-               if entry.name.endswith(".toml")]
-    if DOCS_PAGE.is_file():
+    sources = []
+    if DOCS_PAGE.is_file():  # the documented example first, then the templates by name
         block = re.search(r"```toml\n(.*?)```", DOCS_PAGE.read_text("utf-8"), re.S)
         sources.append(block[1] if block else "")
+    sources += [entry.read_text("utf-8") for entry in
+                sorted(resources.files("sca_conformance.profiles").iterdir(),
+                       key=lambda entry: entry.name)
+                if entry.name.endswith(".toml")]
     for source in sources:
         for key, value in _flatten(tomllib.loads(source)):
             found.setdefault(key, value)
