@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME_LOCK = ROOT / "requirements" / "runtime.txt"
 # What the wheel is built from: the package's folders as the checkout lays them out.
-SOURCES = ("sca_conformance", "sca_sandbox", "pages", "suites")
+SOURCES = ("sca_conformance", "sca_sandbox", "pages", "suites", "profiles")
 DEVELOPMENT = {"mypy", "ruff", "schemathesis", "hypothesis", "pytest-split", "pytest-random-order"}
 
 TEAM_TEST = """
@@ -100,8 +100,10 @@ def test_the_wheel_maps_the_layout_into_the_package_and_enables_nothing_by_itsel
             "sca_conformance/suites/conftest.py", "sca_conformance/suites/suite.ini",
             "sca_conformance/suites/test_approval.py", "sca_conformance/pages/__init__.py",
             "sca_conformance/tools/package.json", "sca_conformance/tools/package-lock.json",
+            "sca_conformance/profiles/intergiro-staging.toml",
+            "sca_conformance/profile.schema.json", "sca_conformance/publish/builder.py",
             "sca_sandbox/templates/base.html"} <= names
-    # Nothing top-level but the two packages: no `pages`, `suites`, `reports`, `tests`.
+    # Nothing top-level but the two packages: no `pages`, `suites`, `profiles`, `reports`.
     assert {n.split("/")[0] for n in names if "/" in n} - {"sca_conformance", "sca_sandbox"} \
         == {next(n.split("/")[0] for n in names if ".dist-info/" in n)}
     # The one pytest11 entry point is the inert activation hook, not the plugin.
