@@ -44,8 +44,8 @@ async def client(staged: RunningSandbox) -> AsyncIterator[SandboxClient]:
         yield connected
 
 
-async def onboarded(client: SandboxClient) -> dict[str, str]:
-    """An individual through the hosted onboarding, the SMS code read from the page."""
+async def at_the_sms_step(client: SandboxClient) -> tuple[dict[str, str], HttpFlow]:
+    """A new individual's hosted onboarding, up to the step that asks for the SMS code."""
     person = await client.individual(active=False)
     consent = await client.consent("POST", f"/v3/individuals/{person['id']}/onboard")
     flow = HttpFlow(client.http, (await client.initiate(consent["id"], RETURN_URL))[
@@ -53,6 +53,12 @@ async def onboarded(client: SandboxClient) -> dict[str, str]:
     await flow.open()
     await flow.step("confirm")
     await flow.step("create-passcode", passcode="135790", repeat_passcode="135790")
+    return person, flow
+
+
+async def onboarded(client: SandboxClient) -> dict[str, str]:
+    """An individual through the hosted onboarding, the SMS code read from the page."""
+    person, flow = await at_the_sms_step(client)
     shown = re.search(r'class="staging-code">[^<]*<strong>(\d{6})</strong>', flow.text)
     assert shown, flow.text
     await flow.step("sms", code=shown.group(1))
@@ -137,13 +143,7 @@ async def test_the_suite_reads_the_code_on_the_page_with_the_templates_locator(
     client: SandboxClient, page: Page
 ) -> None:
     """The staging template's locator finds the code where --sms-code-on-page shows it."""
-    person = await client.individual(active=False)
-    consent = await client.consent("POST", f"/v3/individuals/{person['id']}/onboard")
-    flow = HttpFlow(client.http, (await client.initiate(consent["id"], RETURN_URL))[
-        "redirect_url"])
-    await flow.open()
-    await flow.step("confirm")
-    await flow.step("create-passcode", passcode="135790", repeat_passcode="135790")
+    person, flow = await at_the_sms_step(client)
     await page.set_content(flow.text)
     profile = load_profile(ROOT / "profiles" / "intergiro-staging.toml")
     api = ApiClient("http://unused.test", "k")
