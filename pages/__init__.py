@@ -2,7 +2,7 @@
 target's wording, from its text table), intent methods that return None, no assertions
 (tests assert with `expect`)."""
 
-from .base import Field, HostedPage, Wording
+from .base import Field, Hosted, HostedPage, Wording
 from .card_activation import ActivatedPage, Cvc2Page, PinPage
 from .card_details import CardDetailsPage
 from .identification import IdentifyPage, PasscodePage
@@ -12,6 +12,6 @@ from .summary import SummaryPage
 
 __all__ = [
     "ActivatedPage", "AddPasskeyPage", "CardDetailsPage", "CreatePasscodePage", "Cvc2Page",
-    "DonePage", "EndStates", "ErrorPage", "Field", "HostedPage", "IdentifyPage", "LockedOutPage",
-    "PasscodePage", "PhoneCodePage", "PinPage", "SummaryPage", "Wording",
+    "DonePage", "EndStates", "ErrorPage", "Field", "Hosted", "HostedPage", "IdentifyPage",
+    "LockedOutPage", "PasscodePage", "PhoneCodePage", "PinPage", "SummaryPage", "Wording",
 ]

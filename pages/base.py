@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Concatenate, ParamSpec, TypeVar
 
 from playwright.async_api import Locator, Page
 
@@ -20,6 +21,23 @@ class Wording:
     texts: Texts = field(default_factory=lambda: DEFAULT)
     roles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     fields: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Hosted:
+    """Page objects in one target's wording: `hosted(SummaryPage, page)` is
+    `SummaryPage(page, wording)`; what follows the page goes to the page object
+    (`hosted(ErrorPage, page, ErrorPage.EXPIRED)`)."""
+
+    def __init__(self, wording: Wording) -> None:
+        self.wording = wording
+
+    def __call__(self, kind: Callable[Concatenate[Page, Wording, P], T], page: Page,
+                 *args: P.args, **kwargs: P.kwargs) -> T:
+        return kind(page, self.wording, *args, **kwargs)
 
 
 CODE_FIELDS = ("input:is([type=password], [type=number], [type=tel], [inputmode=numeric],"

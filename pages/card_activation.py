@@ -13,12 +13,9 @@ class PinPage(HostedPage):
     def pin(self) -> Locator:
         return self.field("pin")
 
-    async def set_pin(self, pin: str) -> None:
-        await (await self.find("pin")).fill(pin)
-        await self.control("continue").click()
-
-    async def cancel(self) -> None:
-        await self.control("cancel").click()
+    @property
+    def continue_button(self) -> Locator:
+        return self.control("continue")
 
 
 class Cvc2Page(HostedPage):
@@ -29,16 +26,18 @@ class Cvc2Page(HostedPage):
     def cvc2(self) -> Locator:
         return self.field("cvc2")
 
+    @property
+    def activate_button(self) -> Locator:
+        return self.control("activate")
+
     async def activate(self, cvc2: str) -> None:
         await (await self.find("cvc2")).fill(cvc2)
-        await self.control("activate").click()
-
-    async def cancel(self) -> None:
-        await self.control("cancel").click()
+        await self.activate_button.click()
 
 
 class ActivatedPage(HostedPage):
     table = "activated"
 
-    async def close(self) -> None:
-        await self.control("close").click()
+    @property
+    def close_button(self) -> Locator:
+        return self.control("close")

@@ -17,10 +17,14 @@ class CreatePasscodePage(HostedPage):
     def repeat(self) -> Locator:
         return self.field("repeat")
 
+    @property
+    def continue_button(self) -> Locator:
+        return self.control("continue")
+
     async def create(self, passcode: str, repeated: str | None = None) -> None:
         await (await self.find("passcode")).fill(passcode)
         await (await self.find("repeat")).fill(passcode if repeated is None else repeated)
-        await self.control("continue").click()
+        await self.continue_button.click()
 
 
 class PhoneCodePage(HostedPage):
@@ -31,16 +35,22 @@ class PhoneCodePage(HostedPage):
     def code(self) -> Locator:
         return self.field("code")
 
+    @property
+    def confirm_button(self) -> Locator:
+        return self.control("confirm")
+
     async def confirm(self, code: str) -> None:
         await (await self.find("code")).fill(code)
-        await self.control("confirm").click()
+        await self.confirm_button.click()
 
 
 class AddPasskeyPage(HostedPage):
     table = "add_passkey"
 
-    async def add_passkey(self) -> None:
-        await self.control("add").click()
+    @property
+    def add_button(self) -> Locator:
+        return self.control("add")
 
-    async def skip(self) -> None:
-        await self.control("skip").click()
+    @property
+    def skip_button(self) -> Locator:
+        return self.control("skip")
