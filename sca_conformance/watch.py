@@ -156,18 +156,23 @@ class PageWatch:
                 raise RequirementViolation(requirement_id, Mismatch(
                     "the hosted page", f"{target.title!r} within {seconds:g} s",
                     await self.where()))
-            # Another step showing: a page in transition gets the control wait to show
-            # `target` still; a page that stays on the other step has skipped this one.
-            if not await self.appears(expected, self.timeouts.control_seconds):
-                raise RequirementViolation(requirement_id, Mismatch(
-                    "the hosted page", repr(target.title),
-                    f"another step instead: {await self.where()}",
-                ))
             if not await target.heading.first.is_visible():
-                raise RequirementViolation(requirement_id, Mismatch(
-                    "the hosted page", repr(target.title), f"the end state {await self.where()}"
-                ))
+                await self._instead(target, expected, requirement_id)
         self.reached = target.title
+
+    async def _instead(self, target: HostedPage, expected: Locator, requirement_id: str) -> None:
+        """Another step or an end state shows in place of `target`: a page in transition
+        gets the control wait to show `target` still; a page that stays on the other step
+        has skipped this one."""
+        if not await self.appears(expected, self.timeouts.control_seconds):
+            raise RequirementViolation(requirement_id, Mismatch(
+                "the hosted page", repr(target.title),
+                f"another step instead: {await self.where()}",
+            ))
+        if not await target.heading.first.is_visible():
+            raise RequirementViolation(requirement_id, Mismatch(
+                "the hosted page", repr(target.title), f"the end state {await self.where()}"
+            ))
 
     async def _refusal_shown(self, wanted: dict[str, Any], deadline: float) -> Any:
         """REFUSAL's answer once it has one, or None when the deadline passes; a page
@@ -277,6 +282,8 @@ class PageWatch:
         `timeouts.control_seconds`, and no longer than it takes the page to settle: loaded,
         no network request for 0.5 s, then SETTLE_GRACE more (a page that keeps making
         requests gets the whole control wait)."""
+        if await control.first.is_visible():  # shown already: nothing to wait for
+            return True
         seconds = self.timeouts.control_seconds
         showing, _ = await race(
             control.first.wait_for(state="visible", timeout=seconds * 1000),
