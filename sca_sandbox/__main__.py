@@ -11,6 +11,7 @@ import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from . import CONSENT_TTL, DEV_API_KEYS, METHOD_TTL, REFRESH_TTL, TOKEN_TTL, faults, staging
@@ -103,6 +104,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="N",
         help="requests a second per client; the next answers 429 with Retry-After (default 0: "
         "no limit)",
+    )
+    # A target that throttles without a pattern (sca_sandbox/limits.py, Throttle).
+    parser.add_argument(
+        "--throttle-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="every Nth API request of a caller answers 429 with Retry-After, whatever it"
+        " asks (N at least 2; default 0: never)",
+    )
+    parser.add_argument(
+        "--throttle-retry-after",
+        type=int,
+        default=1,
+        metavar="SECONDS",
+        help="the Retry-After of --throttle-every's 429 (default 1; 0: retry at once)",
     )
     parser.add_argument(
         "--fault",
@@ -217,17 +234,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("--refresh-ttl", args.refresh_ttl, 0),
         ("--login-rate-limit", args.login_rate_limit, 0),
         ("--request-rate-limit", args.request_rate_limit, 0),
+        ("--throttle-retry-after", args.throttle_retry_after, 0),
     ):
         if value < least:
             unit = "" if option.endswith("-limit") else (" second" if least == 1 else " seconds")
             print(f"sca-sandbox: {option} must be at least {least}{unit}", file=sys.stderr)
             return 2
+    if args.throttle_every == 1 or args.throttle_every < 0:
+        print("sca-sandbox: --throttle-every must be 0 (never) or at least 2", file=sys.stderr)
+        return 2
 
     # Imported late so that --list-faults stays fast.
     import uvicorn
 
     from .app import create_app
     from .context import Sandbox, Settings
+    from .limits import Throttle
 
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -260,8 +282,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         request_rate_limit=args.request_rate_limit,
     )
     sandbox = Sandbox.open(settings)
+    app: Any = create_app(sandbox)
+    if args.throttle_every:
+        app = Throttle(app, every=args.throttle_every, retry_after=args.throttle_retry_after)
     config = uvicorn.Config(
-        create_app(sandbox),
+        app,
         http="httptools",
         lifespan="off",
         access_log=False,
