@@ -201,7 +201,20 @@ def _staging_problem(args: argparse.Namespace) -> str | None:
         return "--return-url-allow takes https prefixes"
     if args.public_url and urlsplit(args.public_url).scheme not in ("http", "https"):
         return "--public-url must be an http(s) URL"
+    if args.throttle_every == 1 or args.throttle_every < 0:
+        return "--throttle-every must be 0 (never) or at least 2"
     return None
+
+
+def _throttled(app: Any, args: argparse.Namespace) -> Any:
+    """The application behind --throttle-every's 429s, if asked."""
+    from .limits import Throttle
+
+    if not args.throttle_every:
+        return app
+    return Throttle(app, every=args.throttle_every, retry_after=args.throttle_retry_after)
+
+
 def _configure(args: argparse.Namespace) -> bool:
     """The faults and the staging personality, for the whole process; False: unknown fault."""
     try:
@@ -240,16 +253,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             unit = "" if option.endswith("-limit") else (" second" if least == 1 else " seconds")
             print(f"sca-sandbox: {option} must be at least {least}{unit}", file=sys.stderr)
             return 2
-    if args.throttle_every == 1 or args.throttle_every < 0:
-        print("sca-sandbox: --throttle-every must be 0 (never) or at least 2", file=sys.stderr)
-        return 2
 
     # Imported late so that --list-faults stays fast.
     import uvicorn
 
     from .app import create_app
     from .context import Sandbox, Settings
-    from .limits import Throttle
 
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -282,11 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         request_rate_limit=args.request_rate_limit,
     )
     sandbox = Sandbox.open(settings)
-    app: Any = create_app(sandbox)
-    if args.throttle_every:
-        app = Throttle(app, every=args.throttle_every, retry_after=args.throttle_retry_after)
     config = uvicorn.Config(
-        app,
+        _throttled(create_app(sandbox), args),
         http="httptools",
         lifespan="off",
         access_log=False,
