@@ -12,79 +12,20 @@ the first check), and counts the rate limits it waited out."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from suite.tls import Pki, make_pki
 
 from sca_conformance.verdict import EXIT_CODES, RunVerdict
-from sca_sandbox.process import RunningSandbox, run_sandbox
+from scripts.staging_personality import (
+    WORKERS,
+    run_whole_suite,
+    staging_profile,
+    staging_sandbox,
+)
 
 pytestmark = [pytest.mark.slow]
-
-ROOT = Path(__file__).resolve().parents[1]
-KEYS = {"SCA_API_KEY": "sandbox-dev-key-alpha", "SCA_API_KEY_2": "sandbox-dev-key-beta"}
-REGISTERED = "https://client.example/sca/return"
-STAGING = ["--no-simulations", "clock,sms,funding,activation", "--individual-word", "activated",
-           "--blocked-error-envelope", "--sms-code-on-page", "--opening-balance", "500000"]
-WORKERS = 2
-
-
-@contextmanager
-def staging_sandbox(folder: Path) -> Iterator[tuple[RunningSandbox, Pki]]:
-    """The staging personality over TLS with a throwaway CA of its own."""
-    (folder / "pki").mkdir()
-    pki = make_pki(folder / "pki")
-    with run_sandbox(folder / "sandbox.db", tls=(pki.leaf, pki.key), public_host="localhost",
-                     return_url_allow=[REGISTERED], login_rate_limit=6, request_rate_limit=8,
-                     extra_args=STAGING) as sandbox:
-        yield sandbox, pki
-
-
-def staging_profile(folder: Path, sandbox: RunningSandbox, pki: Pki, *,
-                    ca_bundle: bool = True, return_url: bool = True) -> Path:
-    """The profile a QA engineer writes for it; without the CA bundle or the registered
-    return_url if asked (the two settings a first run most likely misses)."""
-    profile = folder / "staging.toml"
-    profile.write_text(f"""format = 2
-[target]
-name = "staging-personality"
-base_url = "{sandbox.url}"
-{f'return_url = "{REGISTERED}"' if return_url else ""}
-[network]
-{f'ca_bundle = "{pki.ca}"' if ca_bundle else ""}
-[capabilities]
-clock_simulation = false
-sms_simulation = false
-activation_simulation = false
-funding_simulation = false
-[words]
-individual_active = ["activated"]
-[data]
-individuals = ["onboarding"]
-money = ["opens_funded"]
-sms_code = ["page"]
-sms_code_locator = "text=/\\\\b\\\\d{{6}}\\\\b/"
-[rate_limits]
-max_wait_seconds = 180
-""", encoding="utf-8")
-    return profile
-
-
-def run_whole_suite(folder: Path, profile: Path, timeout: float = 1500
-                    ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", "-q",
-         "-n", str(WORKERS), "--target", str(profile), "--coverage-matrix",
-         str(folder / "matrix"), "--output", str(folder / "traces")],
-        cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False,
-        env={**os.environ, **KEYS})
 
 
 def test_the_whole_suite_against_the_staging_personality_violates_nothing(
