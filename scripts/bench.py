@@ -225,8 +225,8 @@ def staging_logins() -> list[str]:
         f"5. logins against the staging personality: the whole suite, -n {WORKERS}, "
         f"{elapsed:.1f} s",
         f"   {verdict}",
-        f"   the sandbox counted logins per key: {counted} (the first key's includes the "
-        "run's first check)",
+        f"   the sandbox counted logins per key: {counted}; besides the workers' sessions "
+        "below: the run's first check and the login tests' own (AUTH-1)",
         f"   the suite's workers: logins {traffic['logins']} (target ≤ {len(per_key) * WORKERS}:"
         f" one per key and worker), by tests moving the clock {traffic['own_logins']}, "
         f"refreshes {traffic['refreshes']}, rate-limit waits {traffic['waits']} "
