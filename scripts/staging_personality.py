@@ -10,7 +10,7 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,13 +27,15 @@ WORKERS = 2
 
 
 @contextmanager
-def staging_sandbox(folder: Path) -> Iterator[tuple[RunningSandbox, Pki]]:
-    """The staging personality over TLS with a throwaway CA of its own."""
+def staging_sandbox(folder: Path, *, request_rate_limit: int = 8, extra_args: Sequence[str] = ()
+                    ) -> Iterator[tuple[RunningSandbox, Pki]]:
+    """The staging personality over TLS with a throwaway CA of its own (and `extra_args`)."""
     (folder / "pki").mkdir()
     pki = make_pki(folder / "pki")
     with run_sandbox(folder / "sandbox.db", tls=(pki.leaf, pki.key), public_host="localhost",
-                     return_url_allow=[REGISTERED], login_rate_limit=6, request_rate_limit=8,
-                     extra_args=STAGING) as sandbox:
+                     return_url_allow=[REGISTERED], login_rate_limit=6,
+                     request_rate_limit=request_rate_limit,
+                     extra_args=[*STAGING, *extra_args]) as sandbox:
         yield sandbox, pki
 
 

@@ -2,7 +2,8 @@
 --throttle-every 2 refuses every second API request of each caller (its login, its token)
 with a Retry-After, whatever it asks. The whole suite gets the verdict it gets unthrottled,
 with no suite error and nothing unprepared, and counts the waits in the terminal and in
-coverage-matrix.json; a fault stays killed under its requirement.
+coverage-matrix.json, against the default sandbox and against the staging personality; a
+fault stays killed under its requirement.
 
 Retry-After is 0 here, so that a thousand waits cost no time (a wait of Retry-After: 1 is
 tests/test_rate_limited_run.py's)."""
@@ -21,6 +22,7 @@ import pytest
 
 from sca_conformance.verdict import EXIT_CODES, RunVerdict
 from sca_sandbox.process import RunningSandbox, run_sandbox
+from scripts.staging_personality import run_whole_suite, staging_profile, staging_sandbox
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -107,3 +109,23 @@ def test_a_fault_under_the_throttle_is_still_killed_under_its_requirement(
                 if test["kind"] in ("suite error", "not prepared")], run.tail
     tested = len(run.matrix["tests"])
     assert run.matrix["api_traffic"]["waits"] >= tested, run.matrix["api_traffic"]
+
+
+def test_the_staging_personality_throttled_gets_its_unthrottled_verdict(tmp_path: Path) -> None:
+    """The same, against the staging personality (TLS, registered return URLs, no simulations,
+    6 logins a minute): INCOMPLETE for the clock's requirements only, as unthrottled
+    (tests/test_staging_run.py), having logged in once per key and worker."""
+    with staging_sandbox(tmp_path, request_rate_limit=0, extra_args=THROTTLE) as (sandbox, pki):
+        outcome = run_whole_suite(tmp_path, staging_profile(tmp_path, sandbox, pki))
+    run = Run(outcome, json.loads((tmp_path / "matrix" / "coverage-matrix.json").read_text()))
+    assert outcome.returncode == EXIT_CODES[RunVerdict.INCOMPLETE], run.tail
+    assert "violated" not in outcome.stdout, run.tail
+    untested = [row["id"] for row in run.matrix["requirements"] if row["level"] == "MUST"
+                and row["verdict"] not in ("proved", "not selected")]
+    assert untested == ["AUTH-2", "AUTH-3", "AFTER-6"], run.tail
+    assert not [test for test in run.matrix["tests"]
+                if test["kind"] in ("suite error", "not prepared")], run.tail
+    traffic = run.matrix["api_traffic"]
+    assert traffic["logins"] <= 2 * WORKERS, traffic
+    assert traffic["waits"] >= len(run.matrix["tests"]) // 2, traffic
+    assert f", rate-limit waits: {traffic['waits']}, total " in run.traffic_line()
