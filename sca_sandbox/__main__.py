@@ -11,6 +11,7 @@ import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from . import CONSENT_TTL, DEV_API_KEYS, METHOD_TTL, REFRESH_TTL, TOKEN_TTL, faults, staging
@@ -104,6 +105,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="requests a second per client; the next answers 429 with Retry-After (default 0: "
         "no limit)",
     )
+    # A target that throttles without a pattern (sca_sandbox/limits.py, Throttle).
+    parser.add_argument(
+        "--throttle-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="every Nth API request of a caller answers 429 with Retry-After, whatever it"
+        " asks (N at least 2; default 0: never)",
+    )
+    parser.add_argument(
+        "--throttle-retry-after",
+        type=int,
+        default=1,
+        metavar="SECONDS",
+        help="the Retry-After of --throttle-every's 429 (default 1; 0: retry at once)",
+    )
     parser.add_argument(
         "--fault",
         action="append",
@@ -184,7 +201,20 @@ def _staging_problem(args: argparse.Namespace) -> str | None:
         return "--return-url-allow takes https prefixes"
     if args.public_url and urlsplit(args.public_url).scheme not in ("http", "https"):
         return "--public-url must be an http(s) URL"
+    if args.throttle_every == 1 or args.throttle_every < 0:
+        return "--throttle-every must be 0 (never) or at least 2"
     return None
+
+
+def _throttled(app: Any, args: argparse.Namespace) -> Any:
+    """The application behind --throttle-every's 429s, if asked."""
+    from .limits import Throttle
+
+    if not args.throttle_every:
+        return app
+    return Throttle(app, every=args.throttle_every, retry_after=args.throttle_retry_after)
+
+
 def _configure(args: argparse.Namespace) -> bool:
     """The faults and the staging personality, for the whole process; False: unknown fault."""
     try:
@@ -217,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("--refresh-ttl", args.refresh_ttl, 0),
         ("--login-rate-limit", args.login_rate_limit, 0),
         ("--request-rate-limit", args.request_rate_limit, 0),
+        ("--throttle-retry-after", args.throttle_retry_after, 0),
     ):
         if value < least:
             unit = "" if option.endswith("-limit") else (" second" if least == 1 else " seconds")
@@ -261,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     sandbox = Sandbox.open(settings)
     config = uvicorn.Config(
-        create_app(sandbox),
+        _throttled(create_app(sandbox), args),
         http="httptools",
         lifespan="off",
         access_log=False,

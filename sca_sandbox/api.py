@@ -711,17 +711,8 @@ async def initiate_consent(
     body: InitBody | None = None,
 ) -> dict[str, Any]:
     return_url = body.return_url if body is not None else None
-    _registered(sandbox_of(request).settings.return_url_allow, return_url)
+    staging.registered(sandbox_of(request).settings.return_url_allow, return_url)
     return await initiate(sandbox_of(request), caller, consent_id, return_url)
-
-
-def _registered(allowed: tuple[str, ...], return_url: str | None) -> None:
-    """--return-url-allow: only a registered https return_url is accepted (a staging host's
-    way); the nonce a client adds in the query or fragment is its own."""
-    if not allowed or return_url is None:
-        return
-    if not (return_url.startswith("https://") and return_url.startswith(allowed)):
-        raise ApiError(400, "return_url is not registered for this client", "return_url")
 
 
 # --- simulations -------------------------------------------------------------------------

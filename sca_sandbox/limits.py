@@ -88,3 +88,33 @@ class RequestRateLimit:
                 claims = read_access_token(self.signing_secret, token.strip())
                 return str(claims["sub"]) if claims else None
         return None
+
+
+class Throttle:
+    """Pure ASGI middleware (``--throttle-every N``): every Nth API request of a caller
+    answers 429 with ``Retry-After: retry_after``, whatever it asks; a target that throttles
+    without a pattern a client could learn. A caller is its Authorization header (the login
+    and other requests without one are one caller). The hosted pages are not counted: a
+    browser does not retry."""
+
+    def __init__(self, app: ASGIApp, every: int, retry_after: int, prefix: str = "/v3/") -> None:
+        self.app = app
+        self.every = every
+        self.retry_after = retry_after
+        self.prefix = prefix
+        self.counts: defaultdict[bytes, int] = defaultdict(int)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        caller = next((value for name, value in scope["headers"] if name == b"authorization"),
+                      b"")
+        self.counts[caller] += 1
+        if self.counts[caller] % self.every:
+            await self.app(scope, receive, send)
+            return
+        response = error_response(
+            429, [(None, f"Too many requests: retry in {self.retry_after} s")])
+        response.headers["Retry-After"] = str(self.retry_after)
+        await response(scope, receive, send)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import ApiError
+
 SIMULATIONS = ("clock", "sms", "funding", "activation")
 
 
@@ -42,3 +44,13 @@ def simulated(name: str) -> bool:
 def individual_word(status: str) -> str:
     """The API's word for an individual's stored status."""
     return current().individual_word if status == "active" else status
+
+
+def registered(allowed: tuple[str, ...], return_url: str | None) -> None:
+    """--return-url-allow: only a registered https return_url is accepted (a staging host's
+    way), at initiation and at onboarding by redirect alike; the nonce a client adds in the
+    query or fragment is its own."""
+    if not allowed or return_url is None:
+        return
+    if not (return_url.startswith("https://") and return_url.startswith(allowed)):
+        raise ApiError(400, "return_url is not registered for this client", "return_url")

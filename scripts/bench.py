@@ -10,6 +10,10 @@
    fault whose failure a suite can only notice by waiting (the browser goes somewhere
    else, a button is missing, a URL cannot be opened), each as a ratio to the clean run:
    a broken target must get its verdict about as fast as a correct one (target ≤ 1.5).
+5. Logins against the staging personality (scripts/staging_personality.py: rate limits,
+   TLS, no simulations): the whole suite with `-n 2`, the sandbox's own count of logins per
+   key beside the suite's, at most one per key and worker (contract section 8a).
+   `--logins-only` runs this part alone.
 """
 
 from __future__ import annotations
@@ -41,6 +45,13 @@ from sca_conformance.redact import SecretRegistry
 from sca_sandbox import DEV_API_KEYS
 from sca_sandbox.process import run_sandbox
 from scripts.kill_matrix import SLOW_FAILURES, Run, parse_probe
+from scripts.staging_personality import (
+    WORKERS,
+    logins_per_key,
+    run_whole_suite,
+    staging_profile,
+    staging_sandbox,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SERIAL = ("-p", "no:xdist", "-p", "no:randomly")
@@ -193,14 +204,50 @@ async def flow_overhead(flows: int) -> tuple[float, float]:
     return statistics.median(suite_times), statistics.median(minimal_times)
 
 
+def staging_logins() -> list[str]:
+    """Part 5: the whole suite on WORKERS workers against the staging personality; the lines
+    it prints."""
+    with tempfile.TemporaryDirectory(prefix="sca-bench-") as name:
+        folder = Path(name)
+        started = time.perf_counter()
+        with staging_sandbox(folder) as (sandbox, pki):
+            run = run_whole_suite(folder, staging_profile(folder, sandbox, pki))
+            per_key = logins_per_key(sandbox)
+        elapsed = time.perf_counter() - started
+        matrix = folder / "matrix" / "coverage-matrix.json"
+        if not matrix.exists():
+            sys.exit(f"bench: the staging run gave no verdict:\n{run.stdout[-2000:]}")
+        traffic = json.loads(matrix.read_text())["api_traffic"]
+    verdict = run.stdout.strip().splitlines()[-1]
+    counted = ", ".join(f"key {number} {logins}"
+                        for number, logins in enumerate(per_key.values(), start=1))
+    return [
+        f"5. logins against the staging personality: the whole suite, -n {WORKERS}, "
+        f"{elapsed:.1f} s",
+        f"   {verdict}",
+        f"   the sandbox counted logins per key: {counted}; besides the workers' sessions "
+        "below: the run's first check and the login tests' own (AUTH-1)",
+        f"   the suite's workers: logins {traffic['logins']} (target ≤ {len(per_key) * WORKERS}:"
+        f" one per key and worker), by tests moving the clock {traffic['own_logins']}, "
+        f"refreshes {traffic['refreshes']}, rate-limit waits {traffic['waits']} "
+        f"({traffic['wait_seconds']} s)",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flows", type=int, default=20)
     parser.add_argument("--fault", action="append", default=None, metavar="NAME",
                         help="a slow-failure fault for part 4 (repeatable; default: "
                         f"{', '.join(SLOW_FAILURES)}; --fault none skips part 4)")
+    parser.add_argument("--logins-only", action="store_true",
+                        help="run part 5 alone (the logins against the staging personality)")
     options = parser.parse_args()
     options.fault = [f for f in options.fault or SLOW_FAILURES if f != "none"]
+    if options.logins_only:
+        print("bench: running the full suite against the staging personality ...", flush=True)
+        print("\n".join(["", *staging_logins()]))
+        return
 
     print("bench: running the full suite serially ...", flush=True)
     serial, junit = run_suite(*SERIAL)
@@ -213,6 +260,8 @@ def main() -> None:
         print(f"bench: running the full suite serially against the fault {fault} ...",
               flush=True)
         faulty[fault] = run_faulty_suite(fault)
+    print("bench: running the full suite against the staging personality ...", flush=True)
+    staging = staging_logins()
 
     times = durations(junit)
     browser_keys = browser_tests()
@@ -251,6 +300,7 @@ def main() -> None:
                       f"{outcome.message[:100]}")
         worst = max(faulty, key=lambda name: faulty[name][0])
         print(f"   worst ratio {faulty[worst][0] / serial:.2f}x ({worst}) (target ≤ 1.5)")
+    print("\n".join(staging))
 
 
 if __name__ == "__main__":

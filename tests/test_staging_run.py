@@ -12,64 +12,28 @@ the first check), and counts the rate limits it waited out."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+import time
 from pathlib import Path
 
 import pytest
-from suite.tls import make_pki
 
-from sca_sandbox.process import run_sandbox
+from sca_conformance.verdict import EXIT_CODES, RunVerdict
+from scripts.staging_personality import (
+    WORKERS,
+    run_whole_suite,
+    staging_profile,
+    staging_sandbox,
+)
 
 pytestmark = [pytest.mark.slow]
-
-ROOT = Path(__file__).resolve().parents[1]
-KEYS = {"SCA_API_KEY": "sandbox-dev-key-alpha", "SCA_API_KEY_2": "sandbox-dev-key-beta"}
-REGISTERED = "https://client.example/sca/return"
-STAGING = ["--no-simulations", "clock,sms,funding,activation", "--individual-word", "activated",
-           "--blocked-error-envelope", "--sms-code-on-page", "--opening-balance", "500000"]
-WORKERS = 2
 
 
 def test_the_whole_suite_against_the_staging_personality_violates_nothing(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "pki").mkdir()
-    pki = make_pki(tmp_path / "pki")
-    with run_sandbox(tmp_path / "sandbox.db", tls=(pki.leaf, pki.key), public_host="localhost",
-                     return_url_allow=[REGISTERED], login_rate_limit=6, request_rate_limit=8,
-                     extra_args=STAGING) as sandbox:
-        profile = tmp_path / "staging.toml"
-        profile.write_text(f"""format = 2
-[target]
-name = "staging-personality"
-base_url = "{sandbox.url}"
-return_url = "{REGISTERED}"
-[network]
-ca_bundle = "{pki.ca}"
-[capabilities]
-clock_simulation = false
-sms_simulation = false
-activation_simulation = false
-funding_simulation = false
-[words]
-individual_active = ["activated"]
-[data]
-individuals = ["onboarding"]
-money = ["opens_funded"]
-sms_code = ["page"]
-sms_code_locator = "text=/\\\\b\\\\d{{6}}\\\\b/"
-[rate_limits]
-max_wait_seconds = 180
-""", encoding="utf-8")
-        out = tmp_path / "matrix"
-        run = subprocess.run(
-            [sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", "-q",
-             "-n", str(WORKERS), "--target", str(profile), "--coverage-matrix", str(out),
-             "--output", str(tmp_path / "traces")],
-            cwd=ROOT, capture_output=True, text=True, timeout=1500, check=False,
-            env={**os.environ, **KEYS})
+    with staging_sandbox(tmp_path) as (sandbox, pki):
+        run = run_whole_suite(tmp_path, staging_profile(tmp_path, sandbox, pki))
+    out = tmp_path / "matrix"
     tail = run.stdout[-4000:]
     verdict = run.stdout.strip().splitlines()[-1]
     assert run.returncode in (0, 10), tail
@@ -84,3 +48,38 @@ max_wait_seconds = 180
     # One login per key and worker; the controller's first check is the preflight's own.
     assert traffic["logins"] <= 2 * WORKERS, traffic
     assert traffic["waits"] > 0 and "rate-limit waits:" in run.stdout, traffic
+
+
+# The same run with one of the two settings a first run most likely misses: it stops at
+# once (no test past the first each worker ran; well under a minute, start-up included),
+# with one sentence naming the setting and no verdict of any requirement.
+AT_ONCE_SECONDS = 60
+
+
+@pytest.mark.parametrize(("missing", "sentence"), [
+    ("ca_bundle", "set [network] ca_bundle in the profile or SCA_CA_BUNDLE"),
+    ("return_url", "set [target] return_url in the profile to the https return URL "
+                   "registered with the provider."),
+])
+def test_the_same_run_without_the_ca_or_the_return_url_stops_at_once_naming_it(
+    tmp_path: Path, missing: str, sentence: str,
+) -> None:
+    with staging_sandbox(tmp_path) as (sandbox, pki):
+        profile = staging_profile(tmp_path, sandbox, pki, **{missing: False})
+        started = time.monotonic()
+        run = run_whole_suite(tmp_path, profile, timeout=600)
+        took = time.monotonic() - started
+    tail = run.stdout[-3000:] + run.stderr[-2000:]
+    last = run.stdout.strip().splitlines()[-1]
+    assert run.returncode == EXIT_CODES[RunVerdict.TARGET_UNUSABLE], tail
+    assert last.startswith("TARGET UNUSABLE: "), tail
+    assert sentence in last, last
+    assert last.count(". ") == 0 and last.endswith("."), last  # one sentence
+    assert "violated" not in run.stdout and " passed" not in run.stdout, tail
+    assert took < AT_ONCE_SECONDS, (took, tail)
+    # The CA's is found before any test; the return_url's by each worker's first test, which
+    # ends skipped with the sentence (no verdict), and the worker stops.
+    matrix = json.loads((tmp_path / "matrix" / "coverage-matrix.json").read_text("utf-8"))
+    assert matrix["unusable"] == last.removeprefix("TARGET UNUSABLE: ")
+    assert len(matrix["tests"]) <= (0 if missing == "ca_bundle" else WORKERS), matrix["tests"]
+    assert all(test["kind"] == "skipped" for test in matrix["tests"]), matrix["tests"]

@@ -42,6 +42,11 @@ def unusable(config: pytest.Config, reason: str) -> NoReturn:
     raise TargetUnusable(reason, returncode=EXIT_CODES[RunVerdict.TARGET_UNUSABLE])
 
 
+# Under xdist a worker cannot end the run (its pytest.exit is a crash to the controller): the
+# report of the test that found the target unusable carries the sentence to the verdict.
+UNUSABLE_PROPERTY = "sca_target_unusable"
+
+
 # What the run's API clients cost the target ------------------------------------------
 
 
@@ -89,6 +94,9 @@ class CoverageMatrix(Matrix):
         self.collected: dict[str, list[str]] = defaultdict(list)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, value in report.user_properties:
+            if name == UNUSABLE_PROPERTY and not self.unusable:
+                self.unusable = str(value)
         verdict = of_report(report)
         if verdict is not None:
             self.add(verdict)

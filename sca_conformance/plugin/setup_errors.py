@@ -1,12 +1,18 @@
 """Setup errors are not verdicts: a TLS, proxy, DNS or connection failure on the way to the
 target, in the API or the browser, stops the run as TARGET UNUSABLE with the sentence naming
 the setting that fixes it (sca_conformance.network), whatever the test made of it (a page
-that did not open reads as PAGE-1's violation to the test)."""
+that did not open reads as PAGE-1's violation to the test). Under xdist the worker that
+finds it skips that test with the sentence, stops, and tells the other workers through a
+file of the run's, so that each stops at its next test."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Generator
-from typing import Any
+from contextlib import suppress
+from pathlib import Path
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -16,9 +22,11 @@ from sca_conformance.client import Exchange, ExchangeListener
 from sca_conformance.config import Settings
 from sca_conformance.landing import NavigationLog, RegisteredReturn, ReturnReceiver, origin
 from sca_conformance.network import browser_setup_error, explain, explain_browser
-from sca_conformance.plugin.coverage import unusable
+from sca_conformance.plugin.coverage import UNUSABLE_PROPERTY, unusable
 
 SETUP_ERROR = pytest.StashKey[str]()  # the first setup error a test's browser met
+STOPPED = pytest.StashKey[Path]()  # under xdist: holds the sentence once a worker found one
+_STOPPED_INPUT = "sca_unusable_file"
 
 
 def watch_setup_errors(page: Page, item: pytest.Item, settings: Settings) -> None:
@@ -91,6 +99,18 @@ def _has_request(error: httpx.TransportError) -> bool:
     return True
 
 
+def _stop(item: pytest.Item, sentence: str) -> NoReturn:
+    stopped = item.config.stash.get(STOPPED, None)
+    if stopped is None:  # not an xdist worker
+        unusable(item.config, sentence)
+    if not stopped.exists():
+        with suppress(OSError):
+            stopped.write_text(sentence, encoding="utf-8")
+    item.session.shouldstop = sentence
+    item.user_properties.append((UNUSABLE_PROPERTY, sentence))
+    pytest.skip(sentence)
+
+
 def _stop_on_setup_error(item: pytest.Item) -> Generator[None, Any, Any]:
     try:
         return (yield)
@@ -98,16 +118,40 @@ def _stop_on_setup_error(item: pytest.Item) -> Generator[None, Any, Any]:
         raise
     except BaseException as error:  # a violation, a suite error, a warning (xfail), a skip
         if sentence := _setup_error(item, error):
-            unusable(item.config, sentence)
+            _stop(item, sentence)
         raise
 
 
 # Outermost: whatever the verdicts plugin made of the test's error, a setup error is none.
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, Any, Any]:
+    stopped = item.config.stash.get(STOPPED, None)
+    if stopped is not None and stopped.exists():  # another worker found the target unusable
+        _stop(item, stopped.read_text(encoding="utf-8"))
     return (yield from _stop_on_setup_error(item))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     return (yield from _stop_on_setup_error(item))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and _STOPPED_INPUT in workerinput:
+        config.stash[STOPPED] = Path(workerinput[_STOPPED_INPUT])
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook, on the controller
+def pytest_configure_node(node: Any) -> None:
+    config: pytest.Config | None = getattr(node, "config", None)
+    if config is None or not hasattr(node, "workerinput"):
+        return
+    if STOPPED not in config.stash:
+        config.stash[STOPPED] = Path(tempfile.mkdtemp(prefix="sca-run-")) / "unusable"
+    node.workerinput[_STOPPED_INPUT] = str(config.stash[STOPPED])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput") and STOPPED in config.stash:
+        shutil.rmtree(config.stash[STOPPED].parent, ignore_errors=True)

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from .. import staging
 from ..consents import initiate, new_consent
 from ..context import Caller
 from ..schemas import InitBody
@@ -43,6 +44,7 @@ async def onboard_by_redirect(
     summary: dict[str, Any],
 ) -> JSONResponse:
     return_url = await _return_url(request)
+    staging.registered(caller.sandbox.settings.return_url_allow, return_url)
     consent_id, _ = new_consent(
         caller,
         "onboarding",
