@@ -31,8 +31,7 @@ from playwright.async_api import FloatRect, Locator, Page, Request
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from sca_conformance.axe_engine import run_axe
-from sca_conformance.checks import hides_in_verdicts, proves
-from sca_conformance.failures import Mismatch
+from sca_conformance.failures import Mismatch, hides_in_verdicts, proves
 from sca_conformance.redact import SECRET_FIELDS, SecretRegistry
 
 __tracebackhide__ = hides_in_verdicts

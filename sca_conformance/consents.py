@@ -16,10 +16,11 @@ from sca_conformance.catalog import CATALOG, Action, actions_for, endpoint
 from sca_conformance.client import ApiClient
 from sca_conformance.config import Profile
 from sca_conformance.data import DataFactory, Subject
+from sca_conformance.failures import hides_in_verdicts
 from sca_conformance.flow import HostedFlow
 from sca_conformance.landing import Guard, LandingWatcher, ReturnReceiver
 
-__tracebackhide__ = checks.hides_in_verdicts
+__tracebackhide__ = hides_in_verdicts
 
 _DEFAULT = object()
 

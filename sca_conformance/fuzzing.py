@@ -44,11 +44,10 @@ import httpx
 
 from sca_conformance import checks
 from sca_conformance.catalog import Action, endpoint, render
-from sca_conformance.checks import TargetNotPrepared, hides_in_verdicts
 from sca_conformance.client import ApiClient, Exchange
 from sca_conformance.consents import Consents
 from sca_conformance.data import iban, phone_number
-from sca_conformance.failures import RequirementViolation
+from sca_conformance.failures import RequirementViolation, TargetNotPrepared, hides_in_verdicts
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -133,7 +132,7 @@ class Finding:
 
 
 Judge = Callable[[Probe, httpx.Response], None]
-"""One condition on an answer, raising RequirementViolation (a check of checks.py)."""
+"""One condition on an answer, raising RequirementViolation (a check of `checks`)."""
 
 
 def no_server_error(probe: Probe, response: httpx.Response) -> None:
