@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from sca_conformance import __version__
-from sca_conformance.suggest import did_you_mean
+from sca_conformance.suggest import did_you_mean, suggestion
 
 DEFAULT_OUTPUT = Path("sca-report")
 EXIT_USAGE = 4  # pytest's own code for a usage error
@@ -82,9 +82,8 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str], hint: str = "") -> 
         word = unknown[0]
         if word.startswith("-"):
             options = [o for o in parser._option_string_actions if o.startswith("--")]
-            close = did_you_mean(word.split("=", 1)[0], options)
-            raise UsageError(f"{parser.prog}: unknown option {word}"
-                             f"{close if '; did you mean' in close else hint}")
+            close = suggestion(word.split("=", 1)[0], options, prefix="; ")
+            raise UsageError(f"{parser.prog}: unknown option {word}{close or hint}")
         raise UsageError(f"{parser.prog}: unexpected argument {word!r}{hint}")
     return args
 

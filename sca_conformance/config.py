@@ -305,7 +305,7 @@ class VerdictSection(_Section):
             for requirement_id, reason in entries.items():
                 if requirement_id not in registry():
                     raise ValueError(f"verdict.{key}: {requirement_id!r} is not a "
-                                     f"requirement{_nearest(requirement_id, list(registry()))}")
+                                     f"requirement{did_you_mean(requirement_id, list(registry()))}")
                 if not reason.strip():
                     raise ValueError(f"verdict.{key}.{requirement_id}: give the reason "
                                      "(known_violations: \"TICKET-123: why\")")
@@ -364,7 +364,8 @@ class Profile(_Section):
             raise ValueError("target.sandbox_options needs target.embedded = true")
         for name in self.paths:
             if name not in ENDPOINTS:
-                raise ValueError(f"unknown request 'paths.{name}'{_nearest(name, list(ENDPOINTS))}")
+                raise ValueError(f"unknown request 'paths.{name}'"
+                                 f"{did_you_mean(name, ENDPOINTS)}")
         return self
 
     @property
@@ -391,10 +392,6 @@ class Profile(_Section):
 
 
 EMBEDDED = Profile(target=TargetSection(name="sandbox", embedded=True))
-
-
-def _nearest(word: str, choices: list[str]) -> str:
-    return did_you_mean(word, choices)
 
 
 def _model_at(location: tuple[Any, ...]) -> type[BaseModel] | None:
@@ -425,10 +422,10 @@ def _explain(path: Path, error: ValidationError) -> str:
         if kind == "extra_forbidden":
             parent = _model_at(location[:-1])
             choices = list(parent.model_fields) if parent else []
-            problems.append(f"unknown key {dotted!r}{_nearest(str(location[-1]), choices)}")
+            problems.append(f"unknown key {dotted!r}{did_you_mean(str(location[-1]), choices)}")
         elif location[:1] == ("actions",) and location[-1:] == ("[key]",):
             name = str(location[1])
-            problems.append(f"unknown action 'actions.{name}'{_nearest(name, list(ACTIONS))}")
+            problems.append(f"unknown action 'actions.{name}'{did_you_mean(name, list(ACTIONS))}")
         elif kind == "value_error" or not location:
             problems.append(problem["msg"].removeprefix("Value error, "))
         else:
@@ -497,12 +494,12 @@ def load_profile(path: Path) -> Profile:
         for page, controls in pages.items():
             if page not in texts:
                 raise ProfileError(f"Target profile {path}: unknown text table "
-                                   f"'{section}.{page}'{_nearest(page, list(texts))}")
+                                   f"'{section}.{page}'{did_you_mean(page, list(texts))}")
             for key in controls:
                 if key not in texts[page]:
                     raise ProfileError(f"Target profile {path}: unknown key "
                                        f"'{section}.{page}.{key}'"
-                                       f"{_nearest(key, list(texts[page]))}")
+                                       f"{did_you_mean(key, list(texts[page]))}")
     if not profile.target.name:
         profile = profile.model_copy(
             update={"target": profile.target.model_copy(update={"name": path.stem})}
