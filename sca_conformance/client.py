@@ -25,8 +25,8 @@ from sca_conformance.network import Network, client_credentials, explain
 from sca_conformance.redact import SecretRegistry
 
 if TYPE_CHECKING:
-    from sca_conformance.config import Profile
     from sca_conformance.network import AuthSection
+    from sca_conformance.profile import Profile
 
 __tracebackhide__ = hides_in_verdicts
 

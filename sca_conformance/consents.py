@@ -14,11 +14,11 @@ from playwright.async_api import Page
 from sca_conformance import checks
 from sca_conformance.catalog import CATALOG, Action, actions_for, endpoint
 from sca_conformance.client import ApiClient
-from sca_conformance.config import Profile
 from sca_conformance.data import DataFactory, Subject
 from sca_conformance.failures import hides_in_verdicts
 from sca_conformance.flow import HostedFlow
 from sca_conformance.landing import Guard, LandingWatcher, ReturnReceiver
+from sca_conformance.profile import Profile
 
 __tracebackhide__ = hides_in_verdicts
 

@@ -52,7 +52,7 @@ from sca_conformance.failures import RequirementViolation, TargetNotPrepared, hi
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
-    from sca_conformance.config import Profile
+    from sca_conformance.profile import Profile
 
 __tracebackhide__ = hides_in_verdicts
 
