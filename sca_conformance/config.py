@@ -18,13 +18,18 @@ from __future__ import annotations
 import os
 import sys
 import tomllib
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from sca_conformance.catalog import Action, actions_for
 from sca_conformance.network import Network, NetworkError
+
+if TYPE_CHECKING:
+    from sca_conformance.pages import Wording
 
 # The profile's models, re-exported (`X as X`): `from sca_conformance.config import Profile`.
 from sca_conformance.profile import ACTIONS as ACTIONS
@@ -46,7 +51,6 @@ from sca_conformance.profile import Timeouts as Timeouts
 from sca_conformance.profile import VerdictSection as VerdictSection
 from sca_conformance.profile import WordsSection as WordsSection
 from sca_conformance.suggest import did_you_mean
-from sca_conformance.texts import Texts, load_texts
 
 # The sandbox's development keys (sca_sandbox.DEV_API_KEYS), here so that the suite works
 # without the sandbox installed.
@@ -167,7 +171,7 @@ def load_profile(path: Path) -> Profile:
     except ValidationError as error:
         raise ProfileError(_explain(path, error)) from None
     try:
-        texts = load_texts(profile.texts.language, profile.texts.model_extra or {})
+        texts = profile.wording().texts
     except ValueError as error:
         raise ProfileError(f"Target profile {path}: {error}") from None
     for section, pages in (("roles", profile.roles), ("fields", profile.fields)):
@@ -200,13 +204,24 @@ class Settings(BaseModel):
     browser_ws_endpoint: str = ""
     device: str = ""
     """a Playwright device descriptor's name ("Pixel 7"); empty: desktop"""
-    texts: Texts
     network: Network = Network()
     """the profile's [network] with the environment's"""
 
     @property
     def embedded(self) -> bool:
         return not self.target_url
+
+    @cached_property
+    def wording(self) -> Wording:
+        """The target's wording, which every page object is given: its text table (the
+        profile's language with its overrides), control roles and fields."""
+        return self.profile.wording()
+
+    @cached_property
+    def catalog(self) -> dict[str, Action]:
+        """The catalog as this target has it, by action name (switched-off actions left
+        out; its scope names, paths and requests)."""
+        return {action.name: action for action in actions_for(self.profile)}
 
     def client_secrets(self, environ: Any = os.environ) -> tuple[str, ...]:
         """The OAuth2 client's id and secret, when the profile logs in that way: secrets to
@@ -296,7 +311,6 @@ class Settings(BaseModel):
             headed=headed,
             browser_ws_endpoint=browser_ws_endpoint or "",
             device=device or "",
-            texts=load_texts(profile.texts.language, profile.texts.model_extra or {}),
             network=network,
         )
 

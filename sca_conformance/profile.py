@@ -342,7 +342,8 @@ class Profile(_Section):
         return self.target.base_url
 
     def wording(self) -> Wording:
-        """The target's wording for the page objects: its text table and control roles."""
+        """The target's wording for the page objects: its text table and control roles. The
+        one place a profile's text table is built (a run's: `Settings.wording`, once)."""
         from sca_conformance.pages import Wording
 
         return Wording(load_texts(self.texts.language, self.texts.model_extra or {}), self.roles,
