@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from sca_conformance import failures
+from sca_conformance.connection_errors import explain
 from sca_conformance.endpoints import BASE_PATH, ENDPOINTS
 from sca_conformance.failures import hides_in_verdicts
 
@@ -35,7 +36,7 @@ from sca_conformance.manners import Sleep as Sleep
 from sca_conformance.manners import Wait as Wait
 from sca_conformance.manners import path_of
 from sca_conformance.manners import retry_after_seconds as retry_after_seconds
-from sca_conformance.network import Network, client_credentials, explain
+from sca_conformance.network import Network, client_credentials
 from sca_conformance.redact import SecretRegistry
 
 if TYPE_CHECKING:
