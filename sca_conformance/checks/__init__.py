@@ -8,7 +8,6 @@ assertions (`expect(...)`) in a browser test. Every check is `checks.X`, whateve
 section.
 """
 
-
 from __future__ import annotations
 
 from sca_conformance.checks.after import action_performed as action_performed
