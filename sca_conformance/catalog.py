@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sca_conformance.endpoints import BASE_PATH, ENDPOINTS
 
 if TYPE_CHECKING:
-    from sca_conformance.config import Profile
+    from sca_conformance.profile import Profile
 
 __all__ = ["BASE_PATH", "ENDPOINTS", "endpoint"]  # the table's names, as the suites use them
 _PLACEHOLDER = re.compile(r"^\{(\w+)\}$")

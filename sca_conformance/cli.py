@@ -48,9 +48,11 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
 
 from sca_conformance import __version__
+from sca_conformance.cli_args import Parser, UsageError, parse_args
+from sca_conformance.cli_prepare import init, list_command, setup
+from sca_conformance.cli_prepare import templates as templates  # noqa: PLC0414
 from sca_conformance.suggest import did_you_mean
 
 DEFAULT_OUTPUT = Path("sca-report")
@@ -66,29 +68,6 @@ INFORMATIONAL = frozenset({
 MARKER = ".sca-conformance-results"
 
 
-class UsageError(Exception):
-    """A command line that cannot be followed: exit 4, nothing run, nothing written."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}")
-
-
-def _parse(parser: argparse.ArgumentParser, argv: list[str], hint: str = "") -> argparse.Namespace:
-    """The arguments, refusing any it does not know with the nearest option it does."""
-    args, unknown = parser.parse_known_args(argv)
-    if unknown:
-        word = unknown[0]
-        if word.startswith("-"):
-            options = [o for o in parser._option_string_actions if o.startswith("--")]
-            close = did_you_mean(word.split("=", 1)[0], options)
-            raise UsageError(f"{parser.prog}: unknown option {word}"
-                             f"{close if '; did you mean' in close else hint}")
-        raise UsageError(f"{parser.prog}: unexpected argument {word!r}{hint}")
-    return args
-
-
 def _split(argv: list[str]) -> tuple[list[str], list[str]]:
     """Our arguments, and pytest's: everything after the first `--`."""
     if "--" in argv:
@@ -101,7 +80,7 @@ def _split(argv: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _run_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="sca-conformance run",
         description="Run the SCA consent conformance suite against a target (default: the "
         "embedded sandbox) and build its report; pytest's arguments go after --.",
@@ -197,7 +176,7 @@ def put_in_place(fresh: Path, final: Path) -> Path:
 def run(argv: list[str]) -> int:
     """Run the suites against a target and build the report (exit: the verdict's)."""
     ours, passed = _split(argv)
-    args = _parse(_run_parser(), ours, "; pytest's own arguments go after --: "
+    args = parse_args(_run_parser(), ours, "; pytest's own arguments go after --: "
                   "sca-conformance run -- -k NAME")
     if args.target is not None and not args.target.is_file():
         raise UsageError(f"sca-conformance run: no profile at {args.target}")
@@ -253,7 +232,7 @@ def _has_results(folder: Path) -> bool:
 
 def report(argv: list[str]) -> int:
     """Build the report from existing Allure results folders (several: merged)."""
-    parser = _Parser(
+    parser = Parser(
         prog="sca-conformance report",
         description="Build the HTML report from Allure results folders: one run's, or several "
         "(the shards of one run: their results and verdicts merged). Exit: the verdict's, or "
@@ -268,7 +247,7 @@ def report(argv: list[str]) -> int:
     parser.add_argument("--allure", metavar="PATH", help="the Allure 2 generator")
     parser.add_argument("--no-single-file", action="store_true",
                         help="the report as a folder only (html/), no single/index.html")
-    args = _parse(parser, argv)
+    args = parse_args(parser, argv)
     folders: list[Path] = args.results
     for folder in folders:
         if not _has_results(folder):
@@ -297,147 +276,6 @@ def report(argv: list[str]) -> int:
     built = _build(results, output / "html", None if args.no_single_file else output / "single",
                    output / "history", args.allure)
     return status if built else EXIT_REPORT_FAILED
-
-
-# list, init -------------------------------------------------------------------------------
-
-
-def _requirements() -> list[str]:
-    from sca_conformance.requirements import registry
-
-    return [f"{req.id:<11} {req.level:<6} {req.text}" for req in registry().values()]
-
-
-def _faults() -> list[str]:
-    from sca_sandbox.faults import FAULTS
-
-    return [f"{fault.name:<36} {fault.requirement:<11} {fault.description}"
-            for fault in FAULTS.values()]
-
-
-def templates() -> dict[str, str]:
-    """The profile templates shipped in the package: name -> its text."""
-    from importlib import resources
-
-    folder = resources.files("sca_conformance.profiles")
-    return {entry.name.removesuffix(".toml"): entry.read_text(encoding="utf-8")
-            for entry in sorted(folder.iterdir(), key=lambda e: e.name)
-            if entry.name.endswith(".toml")}
-
-
-def _templates() -> list[str]:
-    lines = []
-    for name, text in templates().items():
-        first = next((line.lstrip("# ").strip() for line in text.splitlines()
-                      if line.startswith("#") and line.strip("# ")), "")
-        lines.append(f"{name:<20} {first}")
-    return lines
-
-
-def _texts() -> list[str]:
-    from sca_conformance.texts import DEFAULT, languages
-
-    lines = [f"# [texts] language = {' | '.join(languages())}; entries under [texts.PAGE]"]
-    for page, entries in DEFAULT.items():
-        lines += [f"{page}.{key} = {value!r}" for key, value in entries.items()]
-    return lines
-
-
-LISTS: dict[str, Callable[[], list[str]]] = {
-    "requirements": _requirements, "faults": _faults, "templates": _templates, "texts": _texts,
-}
-
-
-def list_command(argv: list[str]) -> int:
-    """List requirements, faults, profile templates or text keys."""
-    parser = _Parser(prog="sca-conformance list", allow_abbrev=False,
-                     description="requirements: ID, level and text; faults: the embedded "
-                     "sandbox's (--sandbox-fault NAME), with the requirement each breaks; "
-                     "templates: the profiles `init --from` writes; texts: every key of "
-                     "[texts.PAGE] with its English default.")
-    parser.add_argument("subject", metavar="|".join(LISTS))
-    args = _parse(parser, argv)
-    if args.subject not in LISTS:
-        raise UsageError(f"sca-conformance list: nothing called {args.subject!r}"
-                         f"{did_you_mean(args.subject, LISTS)}")
-    for line in LISTS[args.subject]():
-        print(line)
-    return 0
-
-
-def init(argv: list[str]) -> int:
-    """Write a profile from a template shipped in the package."""
-    parser = _Parser(prog="sca-conformance init", allow_abbrev=False,
-                     description="Write a target profile from a template (sca-conformance list "
-                     "templates), to edit, then: sca-conformance run --target PATH.")
-    parser.add_argument("--from", dest="template", required=True, metavar="TEMPLATE")
-    parser.add_argument("path", nargs="?", type=Path,
-                        help="where to write it (default: ./TEMPLATE.toml); never overwritten")
-    args = _parse(parser, argv)
-    shipped = templates()
-    name = str(args.template).removesuffix(".toml")
-    if name not in shipped:
-        raise UsageError(f"sca-conformance init: no template {name!r}"
-                         f"{did_you_mean(name, shipped)}")
-    path: Path = args.path or Path(f"{name}.toml")
-    if path.exists():
-        raise UsageError(f"sca-conformance init: {path} exists: name another path, or remove it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(shipped[name], encoding="utf-8")
-    print(f"wrote {path} (template {name}): edit it, then sca-conformance run --target {path}")
-    return 0
-
-
-# setup ----------------------------------------------------------------------------------
-
-
-def setup(argv: list[str]) -> int:
-    """Install the Allure 2 report generator and, where none is found, a Chromium."""
-    parser = _Parser(
-        prog="sca-conformance setup",
-        description="Install the Allure 2 report generator (pinned, into the user's cache) "
-        "and, where none is found, a Chromium.",
-        allow_abbrev=False,
-    )
-    parser.add_argument("--no-browser", action="store_true", help="leave the browser alone")
-    args = _parse(parser, argv)
-    from sca_conformance.publish.allure_tool import ToolMissing, install_allure, java_problem
-
-    problems: list[str] = []
-    try:
-        print(f"setup: Allure 2 generator at {install_allure()}")
-    except ToolMissing as missing:
-        problems.append(str(missing))
-    if problem := java_problem():
-        problems.append(problem)
-    if not args.no_browser and (problem := _browser()):
-        problems.append(problem)
-    for problem in problems:
-        print(f"sca-conformance setup: {problem}", file=sys.stderr)
-    return 1 if problems else 0
-
-
-def _browser() -> str | None:
-    """A Chromium for Playwright: the machine's, else Debian's (as root), else Playwright's
-    own download. None when one is there."""
-    from sca_conformance.chromium import chromium_executable
-
-    if chromium_executable() or os.environ.get("SCA_PLAYWRIGHT_CHROMIUM"):
-        return None
-    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
-        print("setup: installing Debian's chromium and chromium-headless-shell", file=sys.stderr)
-        subprocess.run(["apt-get", "update", "-qq"], check=False)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "chromium-headless-shell"],
-                       check=False, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-        if chromium_executable():
-            return None
-    done = subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"], check=False)
-    if done.returncode == 0:
-        print("setup: Playwright's Chromium installed; run with SCA_PLAYWRIGHT_CHROMIUM=1",
-              file=sys.stderr)
-        return None
-    return ("no Chromium found and none could be installed: install chromium (Debian: apt-get "
-            "install chromium) or set SCA_BROWSER_PATH to a Chromium binary")
 
 
 def doctor(argv: list[str]) -> int:

@@ -9,11 +9,11 @@ import pytest
 
 from sca_conformance import checks
 from sca_conformance.catalog import endpoint
-from sca_conformance.checks import TargetNotPrepared
 from sca_conformance.client import ApiClient
-from sca_conformance.config import Lifetimes, Profile
+from sca_conformance.failures import TargetNotPrepared, hides_in_verdicts
+from sca_conformance.profile import Lifetimes, Profile
 
-__tracebackhide__ = checks.hides_in_verdicts
+__tracebackhide__ = hides_in_verdicts
 
 
 class Clock:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import allure
 import httpx
@@ -14,12 +14,16 @@ from playwright.async_api import Page
 from sca_conformance import checks
 from sca_conformance.catalog import CATALOG, Action, actions_for, endpoint
 from sca_conformance.client import ApiClient
-from sca_conformance.config import Profile
 from sca_conformance.data import DataFactory, Subject
+from sca_conformance.failures import hides_in_verdicts
 from sca_conformance.flow import HostedFlow
 from sca_conformance.landing import Guard, LandingWatcher, ReturnReceiver
+from sca_conformance.profile import Profile
 
-__tracebackhide__ = checks.hides_in_verdicts
+if TYPE_CHECKING:
+    from sca_conformance.pages import Wording
+
+__tracebackhide__ = hides_in_verdicts
 
 _DEFAULT = object()
 
@@ -27,14 +31,18 @@ _DEFAULT = object()
 class Consents:
     def __init__(
         self, api: ApiClient, data: DataFactory, receiver: ReturnReceiver,
-        profile: Profile | None = None,
+        profile: Profile | None = None, *, wording: Wording | None = None,
+        catalog: Mapping[str, Action] | None = None,
     ) -> None:
+        """The target's profile, wording and catalog: a run's are its settings' (the
+        `consents` fixture); without them, the profile's (the contract's by default)."""
         self.api = api
         self.data = data
         self.receiver = receiver
         self.profile = profile or Profile()
-        self.wording = self.profile.wording()
-        self.catalog = {action.name: action for action in actions_for(self.profile)}
+        self.wording = wording or self.profile.wording()
+        self.catalog = dict(catalog) if catalog is not None else {
+            action.name: action for action in actions_for(self.profile)}
 
     def action(self, name: str) -> Action:
         """The catalog's action as this target has it (its scope names, its requests)."""

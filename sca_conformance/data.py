@@ -22,9 +22,9 @@ import pytest
 
 from sca_conformance.capabilities import no_source, sources
 from sca_conformance.catalog import endpoint, render
-from sca_conformance.checks import TargetNotPrepared, hides_in_verdicts, preparing
 from sca_conformance.client import ApiClient
-from sca_conformance.config import DataSection, Profile
+from sca_conformance.failures import TargetNotPrepared, hides_in_verdicts, preparing
+from sca_conformance.profile import DataSection, Profile
 
 if TYPE_CHECKING:
     from playwright.async_api import Page

@@ -36,7 +36,7 @@ import pytest
 from sca_conformance.capabilities import lacking, not_applicable
 from sca_conformance.client import LoginRoute
 from sca_conformance.config import ProfileError, Settings
-from sca_conformance.network import browser_setup_error, explain, explain_browser
+from sca_conformance.connection_errors import browser_setup_error, explain, explain_browser
 from sca_conformance.verdict import EXIT_CODES, RunVerdict
 
 # Fixtures that skip a test for a capability the profile denies (the needs gate's other face).

@@ -10,11 +10,11 @@ from sca_conformance import checks
 from sca_conformance.catalog import Action
 from sca_conformance.consents import Consents
 from sca_conformance.data import Subject
-from sca_conformance.failures import Mismatch
+from sca_conformance.failures import Mismatch, hides_in_verdicts
 from sca_conformance.flow import HostedFlow
 from sca_conformance.redact import luhn_valid
 
-__tracebackhide__ = checks.hides_in_verdicts
+__tracebackhide__ = hides_in_verdicts
 
 
 async def protected(consents: Consents, action: Action, subject: Subject) -> checks.Protected:

@@ -1,4 +1,4 @@
-"""The profile reference, generated from the profile's models (sca_conformance.config): every
+"""The profile reference, generated from the profile's models (sca_conformance.profile): every
 key with its type, default, meaning and an example, for docs/profiles.md; and the profile's
 JSON schema, shipped in the package for editors (`profile.schema.json`; in a profile:
 `#:schema` comments or the editor's TOML schema setting).
@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from sca_conformance import config
+from sca_conformance import profile
 from sca_conformance.texts import PAGES
 
 SCHEMA_NAME = "profile.schema.json"
@@ -133,7 +133,7 @@ def _is_section(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
-def all_keys(model: type[BaseModel] = config.Profile, prefix: str = "") -> Iterator[Key]:
+def all_keys(model: type[BaseModel] = profile.Profile, prefix: str = "") -> Iterator[Key]:
     """Every key of `model`, sections first by their keys, in the order the model declares."""
     for name, field in model.model_fields.items():
         dotted = f"{prefix}{name}"
@@ -141,11 +141,11 @@ def all_keys(model: type[BaseModel] = config.Profile, prefix: str = "") -> Itera
         if _is_section(annotation) and name != "texts":
             yield from all_keys(annotation, f"{dotted}.")  # type: ignore[arg-type]
             continue
-        if model is config.Profile and name == "actions":
-            for key in all_keys(config.ActionSettings, "actions.<action>."):
+        if model is profile.Profile and name == "actions":
+            for key in all_keys(profile.ActionSettings, "actions.<action>."):
                 yield Key(key.key, key.type, key.default, key.meaning, key.example)
             continue
-        if model is config.Profile and name == "texts":
+        if model is profile.Profile and name == "texts":
             yield from _text_keys(field)
             continue
         yield Key(dotted, _type_name(annotation), _toml(_default(field)),
@@ -158,7 +158,7 @@ _COMMENT = re.compile(r'^(?P<key>[a-z_]+)\s*=\s*"(?P<value>[^"]*)"\s*(?:#\s*(?P<
 def _text_keys(field: FieldInfo) -> Iterator[Key]:
     """[texts]: the language, then every text of every page with its English default (and
     the note en.toml gives it)."""
-    language = config.TextsSection.model_fields["language"]
+    language = profile.TextsSection.model_fields["language"]
     yield Key("texts.language", "string", '"en"', " ".join((language.description or "").split()),
               '"sv"')
     notes: dict[tuple[str, str], str] = {}
@@ -201,7 +201,7 @@ def markdown() -> str:
 
 def schema() -> dict[str, Any]:
     """The profile's JSON schema (draft 2020-12), as pydantic writes it from the models."""
-    found = config.Profile.model_json_schema()
+    found = profile.Profile.model_json_schema()
     found["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     found["title"] = "sca-conformance target profile"
     return found

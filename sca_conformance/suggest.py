@@ -11,9 +11,19 @@ def close_matches(word: str, choices: Iterable[str], *, n: int = 1,
     return difflib.get_close_matches(word, list(choices), n=n, cutoff=cutoff)
 
 
+def suggestion(word: str, choices: Iterable[str], *, n: int = 1, cutoff: float = 0.5,
+               quoted: bool = True, prefix: str = "", suffix: str = "") -> str:
+    """`prefix` "did you mean 'x'?" `suffix`, naming up to `n` near choices (quoted or
+    not), or nothing when none is near."""
+    close = close_matches(word, choices, n=n, cutoff=cutoff)
+    if not close:
+        return ""
+    names = ", ".join(repr(choice) if quoted else choice for choice in close)
+    return f"{prefix}did you mean {names}?{suffix}"
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """The end of a refusal: "; did you mean 'x'?" naming the nearest choice, else every
     valid one ("; valid: a, b")."""
     valid = list(choices)
-    close = close_matches(word, valid)
-    return f"; did you mean {close[0]!r}?" if close else f"; valid: {', '.join(valid)}"
+    return suggestion(word, valid, prefix="; ") or f"; valid: {', '.join(valid)}"

@@ -210,7 +210,8 @@ def output_path(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> 
 def wording(settings: Settings) -> Wording:
     """The target's wording (its text table and control roles), which every page object is
     given: `SummaryPage(page, wording)`."""
-    return settings.profile.wording()
+    wording: Wording = settings.wording
+    return wording
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -17,8 +17,9 @@ from typing import Any
 import allure
 import pytest
 import pytest_asyncio
+from playwright.async_api import Page
 
-from sca_conformance.capabilities import not_applicable, skip_unless
+from sca_conformance.capabilities import not_applicable, skip_unless, sources
 from sca_conformance.client import (
     ApiClient,
     ExchangeListener,
@@ -327,8 +328,24 @@ def receiver(settings: Settings) -> Iterator[ReturnReceiver]:
 
 
 @pytest.fixture
-def consents(api: ApiClient, data: DataFactory, receiver: ReturnReceiver) -> Consents:
-    return Consents(api, data, receiver)
+def consents(
+    api: ApiClient, data: DataFactory, receiver: ReturnReceiver, settings: Settings,
+    request: pytest.FixtureRequest,
+) -> Consents:
+    """The consent flows as this target has them (its profile, catalog and wording, from the
+    settings); where the profile has individuals enrolled through the hosted onboarding
+    (data.individuals), in a browser context of their own."""
+    consents = Consents(api, data, receiver, settings.profile, wording=settings.wording,
+                        catalog=settings.catalog)
+    if "onboarding" in sources(settings.profile, "active_individual")[0]:
+        open_context = request.getfixturevalue("new_context")
+
+        async def open_page() -> Page:
+            page: Page = await (await open_context()).new_page()
+            return page
+
+        consents.enrol_with(open_page)
+    return consents
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ at configure time, and the header saying which target a run tests."""
 from __future__ import annotations
 
 import asyncio
-import difflib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
@@ -16,6 +15,7 @@ import pytest
 from playwright.async_api import async_playwright
 
 from sca_conformance.config import SETTINGS, ProfileError, Settings
+from sca_conformance.suggest import suggestion
 
 # pytest-playwright (sync) and pytest-playwright-asyncio, should a team have either installed:
 # their entry points would run their own Playwright beside the suite's. In an SCA run they are
@@ -199,8 +199,7 @@ def check_device(name: str) -> None:
     with ThreadPoolExecutor(1) as pool:
         known = pool.submit(asyncio.run, names()).result()
     if name not in known:
-        close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
-        hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
+        hint = suggestion(name, known, n=3, cutoff=0.6, suffix=" ")
         raise pytest.UsageError(f"--device {name}: Playwright has no such device; {hint}phones "
                                 "are named as in Playwright's descriptors, e.g. 'Pixel 7', "
                                 "'iPhone 15'")
@@ -240,8 +239,7 @@ def _check_faults(config: pytest.Config, settings: Settings) -> None:
         return  # no sandbox installed: the embedded target cannot start anyway, and says so
     for fault in faults:
         if fault not in FAULTS:
-            close = difflib.get_close_matches(fault, list(FAULTS), n=1, cutoff=0.5)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+            hint = suggestion(fault, FAULTS, suffix=" ")
             raise pytest.UsageError(f"--sandbox-fault {fault}: no such fault; {hint}the faults "
                                     f"are: {', '.join(sorted(FAULTS))}")
 

@@ -5,14 +5,13 @@ the suite (then requirements outside it are "not selected", not "untested")."""
 
 from __future__ import annotations
 
-import difflib
-
 import allure
 import pytest
 
 from sca_conformance.axe_engine import EngineMissing, find_axe
 from sca_conformance.catalog import CATALOG
 from sca_conformance.requirements import registry, requirement
+from sca_conformance.suggest import suggestion
 
 EPIC = "Strong Customer Authentication"
 FEATURES = {
@@ -86,8 +85,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     }
     for requirement_id in wanted:
         if requirement_id not in registry():
-            close = difflib.get_close_matches(requirement_id, list(registry()), n=3, cutoff=0.6)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            hint = suggestion(requirement_id, registry(), n=3, cutoff=0.6, quoted=False,
+                              prefix="; ")
             raise pytest.UsageError(f"--requirement {requirement_id}: the contract has no such "
                                     f"requirement{hint}")
     if wanted:

@@ -20,8 +20,8 @@ from playwright.async_api import Page, Request
 
 from sca_conformance.client import Exchange, ExchangeListener
 from sca_conformance.config import Settings
+from sca_conformance.connection_errors import browser_setup_error, explain, explain_browser
 from sca_conformance.landing import NavigationLog, RegisteredReturn, ReturnReceiver, origin
-from sca_conformance.network import browser_setup_error, explain, explain_browser
 from sca_conformance.plugin.coverage import UNUSABLE_PROPERTY, unusable
 
 SETUP_ERROR = pytest.StashKey[str]()  # the first setup error a test's browser met

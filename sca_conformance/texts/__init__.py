@@ -7,13 +7,14 @@ profile picks a table (`[texts] language = "sv"`) and overrides single entries
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
 from typing import Any
+
+from sca_conformance.suggest import did_you_mean
 
 Texts = Mapping[str, Mapping[str, str]]
 
@@ -35,11 +36,6 @@ def languages() -> list[str]:
 PAGES: dict[str, tuple[str, ...]] = {page: tuple(keys) for page, keys in _table("en").items()}
 
 
-def _near(word: str, choices: Any) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
-    return f"; did you mean {close[0]!r}?" if close else f"; valid: {', '.join(choices)}"
-
-
 def load_texts(language: str = "en", overrides: Mapping[str, Any] | None = None) -> Texts:
     """The table for `language` with a profile's overrides; unknown pages or keys and
     non-string values are refused naming the nearest valid one."""
@@ -48,12 +44,13 @@ def load_texts(language: str = "en", overrides: Mapping[str, Any] | None = None)
         merged[page].update(entries)
     for page, entries in (overrides or {}).items():
         if page not in PAGES:
-            raise ValueError(f"unknown text table 'texts.{page}'{_near(page, PAGES)}")
+            raise ValueError(f"unknown text table 'texts.{page}'{did_you_mean(page, PAGES)}")
         if not isinstance(entries, Mapping):
             raise ValueError(f"texts.{page} must be a table of texts, got {entries!r}")
         for key, value in entries.items():
             if key not in PAGES[page]:
-                raise ValueError(f"unknown key 'texts.{page}.{key}'{_near(key, PAGES[page])}")
+                raise ValueError(f"unknown key 'texts.{page}.{key}'"
+                                 f"{did_you_mean(key, PAGES[page])}")
             if not isinstance(value, str) or not value.strip():
                 raise ValueError(f"texts.{page}.{key} must be a non-empty string, got {value!r}")
             merged[page][key] = value

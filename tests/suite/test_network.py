@@ -20,14 +20,9 @@ from playwright.async_api import async_playwright
 from sca_conformance.chromium import launch_options
 from sca_conformance.client import ApiClient, TargetError, preflight
 from sca_conformance.config import ProfileError, Settings
+from sca_conformance.connection_errors import browser_setup_error, explain_browser
 from sca_conformance.landing import RegisteredReturn, ReturnReceiver, place
-from sca_conformance.network import (
-    Network,
-    NetworkSection,
-    browser_setup_error,
-    bundle_keys,
-    explain_browser,
-)
+from sca_conformance.network import Network, NetworkSection, bundle_keys
 from sca_sandbox.process import run_sandbox
 from suite.plugin_run import PLUGINS
 from suite.tls import Pki, make_pki

@@ -67,9 +67,9 @@ def test_a_suite_error_shows_the_suites_frames_and_full_trace_shows_all(
     result = suite.runpytest_subprocess(*PLUGINS, "--tb=auto")
     error = _failure(result, "test_suite_error")
     assert "TypeError" in error
-    assert "sca_conformance/checks.py" in error  # the helper that raised it
+    assert "sca_conformance/checks/" in error  # the helper that raised it
     full = suite.runpytest_subprocess(*PLUGINS, "--full-trace", "-k", "test_violation")
-    assert "sca_conformance/checks.py" in full.stdout.str()
+    assert "sca_conformance/checks/" in full.stdout.str()
     assert "The above exception was the direct cause" in full.stdout.str()
 
 
