@@ -2,9 +2,10 @@
 target's wording, from its text table), intent methods that return None, no assertions
 (tests assert with `expect`)."""
 
-from .base import Field, HostedPage, Wording
+from .base import Field, HostedPage, Submission, Wording, same_words
 from .card_activation import ActivatedPage, Cvc2Page, PinPage
 from .card_details import CardDetailsPage
+from .confirmation import SmsCodePage
 from .identification import IdentifyPage, PasscodePage
 from .onboarding import AddPasskeyPage, CreatePasscodePage, PhoneCodePage
 from .outcome import DonePage, EndStates, ErrorPage, LockedOutPage
@@ -13,5 +14,6 @@ from .summary import SummaryPage
 __all__ = [
     "ActivatedPage", "AddPasskeyPage", "CardDetailsPage", "CreatePasscodePage", "Cvc2Page",
     "DonePage", "EndStates", "ErrorPage", "Field", "HostedPage", "IdentifyPage", "LockedOutPage",
-    "PasscodePage", "PhoneCodePage", "PinPage", "SummaryPage", "Wording",
+    "Submission", "same_words",
+    "PasscodePage", "PhoneCodePage", "PinPage", "SmsCodePage", "SummaryPage", "Wording",
 ]

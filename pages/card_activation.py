@@ -14,8 +14,7 @@ class PinPage(HostedPage):
         return self.field("pin")
 
     async def set_pin(self, pin: str) -> None:
-        await (await self.find("pin")).fill(pin)
-        await self.control("continue").click()
+        await self.send("continue", [("pin", pin)])
 
     async def cancel(self) -> None:
         await self.control("cancel").click()
@@ -30,8 +29,7 @@ class Cvc2Page(HostedPage):
         return self.field("cvc2")
 
     async def activate(self, cvc2: str) -> None:
-        await (await self.find("cvc2")).fill(cvc2)
-        await self.control("activate").click()
+        await self.send("activate", [("cvc2", cvc2)])
 
     async def cancel(self) -> None:
         await self.control("cancel").click()

@@ -34,5 +34,4 @@ class PasscodePage(HostedPage):
         return self.field("passcode")
 
     async def enter(self, passcode: str) -> None:
-        await (await self.find("passcode")).fill(passcode)
-        await self.control("continue").click()
+        await self.send("continue", [("passcode", passcode)])

@@ -18,9 +18,8 @@ class CreatePasscodePage(HostedPage):
         return self.field("repeat")
 
     async def create(self, passcode: str, repeated: str | None = None) -> None:
-        await (await self.find("passcode")).fill(passcode)
-        await (await self.find("repeat")).fill(passcode if repeated is None else repeated)
-        await self.control("continue").click()
+        await self.send("continue", [("passcode", passcode),
+                                     ("repeat", passcode if repeated is None else repeated)])
 
 
 class PhoneCodePage(HostedPage):
@@ -32,8 +31,7 @@ class PhoneCodePage(HostedPage):
         return self.field("code")
 
     async def confirm(self, code: str) -> None:
-        await (await self.find("code")).fill(code)
-        await self.control("confirm").click()
+        await self.send("confirm", [("code", code)])
 
 
 class AddPasskeyPage(HostedPage):

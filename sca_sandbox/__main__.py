@@ -164,6 +164,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="MINOR_UNITS",
         help="what a new account opens with (default 0: money through the funding simulation)",
     )
+    # The staging personality's pages (default dialect): as integrators have seen them.
+    parser.add_argument(
+        "--passcode-boxes",
+        action="store_true",
+        help="the passcode step shows one labelled box per digit (typing moves on)",
+    )
+    parser.add_argument(
+        "--auto-submit",
+        action="store_true",
+        help="the passcode step has no Continue: it submits itself once the code is complete",
+    )
+    parser.add_argument(
+        "--sms-step",
+        action="append",
+        default=[],
+        dest="sms_steps",
+        choices=staging.SMS_STEP_ACTIONS,
+        metavar="ACTION",
+        help="after identification, ACTION's flow asks for a code sent by SMS ('Confirm with"
+        f" SMS code'; repeatable: {', '.join(staging.SMS_STEP_ACTIONS)})",
+    )
     return parser.parse_args(argv)
 
 
@@ -184,7 +205,14 @@ def _staging_problem(args: argparse.Namespace) -> str | None:
         return "--return-url-allow takes https prefixes"
     if args.public_url and urlsplit(args.public_url).scheme not in ("http", "https"):
         return "--public-url must be an http(s) URL"
+    pages = [option for option, given in (("--passcode-boxes", args.passcode_boxes),
+                                          ("--auto-submit", args.auto_submit),
+                                          ("--sms-step", args.sms_steps)) if given]
+    if pages and args.dialect != "default":
+        return f"{', '.join(pages)}: the default dialect's pages only"
     return None
+
+
 def _configure(args: argparse.Namespace) -> bool:
     """The faults and the staging personality, for the whole process; False: unknown fault."""
     try:
@@ -196,6 +224,8 @@ def _configure(args: argparse.Namespace) -> bool:
         simulations_off=args.no_simulations, individual_word=args.individual_word,
         blocked_error_envelope=args.blocked_error_envelope,
         sms_code_on_page=args.sms_code_on_page, opening_balance=args.opening_balance,
+        passcode_boxes=args.passcode_boxes, auto_submit=args.auto_submit,
+        sms_steps=frozenset(args.sms_steps),
     ))
     return True
 

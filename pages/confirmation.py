@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from .base import HostedPage
+
+
+class SmsCodePage(HostedPage):
+    """'Confirm with SMS code': a code texted to the individual, asked inside an action's
+    flow (after identification, before the action's own steps), as a provider may."""
+
+    table = "sms"
+    fields = ("code",)
+
+    async def confirm(self, code: str) -> None:
+        await self.send("confirm", [("code", code)])
