@@ -59,10 +59,10 @@ _SPREAD = """(inputs, [members, value]) => {
 """One character of `value` per box (the whole value one argument: the trace's scrubbing
 masks it as it masks any typed secret)."""
 
-_FILLED = """(inputs, members) => window.__scaTyped
+_FILLED = """(inputs, members) => inputs[members[0]] && inputs[members[0]].__scaTyped
   ? members.map((index) => inputs[index] ? inputs[index].value : '').join('').length : null"""
-"""How many characters the boxes hold, or null when the document typed into was replaced
-(the step sent itself as its last box was filled)."""
+"""How many characters the boxes hold, or null when the boxes typed into are gone (the step
+sent itself as its last box was filled, and the page shows its answer)."""
 
 
 def _replaced(error: PlaywrightError) -> bool:
@@ -88,7 +88,7 @@ class Field:
         if len(self.members) == 1:
             await self.first.fill(value)
             return
-        await self.first.evaluate("() => { window.__scaTyped = true; }")
+        await self.first.evaluate("(box) => { box.__scaTyped = true; }")
         await self.first.press_sequentially(value)
         try:
             filled = await self.inputs.evaluate_all(_FILLED, list(self.members))
@@ -298,10 +298,12 @@ class HostedPage:
             self.page.locator(f":is({both}):not(:has(> {term} + *))")
         ).first
 
-    async def read(self, key: str) -> str:
+    async def read(self, key: str, timeout: float | None = None) -> str:
         """The value `value(key)` finds, as text (white space normalised), without the term
-        where the page shows the two in one element."""
-        return str(await self.value(key).evaluate(_UNLABELLED, _source(self.texts[key])))
+        where the page shows the two in one element; `timeout`: milliseconds to wait for it
+        (the page's default)."""
+        return str(await self.value(key).evaluate(_UNLABELLED, _source(self.texts[key]),
+                                                  timeout=timeout))
 
     def shown(self, key: str, value: str) -> re.Pattern[str]:
         """What the element of `value(key)` may say, for `expect(...).to_have_text`: `value`
