@@ -12,8 +12,24 @@ from .outcome import DonePage, EndStates, ErrorPage, LockedOutPage
 from .summary import SummaryPage
 
 __all__ = [
-    "ActivatedPage", "AddPasskeyPage", "CardDetailsPage", "CreatePasscodePage", "Cvc2Page",
-    "DonePage", "EndStates", "ErrorPage", "Field", "HostedPage", "IdentifyPage", "LockedOutPage",
-    "Submission", "same_words",
-    "PasscodePage", "PhoneCodePage", "PinPage", "SmsCodePage", "SummaryPage", "Wording",
+    "ActivatedPage",
+    "AddPasskeyPage",
+    "CardDetailsPage",
+    "CreatePasscodePage",
+    "Cvc2Page",
+    "DonePage",
+    "EndStates",
+    "ErrorPage",
+    "Field",
+    "HostedPage",
+    "IdentifyPage",
+    "LockedOutPage",
+    "PasscodePage",
+    "PhoneCodePage",
+    "PinPage",
+    "SmsCodePage",
+    "Submission",
+    "SummaryPage",
+    "Wording",
+    "same_words",
 ]
