@@ -2,8 +2,10 @@
 engineer would describe the provider's staging (contract section 8a): TLS with a CA of its
 own, return URLs registered in advance, no clock, SMS, funding or activation simulation
 (individuals through the hosted onboarding and the KYC-outcome simulation, accounts that
-open funded, the SMS code read on the hosted page), `activated`, 422 `{"error": ...}`, and
-login and request rate limits answering 429 with Retry-After.
+open funded, the SMS code read on the hosted page), `activated`, 422 `{"error": ...}`,
+login and request rate limits answering 429 with Retry-After, the passcode in per-digit
+boxes that send themselves (no Continue) and an SMS confirmation inside the card-details
+flow.
 
 The run violates nothing: it is CONFORMANT, or INCOMPLETE naming only requirements that need
 time to pass (no clock), with that reason. It logs in at most once per key and worker (plus
@@ -28,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 KEYS = {"SCA_API_KEY": "sandbox-dev-key-alpha", "SCA_API_KEY_2": "sandbox-dev-key-beta"}
 REGISTERED = "https://client.example/sca/return"
 STAGING = ["--no-simulations", "clock,sms,funding,activation", "--individual-word", "activated",
-           "--blocked-error-envelope", "--sms-code-on-page", "--opening-balance", "500000"]
+           "--blocked-error-envelope", "--sms-code-on-page", "--opening-balance", "500000",
+           "--passcode-boxes", "--auto-submit", "--sms-step", "card_details"]
 WORKERS = 2
 
 
