@@ -2,7 +2,7 @@
 target's wording, from its text table), intent methods that return None, no assertions
 (tests assert with `expect`)."""
 
-from .base import Field, HostedPage, Submission, Wording, same_words
+from .base import Field, Hosted, HostedPage, Submission, Wording, same_words
 from .card_activation import ActivatedPage, Cvc2Page, PinPage
 from .card_details import CardDetailsPage
 from .confirmation import SmsCodePage
@@ -21,6 +21,7 @@ __all__ = [
     "EndStates",
     "ErrorPage",
     "Field",
+    "Hosted",
     "HostedPage",
     "IdentifyPage",
     "LockedOutPage",

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Concatenate, ParamSpec, TypeVar
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page, Request
@@ -25,6 +26,23 @@ class Wording:
     texts: Texts = field(default_factory=lambda: DEFAULT)
     roles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     fields: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Hosted:
+    """Page objects in one target's wording: `hosted(SummaryPage, page)` is
+    `SummaryPage(page, wording)`; what follows the page goes to the page object
+    (`hosted(ErrorPage, page, ErrorPage.EXPIRED)`)."""
+
+    def __init__(self, wording: Wording) -> None:
+        self.wording = wording
+
+    def __call__(self, kind: Callable[Concatenate[Page, Wording, P], T], page: Page,
+                 *args: P.args, **kwargs: P.kwargs) -> T:
+        return kind(page, self.wording, *args, **kwargs)
 
 
 CODE_FIELDS = ("input:is([type=password], [type=number], [type=tel], [inputmode=numeric],"
@@ -311,13 +329,13 @@ class HostedPage:
         return re.compile(rf"^\s*(?:{_source(self.texts[key])}\s*:?\s*)?(?:{value})\s*$",
                           re.IGNORECASE)
 
-    async def send(self, key: str, entries: Sequence[tuple[str, str]]) -> None:
-        """Fills each field (its text key, the value) and presses the control `key`, unless
+    async def send(self, control: Locator, entries: Sequence[tuple[str, str]]) -> None:
+        """Fills each field (its text key, the value) and presses `control`, unless
         the step sends itself once they are filled (the evidence: a POST, or the page loading
         another document); a step that does neither and shows no such control fails on the
         control's wait, as a missing control always did."""
         with Submission(self.page) as submission:
             for name, entry in entries:
                 await (await self.find(name)).fill(entry)
-            if not await submission.before(self.control(key)):
-                await self.control(key).click()
+            if not await submission.before(control):
+                await control.click()

@@ -13,11 +13,9 @@ class PinPage(HostedPage):
     def pin(self) -> Locator:
         return self.field("pin")
 
-    async def set_pin(self, pin: str) -> None:
-        await self.send("continue", [("pin", pin)])
-
-    async def cancel(self) -> None:
-        await self.control("cancel").click()
+    @property
+    def continue_button(self) -> Locator:
+        return self.control("continue")
 
 
 class Cvc2Page(HostedPage):
@@ -28,15 +26,17 @@ class Cvc2Page(HostedPage):
     def cvc2(self) -> Locator:
         return self.field("cvc2")
 
-    async def activate(self, cvc2: str) -> None:
-        await self.send("activate", [("cvc2", cvc2)])
+    @property
+    def activate_button(self) -> Locator:
+        return self.control("activate")
 
-    async def cancel(self) -> None:
-        await self.control("cancel").click()
+    async def activate(self, cvc2: str) -> None:
+        await self.send(self.activate_button, [("cvc2", cvc2)])
 
 
 class ActivatedPage(HostedPage):
     table = "activated"
 
-    async def close(self) -> None:
-        await self.control("close").click()
+    @property
+    def close_button(self) -> Locator:
+        return self.control("close")

@@ -29,5 +29,6 @@ class CardDetailsPage(HostedPage):
         """What a screenshot of this page must mask."""
         return [self.number, self.cvc]
 
-    async def close(self) -> None:
-        await self.control("close").click()
+    @property
+    def close_button(self) -> Locator:
+        return self.control("close")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from playwright.async_api import Locator
+
 from .base import HostedPage
 
 
@@ -10,5 +12,9 @@ class SmsCodePage(HostedPage):
     table = "sms"
     fields = ("code",)
 
+    @property
+    def confirm_button(self) -> Locator:
+        return self.control("confirm")
+
     async def confirm(self, code: str) -> None:
-        await self.send("confirm", [("code", code)])
+        await self.send(self.confirm_button, [("code", code)])

@@ -18,9 +18,6 @@ class IdentifyPage(HostedPage):
     def another_way_button(self) -> Locator:
         return self.control("another_way")
 
-    async def use_passkey(self) -> None:
-        await self.use_passkey_button.click()
-
     async def try_another_way(self) -> None:
         await self.another_way_button.click()
 
@@ -33,5 +30,9 @@ class PasscodePage(HostedPage):
     def passcode(self) -> Locator:
         return self.field("passcode")
 
+    @property
+    def continue_button(self) -> Locator:
+        return self.control("continue")
+
     async def enter(self, passcode: str) -> None:
-        await self.send("continue", [("passcode", passcode)])
+        await self.send(self.continue_button, [("passcode", passcode)])

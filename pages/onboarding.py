@@ -17,9 +17,13 @@ class CreatePasscodePage(HostedPage):
     def repeat(self) -> Locator:
         return self.field("repeat")
 
+    @property
+    def continue_button(self) -> Locator:
+        return self.control("continue")
+
     async def create(self, passcode: str, repeated: str | None = None) -> None:
-        await self.send("continue", [("passcode", passcode),
-                                     ("repeat", passcode if repeated is None else repeated)])
+        repeat = passcode if repeated is None else repeated
+        await self.send(self.continue_button, [("passcode", passcode), ("repeat", repeat)])
 
 
 class PhoneCodePage(HostedPage):
@@ -30,15 +34,21 @@ class PhoneCodePage(HostedPage):
     def code(self) -> Locator:
         return self.field("code")
 
+    @property
+    def confirm_button(self) -> Locator:
+        return self.control("confirm")
+
     async def confirm(self, code: str) -> None:
-        await self.send("confirm", [("code", code)])
+        await self.send(self.confirm_button, [("code", code)])
 
 
 class AddPasskeyPage(HostedPage):
     table = "add_passkey"
 
-    async def add_passkey(self) -> None:
-        await self.control("add").click()
+    @property
+    def add_button(self) -> Locator:
+        return self.control("add")
 
-    async def skip(self) -> None:
-        await self.control("skip").click()
+    @property
+    def skip_button(self) -> Locator:
+        return self.control("skip")

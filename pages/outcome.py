@@ -8,8 +8,12 @@ from .base import HostedPage, Wording
 class LockedOutPage(HostedPage):
     table = "locked"
 
+    @property
+    def close_button(self) -> Locator:
+        return self.control("close")
+
     async def close(self) -> None:
-        await self.control("close").click()
+        await self.close_button.click()
 
 
 class DonePage(HostedPage):
@@ -36,9 +40,6 @@ class ErrorPage(HostedPage):
     @property
     def title(self) -> str:
         return self.texts[self.kind]
-
-    async def close(self) -> None:
-        await self.control("close").click()
 
 
 class EndStates(HostedPage):

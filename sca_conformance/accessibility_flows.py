@@ -19,20 +19,17 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator
 
 from sca_conformance import accessibility as a11y
-from sca_conformance.checks import hides_in_verdicts, proving
 from sca_conformance.data import digits
-from sca_conformance.failures import SoftChecks
+from sca_conformance.failures import SoftChecks, hides_in_verdicts, proving
 from sca_conformance.flow import HostedFlow, wrong_code
 from sca_conformance.masking import form_masks
 from sca_conformance.pages import (
-    ActivatedPage,
     CardDetailsPage,
     CreatePasscodePage,
     Cvc2Page,
     HostedPage,
     PasscodePage,
     PhoneCodePage,
-    PinPage,
 )
 
 __tracebackhide__ = hides_in_verdicts
@@ -123,7 +120,10 @@ class KeyboardFlow(HostedFlow):
     """Goes on with `flow` (its page already open) using nothing but the keyboard: Tab to
     each field and control, typing, Enter (or Space). Each step, once reached, is checked:
     where the focus went, what Tab reaches, whether the focus shows (softly, in `should`);
-    a field or control the flow needs and cannot reach or activate stops it (A11Y-2)."""
+    a field or control the flow needs and cannot reach or activate stops it (A11Y-2). Its
+    steps are the flow's own: only how it fills and presses differs."""
+
+    manner = " (keyboard)"
 
     def __init__(self, flow: HostedFlow, should: SoftChecks) -> None:
         super().__init__(flow.page, flow.action, flow.subject, flow.api, flow.wording,
@@ -151,17 +151,16 @@ class KeyboardFlow(HostedFlow):
                 await self.screenshot(f"{where} (inputs and secrets masked)",
                                       mask=form_masks(self.page, self.wording))
 
-    async def press(self, button: Locator, requirement_id: str, what: str) -> None:
-        await self.require(button, requirement_id, what)
+    async def press(self, control: Locator, requirement_id: str, what: str) -> None:
+        await self.require(control, requirement_id, what)
         where = repr(self.reached)
         with proving(requirement_id):  # the browser failing meanwhile is the step's
-            name = str(await button.evaluate(a11y.DESCRIBE))
-            a11y.reached_by_tab(await a11y.focus_by_tab(self.page, button), name, where)
-            key = await a11y.activate(self.page, button, self.timeouts.control_seconds)
+            name = str(await control.evaluate(a11y.DESCRIBE))
+            a11y.reached_by_tab(await a11y.focus_by_tab(self.page, control), name, where)
+            key = await a11y.activate(self.page, control, self.timeouts.control_seconds)
             a11y.activated_by_key(key, name, where)
 
-    async def type_into(self, step: HostedPage, key: str, value: str,
-                        requirement_id: str) -> None:
+    async def fill(self, step: HostedPage, key: str, value: str, requirement_id: str) -> None:
         """Tab to the field `key` of `step` (which `requirement_id` needs), however it is
         named, then type `value` (per-digit boxes: from the first); a field Tab cannot reach
         stops the flow."""
@@ -172,51 +171,3 @@ class KeyboardFlow(HostedFlow):
             a11y.reached_by_tab(await a11y.focus_by_tab(self.page, field), name,
                                 repr(self.reached))
             await self.page.keyboard.type(value)
-
-    async def enter_passcode(self, passcode: str) -> None:
-        with self.step("Enter the passcode (keyboard)"):
-            page = await self.passcode_step()
-            await self.type_into(page, "passcode", passcode, "PAGE-3")
-            await self.press(page.control("continue"), "PAGE-3",
-                             f"the passcode page has no {page.texts['continue']!r} button")
-
-    async def create_passcode(self) -> None:
-        passcode = digits(6)
-        self.api.secrets.add(passcode)
-        self.subject.passcode = passcode
-        page = CreatePasscodePage(self.page, self.wording)
-        with self.step("Create your passcode (keyboard)"):
-            await self.reach(page, "PAGE-15")
-            await self.type_into(page, "passcode", passcode, "PAGE-15")
-            await self.type_into(page, "repeat", passcode, "PAGE-15")
-            await self.press(page.control("continue"), "PAGE-15",
-                             f"the passcode step has no {page.texts['continue']!r} button")
-
-    async def confirm_phone(self) -> None:
-        page = PhoneCodePage(self.page, self.wording)
-        with self.step("Confirm your phone number (keyboard)"):
-            await self.reach(page, "PAGE-15")
-            await self.type_into(page, "code", await self.sms_code(), "PAGE-15")
-            await self.press(page.control("confirm"), "PAGE-15",
-                             f"the phone step has no {page.texts['confirm']!r} button")
-
-    async def set_pin(self) -> None:
-        self.pin = digits(4)
-        self.api.secrets.add(self.pin)
-        page = PinPage(self.page, self.wording)
-        with self.step("Set PIN code (keyboard)"):
-            await self.reach(page, "PAGE-13")
-            await self.type_into(page, "pin", self.pin, "PAGE-13")
-            await self.press(page.control("continue"), "PAGE-13",
-                             f"the PIN step has no {page.texts['continue']!r} button")
-
-    async def enter_cvc2(self, cvc2: str | None = None) -> None:
-        page = Cvc2Page(self.page, self.wording)
-        with self.step("Card activation: CVC2 (keyboard)"):
-            await self.reach(page, "PAGE-13")
-            await self.type_into(page, "cvc2", cvc2 or str(self.subject.values["cvc2"]),
-                                 "PAGE-13")
-            await self.press(page.control("activate"), "PAGE-13",
-                             f"the CVC2 step has no {page.texts['activate']!r} button")
-        if cvc2 is None:
-            await self.reach(ActivatedPage(self.page, self.wording), "PAGE-13")

@@ -65,7 +65,8 @@ def consents(
         open_context = request.getfixturevalue("new_context")
 
         async def open_page() -> Page:
-            return await (await open_context()).new_page()
+            page: Page = await (await open_context()).new_page()
+            return page
 
         consents.enrol_with(open_page)
     return consents

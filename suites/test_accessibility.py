@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 from playwright.async_api import Page
-from sca_conformance.pages import DonePage, LockedOutPage
 
 from sca_conformance import checks
 from sca_conformance.accessibility_flows import AuditedFlow, KeyboardFlow, audit
@@ -15,6 +14,7 @@ from sca_conformance.clock import Clock
 from sca_conformance.consents import Consents
 from sca_conformance.failures import SoftChecks
 from sca_conformance.flow import HostedFlow, expect_end_state, wrong_code
+from sca_conformance.pages import DonePage, LockedOutPage
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from playwright.async_api import Page
-from sca_conformance.pages import SummaryPage
 
 from sca_conformance import checks
 from sca_conformance.catalog import CATALOG, Action
@@ -15,6 +14,7 @@ from sca_conformance.data import Subject
 from sca_conformance.effects import observe, verify_not_performed, verify_performed
 from sca_conformance.failures import SoftChecks
 from sca_conformance.flow import HostedFlow
+from sca_conformance.pages import SummaryPage
 from sca_conformance.passkeys import VirtualAuthenticator
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]

@@ -6,11 +6,11 @@ import re
 
 import pytest
 from playwright.async_api import Page, expect
-from sca_conformance.pages import CardDetailsPage, Cvc2Page
 
 from sca_conformance import checks
 from sca_conformance.consents import Consents
 from sca_conformance.flow import wrong_code
+from sca_conformance.pages import CardDetailsPage, Cvc2Page, Hosted
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 @pytest.mark.card_activation
 @pytest.mark.requirement("PAGE-13")
 async def test_activation_refuses_a_wrong_cvc2_and_accepts_the_right_one(
-    consents: Consents, page: Page
+    consents: Consents, page: Page, hosted: Hosted
 ) -> None:
     """Card activation: a wrong CVC2 is refused, the right one activates the card"""
     action = consents.action("card_activation")
@@ -29,7 +29,7 @@ async def test_activation_refuses_a_wrong_cvc2_and_accepts_the_right_one(
     await flow.confirm()
     await flow.identify("passcode")
     await flow.set_pin()
-    cvc2_page = Cvc2Page(page, consents.wording)
+    cvc2_page = hosted(Cvc2Page, page)
     await flow.reach(cvc2_page, "PAGE-13")
     await flow.refusal(cvc2_page, cvc2_page.activate(wrong_code(str(subject.values["cvc2"]))),
                        "PAGE-13", "a wrong CVC2 must be refused")
@@ -54,13 +54,13 @@ async def test_activating_an_active_card_answers_409(consents: Consents) -> None
 @pytest.mark.card_details
 @pytest.mark.requirement("PAGE-14")
 async def test_card_details_show_on_the_page_and_never_in_the_api(
-    consents: Consents, page: Page
+    consents: Consents, page: Page, hosted: Hosted
 ) -> None:
     """Card details: the page shows holder, number, expiry and CVC; the API never does"""
     action = consents.action("card_details")
     subject = await consents.subject(action)
     started = await consents.start(page, action, subject)
-    details = CardDetailsPage(page, consents.wording)
+    details = hosted(CardDetailsPage, page)
     await started.flow.confirm()
     await started.flow.identify("passcode")
     with checks.proving("PAGE-14"):

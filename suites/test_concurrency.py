@@ -14,7 +14,6 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import BrowserContext, Page, Route, expect
 from playwright.async_api import Error as PlaywrightError
-from sca_conformance.pages import EndStates, IdentifyPage, PasscodePage, SummaryPage, Wording
 
 from sca_conformance import checks
 from sca_conformance.catalog import Action
@@ -23,8 +22,10 @@ from sca_conformance.consents import Consents, Started
 from sca_conformance.data import Subject
 from sca_conformance.effects import observe
 from sca_conformance.failures import Mismatch, RequirementViolation, SoftChecks
-from sca_conformance.flow import STEPS, HostedFlow
+from sca_conformance.flow import HostedFlow
 from sca_conformance.landing import NavigationLog
+from sca_conformance.pages import EndStates, PasscodePage, SummaryPage, Wording
+from sca_conformance.watch import STEPS
 
 pytestmark = [pytest.mark.lifecycle, pytest.mark.browser,
               pytest.mark.asyncio(loop_scope="session")]
@@ -75,33 +76,14 @@ async def to_passcode(
     """Summary, Confirm, 'Try another way' in each page, step by step in turn (a target may
     keep one flow per consent and show each page the step it is on): each on the passcode
     step. The first page's steps are its pages' requirements, the second's the race's."""
-
-    async def summary(flow: HostedFlow, racing: str | None) -> None:
-        await flow.reach(SummaryPage(flow.page, flow.wording), racing or "PAGE-1")
-        if flow.guard is not None:
-            flow.guard.launched()
-
-    async def confirm(flow: HostedFlow, racing: str | None) -> None:
-        page = SummaryPage(flow.page, flow.wording)
-        await flow.press(page.confirm_button, racing or "PAGE-4",
-                         f"the summary page has no {page.texts['confirm']!r} button")
-
-    async def identify(flow: HostedFlow, racing: str | None) -> None:
-        await flow.reach(IdentifyPage(flow.page, flow.wording), racing or "PAGE-3")
-
-    async def another_way(flow: HostedFlow, racing: str | None) -> None:
-        await flow.press(IdentifyPage(flow.page, flow.wording).another_way_button,
-                         racing or "PAGE-3",
-                         "the identification page offers no other way than a passkey")
-
-    async def passcode(flow: HostedFlow, racing: str | None) -> None:
-        await flow.reach(PasscodePage(flow.page, flow.wording), racing or "PAGE-3")
-
+    steps: tuple[Callable[..., Awaitable[object]], ...] = (
+        HostedFlow.summary, HostedFlow.press_confirm, HostedFlow.identification,
+        HostedFlow.press_another_way, HostedFlow.passcode_step)
     flows = [(first, None)] + ([(second, racing)] if second is not None else [])
-    for step in (summary, confirm, identify, another_way, passcode):
+    for step in steps:
         for flow, requirement_id in flows:
             with second_flow(requirement_id):
-                await step(flow, requirement_id)
+                await (step(flow, requirement_id) if requirement_id else step(flow))
     return [PasscodePage(flow.page, flow.wording) for flow, _ in flows]
 
 
@@ -114,8 +96,7 @@ async def refused(second: Started, requirement_id: str) -> None:
     with checks.proving(requirement_id):
         await expect(summary.heading.or_(ends).first).to_be_visible()
     if await summary.heading.is_visible():  # shown, not yet refused: its Confirm must be
-        await flow.press(summary.confirm_button, requirement_id,
-                         f"the summary page has no {summary.texts['confirm']!r} button")
+        await flow.press_confirm(requirement_id)
         shown = ends
         for step in STEPS:
             if step is not SummaryPage:
@@ -283,12 +264,9 @@ async def test_a_decline_and_an_approval_at_once_end_in_one_of_the_two(
         ends = {"approve": await approving.landing.wait("PAGE-4"), "decline": None}
     else:
         [passcode] = await to_passcode(approving.flow)
-        summary = SummaryPage(other_page, consents.wording)
         flow = declining.flow
         with second_flow("RACE-3"):
-            await flow.reach(summary, "RACE-3")
-            if flow.guard is not None:
-                flow.guard.launched()
+            summary = await flow.summary("RACE-3")
         # On its summary, as the first page was: a summary without Decline is PAGE-6's.
         await flow.require(summary.decline_button, "PAGE-6",
                            f"the summary page has no {summary.texts['decline']!r} button")

@@ -31,7 +31,7 @@ def payment(action: Action, values: dict[str, Any], **changes: Any) -> dict[str,
     return body
 
 
-INVALID_PAYMENTS = {
+INVALID_PAYMENTS: dict[str, tuple[dict[str, Any], str]] = {
     "amount as a string": ({"amount": "12.00"}, "amount"),
     "negative amount": ({"amount": -500}, "amount"),
     "zero amount": ({"amount": 0}, "amount"),

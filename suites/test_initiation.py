@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from playwright.async_api import Page, expect
-from sca_conformance.pages import DonePage, SummaryPage
 
 from sca_conformance import checks
 from sca_conformance.catalog import Action
@@ -12,6 +11,7 @@ from sca_conformance.client import ApiClient
 from sca_conformance.consents import Consents
 from sca_conformance.flow import HostedFlow, expect_end_state
 from sca_conformance.landing import RegisteredReturn
+from sca_conformance.pages import DonePage, Hosted, SummaryPage
 
 pytestmark = [pytest.mark.api, pytest.mark.asyncio(loop_scope="session")]
 
@@ -41,7 +41,7 @@ async def test_the_method_expires_no_later_than_its_consent(
 @pytest.mark.requirement("INIT-1", "INIT-2", "PAGE-1")
 @pytest.mark.actions("payment_history")
 async def test_without_return_url_the_flow_ends_on_the_providers_done_page(
-    action: Action, consents: Consents, page: Page
+    action: Action, consents: Consents, page: Page, hosted: Hosted
 ) -> None:
     """Without return_url, the flow ends on the provider's own done page"""
     subject = await consents.subject(action)
@@ -49,11 +49,11 @@ async def test_without_return_url_the_flow_ends_on_the_providers_done_page(
     method = await consents.method(consent["id"], None)  # INIT-1..3 checked on the way
     with checks.proving("INIT-2"):
         await page.goto(method["redirect_url"])
-        await expect(SummaryPage(page, consents.wording).heading).to_be_visible()
+        await expect(hosted(SummaryPage, page).heading).to_be_visible()
     await HostedFlow(page, action, subject, consents.api, consents.wording,
                      profile=consents.profile).approve()
     with checks.proving("INIT-1"):
-        await expect(DonePage(page, consents.wording).heading).to_be_visible()
+        await expect(hosted(DonePage, page).heading).to_be_visible()
 
 
 @pytest.mark.security
@@ -136,7 +136,7 @@ async def test_initiation_needs_a_bearer_token(consents: Consents) -> None:
 @pytest.mark.browser
 @pytest.mark.requirement("INIT-8")
 async def test_initiating_again_gives_a_fresh_method_and_retires_the_first(
-    consents: Consents, page: Page
+    consents: Consents, page: Page, hosted: Hosted
 ) -> None:
     """Initiating again while pending gives a fresh method; the first token stops working"""
     action = consents.action("payment_history")
@@ -149,4 +149,4 @@ async def test_initiating_again_gives_a_fresh_method_and_retires_the_first(
         await expect_end_state(page, consents.wording, "the first redirect_url after "
                                "re-initiation must stop working")
         await page.goto(second["redirect_url"])
-        await expect(SummaryPage(page, consents.wording).heading).to_be_visible()
+        await expect(hosted(SummaryPage, page).heading).to_be_visible()

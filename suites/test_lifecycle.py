@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 from playwright.async_api import Page, expect
-from sca_conformance.pages import LockedOutPage, SummaryPage
 
 from sca_conformance import checks
 from sca_conformance.clock import Clock
 from sca_conformance.consents import Consents
 from sca_conformance.failures import SoftChecks
 from sca_conformance.flow import expect_end_state, wrong_code
+from sca_conformance.pages import Hosted, LockedOutPage, SummaryPage
 
 pytestmark = [pytest.mark.lifecycle, pytest.mark.asyncio(loop_scope="session")]
 
@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.lifecycle, pytest.mark.asyncio(loop_scope="session")]
 @pytest.mark.browser
 @pytest.mark.requirement("AFTER-6", "PAGE-8", "AFTER-4")
 async def test_a_pending_consent_past_its_expiry_can_no_longer_be_approved(
-    consents: Consents, page: Page, clock: Clock, should: SoftChecks
+    consents: Consents, page: Page, clock: Clock, should: SoftChecks, hosted: Hosted
 ) -> None:
     """A pending consent past expires_at cannot be approved; its status becomes expired"""
     action = consents.action("external_payment")
@@ -32,7 +32,7 @@ async def test_a_pending_consent_past_its_expiry_can_no_longer_be_approved(
         await expect_end_state(
             page, consents.wording, "a consent past its expiry must not open the flow")
     with checks.proving("AFTER-6"):
-        await expect(SummaryPage(page, consents.wording).confirm_button).to_have_count(0)
+        await expect(hosted(SummaryPage, page).confirm_button).to_have_count(0)
     refused = await consents.initiate(started.consent["id"])
     checks.expired_consent_refused(refused)
     should(checks.initiation_refused, refused, 410)
@@ -42,7 +42,7 @@ async def test_a_pending_consent_past_its_expiry_can_no_longer_be_approved(
 @pytest.mark.browser
 @pytest.mark.requirement("PAGE-8")
 async def test_an_expired_method_token_never_leads_to_approval(
-    consents: Consents, page: Page, clock: Clock
+    consents: Consents, page: Page, clock: Clock, hosted: Hosted
 ) -> None:
     """An expired redirect_url token never leads to approval: the page says so"""
     action = consents.action("payment_history")
@@ -54,7 +54,7 @@ async def test_an_expired_method_token_never_leads_to_approval(
         await page.goto(method["redirect_url"])
         await expect_end_state(
             page, consents.wording, "an expired redirect_url must not open the flow")
-        await expect(SummaryPage(page, consents.wording).confirm_button).to_have_count(0)
+        await expect(hosted(SummaryPage, page).confirm_button).to_have_count(0)
     status = await consents.status(consent["id"])
     with checks.proving("PAGE-8"):
         assert status != "approved", f"consent status after an expired link: {status}"
@@ -63,7 +63,7 @@ async def test_an_expired_method_token_never_leads_to_approval(
 @pytest.mark.browser
 @pytest.mark.requirement("PAGE-7", "PAGE-5", "AFTER-4")
 async def test_three_wrong_passcodes_fail_the_consent(
-    consents: Consents, page: Page, should: SoftChecks
+    consents: Consents, page: Page, should: SoftChecks, hosted: Hosted
 ) -> None:
     """Three wrong passcodes: attempts left are shown, then the consent fails"""
     action = consents.action("external_payment")
@@ -79,7 +79,7 @@ async def test_three_wrong_passcodes_fail_the_consent(
     with checks.proving("PAGE-7"):
         await started.flow.submit(passcode_page.enter(wrong))
         # The target has answered and its page is loaded: it shows the lock-out now.
-        locked = LockedOutPage(page, consents.wording)
+        locked = hosted(LockedOutPage, page)
         await started.flow.require(locked.heading, "PAGE-7",
                                    f"no {locked.title!r} page after 3 wrong passcodes")
     status = await consents.status(started.consent["id"])
@@ -92,13 +92,15 @@ async def test_three_wrong_passcodes_fail_the_consent(
         await page.goto(started.method["redirect_url"])
         await expect_end_state(
             page, consents.wording, "a used redirect_url must not open the flow again")
-        await expect(SummaryPage(page, consents.wording).confirm_button).to_have_count(0)
+        await expect(hosted(SummaryPage, page).confirm_button).to_have_count(0)
     checks.new_consent_after_end(await consents.trigger(action, subject), started.consent["id"])
 
 
 @pytest.mark.browser
 @pytest.mark.requirement("PAGE-9", "AFTER-1")
-async def test_a_used_token_cannot_change_the_outcome(consents: Consents, page: Page) -> None:
+async def test_a_used_token_cannot_change_the_outcome(
+    consents: Consents, page: Page, hosted: Hosted
+) -> None:
     """A token is single use: opening redirect_url again cannot change the outcome"""
     action = consents.action("external_payment")
     subject = await consents.subject(action)
@@ -110,7 +112,7 @@ async def test_a_used_token_cannot_change_the_outcome(consents: Consents, page: 
         # Any end state the contract defines: what matters is that nothing can be changed.
         await expect_end_state(
             page, consents.wording, "a used redirect_url must not open the flow again")
-        await expect(SummaryPage(page, consents.wording).confirm_button).to_have_count(0)
+        await expect(hosted(SummaryPage, page).confirm_button).to_have_count(0)
     status = await consents.status(started.consent["id"])
     with checks.proving("PAGE-9"):
         assert status == "declined", f"consent status after reopening a used link: {status}"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from playwright.async_api import Page
-from sca_conformance.pages import CreatePasscodePage, PhoneCodePage
 
 from sca_conformance import checks
 from sca_conformance.consents import Consents
 from sca_conformance.data import digits
 from sca_conformance.flow import wrong_code
+from sca_conformance.pages import CreatePasscodePage, Hosted, PhoneCodePage
 from sca_conformance.passkeys import VirtualAuthenticator
 
 pytestmark = [
@@ -22,7 +22,7 @@ pytestmark = [
 
 @pytest.mark.requirement("PAGE-15", "PAGE-4", "AFTER-1")
 async def test_enrolment_creates_a_passcode_confirms_the_phone_and_enrols_a_passkey(
-    consents: Consents, page: Page, passkey: VirtualAuthenticator
+    consents: Consents, page: Page, passkey: VirtualAuthenticator, hosted: Hosted
 ) -> None:
     """Enrolment: passcode twice, the SMS code, a passkey; the individual becomes active"""
     action = consents.action("onboarding")
@@ -31,7 +31,7 @@ async def test_enrolment_creates_a_passcode_confirms_the_phone_and_enrols_a_pass
     flow = started.flow
     await flow.confirm()
 
-    create = CreatePasscodePage(page, consents.wording)
+    create = hosted(CreatePasscodePage, page)
     passcode = digits(6)
     consents.api.secrets.add(passcode)
     await flow.reach(create, "PAGE-15")
@@ -41,7 +41,7 @@ async def test_enrolment_creates_a_passcode_confirms_the_phone_and_enrols_a_pass
     with checks.proving("PAGE-15"):
         await create.create(passcode)
 
-    phone = PhoneCodePage(page, consents.wording)
+    phone = hosted(PhoneCodePage, page)
     await flow.reach(phone, "PAGE-15")
     code = await flow.sms_code()
     await flow.refusal(phone, phone.confirm(wrong_code(code)), "PAGE-15",
@@ -70,13 +70,13 @@ async def test_enrolment_creates_a_passcode_confirms_the_phone_and_enrols_a_pass
 
 @pytest.mark.requirement("PAGE-15")
 async def test_enrolment_refuses_a_passcode_that_is_not_six_digits(
-    consents: Consents, page: Page
+    consents: Consents, page: Page, hosted: Hosted
 ) -> None:
     """Enrolment refuses a passcode that is not 6 digits"""
     action = consents.action("onboarding")
     started = await consents.start(page, action, await consents.subject(action))
     await started.flow.confirm()
-    create = CreatePasscodePage(page, consents.wording)
+    create = hosted(CreatePasscodePage, page)
     await started.flow.reach(create, "PAGE-15")
     await started.flow.refusal(create, create.create("12ab"), "PAGE-15",
                                "a passcode that is not 6 digits must be refused")

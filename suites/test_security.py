@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
 import pytest
 from playwright.async_api import Page, Route, expect
-from sca_conformance.pages import SummaryPage
 
 from sca_conformance import checks
 from sca_conformance.catalog import endpoint
@@ -18,6 +18,7 @@ from sca_conformance.client import ApiClient
 from sca_conformance.clock import Clock
 from sca_conformance.consents import Consents
 from sca_conformance.flow import expect_end_state
+from sca_conformance.pages import Hosted, SummaryPage
 from sca_conformance.plugin.fixtures import Target
 
 pytestmark = [pytest.mark.security, pytest.mark.asyncio(loop_scope="session")]
@@ -105,7 +106,7 @@ async def test_a_used_refresh_token_is_refused(api: ApiClient, clock: Clock) -> 
 @pytest.mark.requirement("PAGE-8")
 @pytest.mark.parametrize("alteration", ["altered", "unknown"])
 async def test_an_altered_or_unknown_token_never_leads_to_approval(
-    alteration: str, consents: Consents, page: Page
+    alteration: str, consents: Consents, page: Page, hosted: Hosted
 ) -> None:
     """An altered or unknown token never leads to approval: the page says so"""
     action = consents.action("external_payment")
@@ -120,7 +121,7 @@ async def test_an_altered_or_unknown_token_never_leads_to_approval(
         await page.goto(method["redirect_url"].replace(token, replacement))
         await expect_end_state(page, consents.wording,
                                f"an {alteration} token must not open the flow")
-        await expect(SummaryPage(page, consents.wording).confirm_button).to_have_count(0)
+        await expect(hosted(SummaryPage, page).confirm_button).to_have_count(0)
     status = await consents.status(consent["id"])
     with checks.proving("PAGE-8"):
         assert status == "pending", f"consent status after an altered link: {status}"
@@ -194,7 +195,7 @@ async def test_a_form_post_without_its_anti_csrf_token_is_refused(
         assert status == "pending", f"consent status after a forged post: {status}"
 
 
-def _fields(body: str, as_json: bool) -> dict[str, object]:
+def _fields(body: str, as_json: bool) -> dict[str, Any]:
     if as_json:
         try:
             parsed = json.loads(body or "{}")
@@ -217,7 +218,7 @@ async def test_an_approved_payment_consent_authorises_only_that_payment(
     started = await consents.start(page, action, subject)
     await started.flow.approve()
     await started.landing.wait()
-    override: dict[str, object] = (
+    override: dict[str, Any] = (
         {"amount": int(subject.values["amount"]) + 100}
         if change == "amount"
         else {"payee_name": "Mallory Ltd", "payee_iban": "DE89370400440532013000"}

@@ -34,6 +34,7 @@ from sca_conformance.config import SETTINGS, Settings
 from sca_conformance.consents import Consents
 from sca_conformance.data import DataFactory, new_run_id
 from sca_conformance.landing import RegisteredReturn, ReturnReceiver
+from sca_conformance.pages import Hosted, Wording
 from sca_conformance.plugin.coverage import (
     TRAFFIC,
     TRAFFIC_PROPERTY,
@@ -329,3 +330,8 @@ def receiver(settings: Settings) -> Iterator[ReturnReceiver]:
 def consents(api: ApiClient, data: DataFactory, receiver: ReturnReceiver) -> Consents:
     return Consents(api, data, receiver)
 
+
+@pytest.fixture(scope="session")
+def hosted(wording: Wording) -> Hosted:
+    """Page objects in the target's wording: `hosted(SummaryPage, page)`."""
+    return Hosted(wording)

@@ -29,16 +29,6 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from playwright.async_api import Page, Route, expect
-from sca_conformance.pages import (
-    CreatePasscodePage,
-    Cvc2Page,
-    HostedPage,
-    IdentifyPage,
-    PasscodePage,
-    PhoneCodePage,
-    SummaryPage,
-    Wording,
-)
 
 from sca_conformance import accessibility as a11y
 from sca_conformance import checks
@@ -49,6 +39,16 @@ from sca_conformance.data import Subject
 from sca_conformance.failures import RequirementViolation
 from sca_conformance.flow import HostedFlow
 from sca_conformance.landing import Guard, LandingWatcher
+from sca_conformance.pages import (
+    CreatePasscodePage,
+    Cvc2Page,
+    HostedPage,
+    IdentifyPage,
+    PasscodePage,
+    PhoneCodePage,
+    SummaryPage,
+    Wording,
+)
 from sca_conformance.texts import load_texts
 
 pytestmark = pytest.mark.browser

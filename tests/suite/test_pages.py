@@ -7,6 +7,14 @@ from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, Route, expect
+
+from sca_conformance import checks
+from sca_conformance.catalog import CATALOG
+from sca_conformance.config import ProfileError, load_profile
+from sca_conformance.consents import Consents
+from sca_conformance.data import Subject
+from sca_conformance.failures import RequirementViolation
+from sca_conformance.flow import HostedFlow
 from sca_conformance.pages import (
     CardDetailsPage,
     EndStates,
@@ -17,14 +25,6 @@ from sca_conformance.pages import (
     SummaryPage,
     Wording,
 )
-
-from sca_conformance import checks
-from sca_conformance.catalog import CATALOG
-from sca_conformance.config import ProfileError, load_profile
-from sca_conformance.consents import Consents
-from sca_conformance.data import Subject
-from sca_conformance.failures import RequirementViolation
-from sca_conformance.flow import HostedFlow
 from sca_conformance.passkeys import VirtualAuthenticator
 from sca_conformance.texts import load_texts
 
