@@ -34,12 +34,13 @@ from sca_conformance import accessibility as a11y
 from sca_conformance import checks
 from sca_conformance.catalog import CATALOG
 from sca_conformance.client import ApiClient
-from sca_conformance.config import Timeouts
+from sca_conformance.config import Profile, Timeouts
 from sca_conformance.data import Subject
 from sca_conformance.failures import RequirementViolation
 from sca_conformance.flow import HostedFlow
 from sca_conformance.landing import Guard, LandingWatcher
 from sca_conformance.pages import (
+    CardDetailsPage,
     CreatePasscodePage,
     Cvc2Page,
     HostedPage,
@@ -50,6 +51,7 @@ from sca_conformance.pages import (
     Wording,
 )
 from sca_conformance.texts import load_texts
+from sca_conformance.watch import PageWatch
 
 pytestmark = pytest.mark.browser
 
@@ -146,9 +148,10 @@ async def api() -> AsyncIterator[ApiClient]:
 
 
 def hosted_flow(page: Page, api: ApiClient, action: str = "external_payment",
-                guard: Guard | None = None, wording: Wording = EN) -> HostedFlow:
+                guard: Guard | None = None, wording: Wording = EN, *,
+                profile: Profile | None = None) -> HostedFlow:
     return HostedFlow(page, CATALOG[action], Subject(individual={}), api, wording,
-                      timeouts=TIMEOUTS, guard=guard)
+                      timeouts=TIMEOUTS, guard=guard, profile=profile)
 
 
 def violated(error: pytest.ExceptionInfo[RequirementViolation], requirement_id: str) -> str:
@@ -1031,6 +1034,95 @@ async def test_a_step_without_continue_that_does_not_send_itself_fails(
     with pytest.raises(RequirementViolation) as error, checks.proving("PAGE-3"):
         await passcode.enter("135790")
     assert "never got there" in violated(error, "PAGE-3")
+
+
+# 9. An SMS confirmation inside an action's flow ------------------------------------------
+
+CODE_ON_PAGE = Profile.model_validate({"data": {
+    "sms_code": ["page"], "sms_code_locator": "text=/\\b\\d{6}\\b/"}})
+"""A target showing the texted code on its page (as a staging does)."""
+
+SMS_STEP = ("<main><h1>Confirm with SMS code</h1><p>Your code: <b>246810</b></p>{alert}"
+            f'<form method="post" action="{STEP_URL}"><label for="c">SMS code</label>'
+            '<input id="c" name="code" inputmode="numeric">{button}</form></main>')
+CARD_DETAILS = ("<main><h1>Card details</h1><dl><dt>Card holder</dt><dd>Ada Lovelace</dd>"
+                "<dt>Card number</dt><dd>4111 1111 1111 1111</dd><dt>Valid thru</dt>"
+                "<dd>02/31</dd><dt>CVC</dt><dd>123</dd></dl><button>Close</button></main>")
+
+
+def sms_step(alert: str = "", button: str = "<button>Confirm</button>") -> str:
+    return document(SMS_STEP.format(alert=alert, button=button))
+
+
+async def test_an_sms_step_shown_inside_the_flow_is_completed(
+    page: Page, api: ApiClient
+) -> None:
+    """Card details awaited, 'Confirm with SMS code' shown instead: the flow reads the code
+    where the profile says (the page), sends it, then reaches the card details and reads
+    them (PAGE-14); the code is a secret of the test from then on."""
+    await serve(page, {STEP_URL: sms_step(), f"POST {STEP_URL}": document(CARD_DETAILS)})
+    await page.goto(STEP_URL)
+    flow = hosted_flow(page, api, "card_details", profile=CODE_ON_PAGE)
+    async with page.expect_request(lambda request: request.method == "POST") as posted:
+        await flow.read_card_details()
+    assert dict(urllib.parse.parse_qsl((await posted.value).post_data or "")) == {
+        "code": "246810"}
+    assert flow.card_details == {"holder": "Ada Lovelace", "number": "4111 1111 1111 1111",
+                                 "valid_thru": "02/31", "cvc": "123"}
+    assert api.secrets.text("246810") != "246810"
+
+
+async def test_an_sms_step_that_refuses_the_code_fails_the_step_awaited(
+    page: Page, api: ApiClient
+) -> None:
+    """The SMS step completed, and shown again refusing the code: the card details never
+    come, and PAGE-14 fails (the SMS step is completed once, not again and again)."""
+    refused = sms_step(alert='<p role="alert">Wrong code.</p>')
+    await serve(page, {STEP_URL: sms_step(), f"POST {STEP_URL}": refused})
+    await page.goto(STEP_URL)
+    flow = hosted_flow(page, api, "card_details", profile=CODE_ON_PAGE)
+    with pytest.raises(RequirementViolation) as error:
+        await flow.read_card_details()
+    assert "'Card details' within 3 s" in violated(error, "PAGE-14")
+
+
+async def test_an_sms_step_without_confirm_that_does_not_send_itself_fails(
+    page: Page, api: ApiClient
+) -> None:
+    """The SMS step shown, no Confirm, and it does not send itself: PAGE-14 fails, naming
+    the missing Confirm."""
+    await serve(page, {STEP_URL: sms_step(button="")})
+    await page.goto(STEP_URL)
+    flow = hosted_flow(page, api, "card_details", profile=CODE_ON_PAGE)
+    with pytest.raises(RequirementViolation) as error:
+        await flow.read_card_details()
+    assert "the SMS step has no 'Confirm' button" in violated(error, "PAGE-14")
+
+
+async def test_a_step_skipped_after_an_sms_step_still_fails(
+    page: Page, api: ApiClient
+) -> None:
+    """Identification awaited, the SMS step shown: it is completed, but then the card
+    details show, identification skipped: PAGE-3 fails, another step instead."""
+    await serve(page, {STEP_URL: sms_step(), f"POST {STEP_URL}": document(CARD_DETAILS)})
+    await page.goto(STEP_URL)
+    flow = hosted_flow(page, api, "card_details", profile=CODE_ON_PAGE)
+    with pytest.raises(RequirementViolation) as error:
+        await flow.identification("PAGE-3")
+    assert "another step instead: 'Card details'" in violated(error, "PAGE-3")
+
+
+async def test_an_sms_step_is_only_completed_by_a_flow_that_can(
+    page: Page, api: ApiClient
+) -> None:
+    """Without a flow to complete it (a bare watch), the SMS step shown where another was
+    awaited is a step shown instead: PAGE-14 fails."""
+    await serve(page, {STEP_URL: sms_step()})
+    await page.goto(STEP_URL)
+    watch = PageWatch(page, EN, api.secrets, timeouts=TIMEOUTS)
+    with pytest.raises(RequirementViolation) as error:
+        await watch.reach(CardDetailsPage(page, EN), "PAGE-14")
+    assert "another step instead" in violated(error, "PAGE-14")
 
 
 # 10. Wording in any case and white space ------------------------------------------------
