@@ -130,9 +130,9 @@ class Submission:
 
     def _request(self, request: Request) -> None:
         with suppress(PlaywrightError):  # a service worker's request has no frame
-            if request.method == "POST" or (
+            if (request.method == "POST" and request.resource_type != "ping") or (
                     request.is_navigation_request() and request.frame == self.page.main_frame):
-                self.seen.set()
+                self.seen.set()  # a beacon (`ping`: analytics) is no step's submission
 
     def __enter__(self) -> Submission:
         self.page.on("request", self._request)

@@ -962,6 +962,7 @@ SENDING = {
                        ".then((next) => { document.body.innerHTML = new DOMParser()"
                        ".parseFromString(next, 'text/html').body.innerHTML; });"),
     "nothing": "",  # broken: it never sends, and has no Continue either
+    "beacon-only": "navigator.sendBeacon('https://stats.example/typed', 'done');",  # broken
 }
 
 CODE_INPUTS = {
@@ -1021,13 +1022,16 @@ async def test_a_step_that_sends_itself_refuses_a_wrong_code_as_any_step(
         "Wrong passcode. You have 2 attempts left.")
 
 
-@pytest.mark.parametrize("inputs", ["labelled-boxes", "one-field"])
+@pytest.mark.parametrize(("inputs", "how"), cases(
+    ("labelled-boxes", "nothing"), ("one-field", "nothing"), ("labelled-boxes", "beacon-only"),
+))
 async def test_a_step_without_continue_that_does_not_send_itself_fails(
-    page: Page, api: ApiClient, inputs: str
+    page: Page, api: ApiClient, inputs: str, how: str
 ) -> None:
     """No Continue, and the step does not send itself when the code is complete (no POST,
-    no new document): the missing Continue fails under PAGE-3, within the control wait."""
-    await show(page, sending_step(inputs, "nothing"), post=document("<h1>Next</h1>"))
+    no new document; an analytics beacon is no submission): the missing Continue fails
+    under PAGE-3, within the control wait."""
+    await show(page, sending_step(inputs, how), post=document("<h1>Next</h1>"))
     flow = hosted_flow(page, api)
     passcode = PasscodePage(page, EN)
     await flow.reach(passcode, "PAGE-3")
