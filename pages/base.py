@@ -1,10 +1,15 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+import re
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Concatenate, ParamSpec, TypeVar
 
-from playwright.async_api import Locator, Page
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Locator, Page, Request
 
 from sca_conformance.texts import DEFAULT, Texts
 
@@ -72,6 +77,15 @@ _SPREAD = """(inputs, [members, value]) => {
 """One character of `value` per box (the whole value one argument: the trace's scrubbing
 masks it as it masks any typed secret)."""
 
+_FILLED = """(inputs, members) => inputs[members[0]] && inputs[members[0]].__scaTyped
+  ? members.map((index) => inputs[index] ? inputs[index].value : '').join('').length : null"""
+"""How many characters the boxes hold, or null when the boxes typed into are gone (the step
+sent itself as its last box was filled, and the page shows its answer)."""
+
+
+def _replaced(error: PlaywrightError) -> bool:
+    return "context was destroyed" in error.message or "navigat" in error.message
+
 
 @dataclass(frozen=True)
 class Field:
@@ -92,16 +106,103 @@ class Field:
         if len(self.members) == 1:
             await self.first.fill(value)
             return
+        await self.first.evaluate("(box) => { box.__scaTyped = true; }")
         await self.first.press_sequentially(value)
-        filled = await self.inputs.evaluate_all(
-            "(inputs, members) => members.map((index) => inputs[index].value).join('').length",
-            list(self.members))
-        if filled != len(value):
+        try:
+            filled = await self.inputs.evaluate_all(_FILLED, list(self.members))
+        except PlaywrightError as error:
+            if not _replaced(error):
+                raise
+            return  # the page sent the step as the last digit went in
+        if filled is not None and filled != len(value):
             await self.inputs.evaluate_all(_SPREAD, [list(self.members), value])
+
+
+class Submission:
+    """The evidence that a step was sent, watched from `with` on: a POST (a form's or a
+    script's) or the main frame loading another document. A step that sends itself once its
+    fields are filled (per-digit boxes, no Continue) is told apart by it from a step whose
+    control is missing: no guessing from what the page lacks."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.seen = asyncio.Event()
+
+    def _request(self, request: Request) -> None:
+        with suppress(PlaywrightError):  # a service worker's request has no frame
+            if (request.method == "POST" and request.resource_type != "ping") or (
+                    request.is_navigation_request() and request.frame == self.page.main_frame):
+                self.seen.set()  # a beacon (`ping`: analytics) is no step's submission
+
+    def __enter__(self) -> Submission:
+        self.page.on("request", self._request)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.page.remove_listener("request", self._request)
+
+    @property
+    def sent(self) -> bool:
+        return self.seen.is_set()
+
+    async def before(self, control: Locator) -> bool:
+        """Whether the step was sent before `control` showed (then nothing is to be pressed),
+        waiting for whichever comes first; neither within the page's default timeout: that
+        wait's timeout (the control is missing and the step does not send itself)."""
+        if self.sent:
+            return True
+        shown = asyncio.ensure_future(control.first.wait_for(state="visible"))
+        sent = asyncio.ensure_future(self.seen.wait())
+        try:
+            await asyncio.wait({shown, sent}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in (shown, sent):
+                waiting.cancel()
+            await asyncio.gather(shown, sent, return_exceptions=True)
+        if self.sent:
+            return True
+        shown.result()  # the control's wait timed out: its error
+        return False
 
 
 def _literal(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _source(text: str) -> str:
+    """`text` as a regular expression's source (Python's and JavaScript's alike): its words
+    as written, any white space between them."""
+    return r"\s+".join(re.sub(r"[.*+?^${}()|[\]\\/]", r"\\\g<0>", word) for word in text.split())
+
+
+def same_words(text: str) -> re.Pattern[str]:
+    """A name that is `text`, whatever its case and white space: the whole name, so that
+    "Confirm" is not "Confirm later"."""
+    return re.compile(rf"^\s*{_source(text)}\s*$", re.IGNORECASE)
+
+
+def _matches(pattern: str) -> str:
+    """Playwright's pseudo-class for an element whose own text matches `pattern`, in any
+    case (the smallest such element)."""
+    return f":text-matches({_literal(pattern)}, \"i\")"
+
+
+_LOWER = "translate(normalize-space(.), 'ABCDEFGHIJKLMNOPQRSTUVWXYZÅÄÖÆØÜ', " \
+         "'abcdefghijklmnopqrstuvwxyzåäöæøü')"
+
+_UNLABELLED = r"""(element, term) => {
+  const text = element.innerText.replace(/\s+/g, ' ').trim();
+  const label = new RegExp('^\\s*' + term + '\\s*:?\\s*', 'i');
+  const lead = element.firstElementChild;
+  const before = element.firstChild;
+  const led = lead !== null && before === lead
+    && new RegExp('^\\s*' + term + '\\s*:?\\s*$', 'i').test(lead.innerText);
+  const colon = new RegExp('^\\s*' + term + '\\s*:', 'i').test(text);
+  return led || colon ? text.replace(label, '') : text;
+}"""
+"""An element's text, white space normalised, without the label it begins with when it
+shows label and value together ("Amount: 12.34 EUR", or a label element then the value)."""
 
 
 def _xpath_literal(text: str) -> str:
@@ -135,14 +236,16 @@ class HostedPage:
 
     @property
     def heading(self) -> Locator:
-        return self.page.get_by_role("heading", name=self.title, exact=True)
+        """The step's main heading: its title, in any case and white space."""
+        return self.page.get_by_role("heading", name=same_words(self.title))
 
     def button(self, name: str, role: str | None = None) -> Locator:
-        """A control named `name`, in `role` or any role a person can press."""
+        """A control named `name` (in any case and white space), in `role` or any role a
+        person can press."""
         roles = (role,) if role else PRESSABLE
-        found = self.page.get_by_role(roles[0], name=name, exact=True)  # type: ignore[arg-type]
+        found = self.page.get_by_role(roles[0], name=same_words(name))  # type: ignore[arg-type]
         for other in roles[1:]:
-            found = found.or_(self.page.get_by_role(other, name=name, exact=True))  # type: ignore[arg-type]
+            found = found.or_(self.page.get_by_role(other, name=same_words(name)))  # type: ignore[arg-type]
         return found.first
 
     def control(self, key: str) -> Locator:
@@ -153,8 +256,8 @@ class HostedPage:
 
     def field(self, key: str) -> Locator:
         """An input labelled by this page's text `key` (a label, aria-label or
-        aria-labelledby)."""
-        return self.page.get_by_label(self.texts[key], exact=True)
+        aria-labelledby), in any case and white space."""
+        return self.page.get_by_label(same_words(self.texts[key]))
 
     fields: tuple[str, ...] = ()
     """The text keys of the fields this step asks for, in the order it shows them."""
@@ -182,21 +285,57 @@ class HostedPage:
         return Field(named.first)
 
     def value(self, key: str) -> Locator:
-        """A displayed value named by this page's text `key`: the element labelled with it;
-        the element right after the term (`<dt>`/`<dd>`, a row's `<th>`/`<td>`, a caption
-        above its value), the term wrapped or not; or the cell under a column's header."""
-        label = _literal(self.texts[key])
-        term = f"normalize-space(.)={_xpath_literal(self.texts[key])}"
-        header = f"(//th[{term}][not(../td)])[1]"  # in a row of headers only
-        return self.page.get_by_label(self.texts[key], exact=True).or_(
-            self.page.locator(f"*:text-is({label}) + :not(th)")
+        """A displayed value named by this page's text `key` (the term in any case and white
+        space, a colon after it or not): the element labelled with it; the element right
+        after the term (`<dt>`/`<dd>`, a row's `<th>`/`<td>`, a caption above its value), the
+        term wrapped or not; the cell under a column's header; or the element showing both,
+        the term first ("Amount: 12.34 EUR", or a term element then the value: `read`
+        leaves the term out)."""
+        words = _source(self.texts[key])
+        term = _matches(rf"^\s*{words}\s*:?\s*$")
+        lowered = self.texts[key].lower()
+        named = (f"({_LOWER}={_xpath_literal(' '.join(lowered.split()))} or "
+                 f"{_LOWER}={_xpath_literal(' '.join(lowered.split()) + ':')})")
+        header = f"(//th[{named}][not(../td)])[1]"  # in a row of headers only
+        with_colon = _matches(rf"^\s*{words}\s*:\s*\S")
+        after_term = _matches(rf"^\s*{words}\s+\S")
+        both = f"{with_colon}, {after_term}:has(> {term}:first-child)"
+        return self.page.get_by_label(same_words(self.texts[key])).or_(
+            self.page.locator(f"*{term} + :not(th)")
         ).or_(
             # the term wrapped in an element of its own: that element's next sibling
-            self.page.locator(f"dt:has(:text-is({label})) + dd, th:has(:text-is({label})) + td,"
-                              f" :is(div, span, p, label):has(> :text-is({label}))"
-                              f":not(:has(> :not(:text-is({label})))) + :not(th)")
+            self.page.locator(f"dt:has({term}) + dd, th:has({term}) + td,"
+                              f" :is(div, span, p, label):has(> {term})"
+                              f":not(:has(> :not({term}))) + :not(th)")
         ).or_(
             self.page.locator(  # a table whose headers are its columns' (plain DOM only)
                 f"xpath={header}/ancestor::table[1]//tr[td][1]"
                 f"/td[count({header}/preceding-sibling::*) + 1]")
+        ).or_(
+            # term and value in one element, no element of the value after the term's
+            self.page.locator(f":is({both}):not(:has(> {term} + *))")
         ).first
+
+    async def read(self, key: str, timeout: float | None = None) -> str:
+        """The value `value(key)` finds, as text (white space normalised), without the term
+        where the page shows the two in one element; `timeout`: milliseconds to wait for it
+        (the page's default)."""
+        return str(await self.value(key).evaluate(_UNLABELLED, _source(self.texts[key]),
+                                                  timeout=timeout))
+
+    def shown(self, key: str, value: str) -> re.Pattern[str]:
+        """What the element of `value(key)` may say, for `expect(...).to_have_text`: `value`
+        (a regular expression's source), alone or after the term."""
+        return re.compile(rf"^\s*(?:{_source(self.texts[key])}\s*:?\s*)?(?:{value})\s*$",
+                          re.IGNORECASE)
+
+    async def send(self, control: Locator, entries: Sequence[tuple[str, str]]) -> None:
+        """Fills each field (its text key, the value) and presses `control`, unless
+        the step sends itself once they are filled (the evidence: a POST, or the page loading
+        another document); a step that does neither and shows no such control fails on the
+        control's wait, as a missing control always did."""
+        with Submission(self.page) as submission:
+            for name, entry in entries:
+                await (await self.find(name)).fill(entry)
+            if not await submission.before(control):
+                await control.click()

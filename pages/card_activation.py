@@ -31,8 +31,7 @@ class Cvc2Page(HostedPage):
         return self.control("activate")
 
     async def activate(self, cvc2: str) -> None:
-        await (await self.find("cvc2")).fill(cvc2)
-        await self.activate_button.click()
+        await self.send(self.activate_button, [("cvc2", cvc2)])
 
 
 class ActivatedPage(HostedPage):

@@ -35,5 +35,4 @@ class PasscodePage(HostedPage):
         return self.control("continue")
 
     async def enter(self, passcode: str) -> None:
-        await (await self.find("passcode")).fill(passcode)
-        await self.continue_button.click()
+        await self.send(self.continue_button, [("passcode", passcode)])

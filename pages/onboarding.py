@@ -22,9 +22,8 @@ class CreatePasscodePage(HostedPage):
         return self.control("continue")
 
     async def create(self, passcode: str, repeated: str | None = None) -> None:
-        await (await self.find("passcode")).fill(passcode)
-        await (await self.find("repeat")).fill(passcode if repeated is None else repeated)
-        await self.continue_button.click()
+        repeat = passcode if repeated is None else repeated
+        await self.send(self.continue_button, [("passcode", passcode), ("repeat", repeat)])
 
 
 class PhoneCodePage(HostedPage):
@@ -40,8 +39,7 @@ class PhoneCodePage(HostedPage):
         return self.control("confirm")
 
     async def confirm(self, code: str) -> None:
-        await (await self.find("code")).fill(code)
-        await self.confirm_button.click()
+        await self.send(self.confirm_button, [("code", code)])
 
 
 class AddPasskeyPage(HostedPage):

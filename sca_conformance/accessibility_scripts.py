@@ -122,7 +122,8 @@ FOCUS_PLACE = "(title) => {" + COMMON + r"""
   const all = everything().filter(visible);
   const heading = all.find((element) =>
     (/^H[1-6]$/.test(element.tagName) || element.getAttribute('role') === 'heading')
-    && norm(element.getAttribute('aria-label') || element.textContent) === title);
+    && norm(element.getAttribute('aria-label') || element.textContent).toLowerCase()
+      === norm(title).toLowerCase());  // the title in any case and white space
   if (heading && (active === heading || heading.contains(active) || active.contains(heading))) {
     return {place: 'heading', fresh, element: tag(active)};
   }

@@ -7,7 +7,7 @@ the contract's own for that step), so a test can run the same step under another
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import allure
@@ -32,6 +32,8 @@ from sca_conformance.pages import (
     PasscodePage,
     PhoneCodePage,
     PinPage,
+    SmsCodePage,
+    Submission,
     SummaryPage,
     Wording,
 )
@@ -73,6 +75,18 @@ class HostedFlow(PageWatch):
         however it is named (per-digit boxes: one character each)."""
         with proving(requirement_id):
             await (await step.find(key)).fill(value)
+
+    async def send(self, step: HostedPage, entries: Sequence[tuple[str, str]], control: Locator,
+                   requirement_id: str, what: str) -> None:
+        """Fills `entries` (a field's key, its value) into `step`, then presses `control`,
+        unless the step sends itself once they are in (no Continue: a POST or another
+        document is the evidence, watched from before the first field is filled). A step
+        that does neither fails `requirement_id` as a missing control does (`what`)."""
+        with Submission(self.page) as submission:
+            for key, value in entries:
+                await self.fill(step, key, value, requirement_id)
+            if not await self.sent_itself(submission, control):
+                await self.press(control, requirement_id, what)
 
     async def press(self, control: Locator, requirement_id: str, what: str) -> None:
         """Clicks a control the requirement needs, on a page already shown, once the page's
@@ -179,9 +193,8 @@ class HostedFlow(PageWatch):
         with self.step("Enter the passcode"):
             page = await self.passcode_step(requirement_id)
             await self.screenshot("Enter your passcode")
-            await self.fill(page, "passcode", passcode, requirement_id)
-            await self.press(page.continue_button, requirement_id,
-                             f"the passcode page has no {page.texts['continue']!r} button")
+            await self.send(page, [("passcode", passcode)], page.continue_button, requirement_id,
+                            f"the passcode page has no {page.texts['continue']!r} button")
 
     # Steps named in the catalog --------------------------------------------------------
 
@@ -193,10 +206,9 @@ class HostedFlow(PageWatch):
         with self.step("Create your passcode"):
             await self.reach(page, requirement_id)
             await self.screenshot("Create your passcode")
-            await self.fill(page, "passcode", passcode, requirement_id)
-            await self.fill(page, "repeat", passcode, requirement_id)
-            await self.press(page.continue_button, requirement_id,
-                             f"the passcode step has no {page.texts['continue']!r} button")
+            await self.send(page, [("passcode", passcode), ("repeat", passcode)],
+                            page.continue_button, requirement_id,
+                            f"the passcode step has no {page.texts['continue']!r} button")
 
     async def confirm_phone(self, requirement_id: str = "PAGE-15") -> None:
         page = PhoneCodePage(self.page, self.wording)
@@ -204,15 +216,31 @@ class HostedFlow(PageWatch):
             await self.reach(page, requirement_id)
             code = await self.sms_code()  # first: a code the page shows is masked in its picture
             await self.screenshot("Confirm your phone number")
-            await self.fill(page, "code", code, requirement_id)
-            await self.press(page.confirm_button, requirement_id,
-                             f"the phone step has no {page.texts['confirm']!r} button")
+            await self.send(page, [("code", code)], page.confirm_button, requirement_id,
+                            f"the phone step has no {page.texts['confirm']!r} button")
+
+    async def confirm_sms(self, requirement_id: str) -> None:
+        """'Confirm with SMS code', shown inside the action's flow where another step was
+        awaited (which `requirement_id` needs): completed with the texted code."""
+        page = SmsCodePage(self.page, self.wording)
+        with self.step("Confirm with SMS code"):
+            await self.reach(page, requirement_id)
+            code = await self.sms_code()  # first: a code the page shows is masked in its picture
+            await self.screenshot("Confirm with SMS code")
+            await self.send(page, [("code", code)], page.confirm_button, requirement_id,
+                            f"the SMS step has no {page.texts['confirm']!r} button")
+
+    async def complete(self, step: HostedPage, requirement_id: str) -> bool:
+        if isinstance(step, SmsCodePage):
+            await self.confirm_sms(requirement_id)
+            return True
+        return False
 
     async def sms_code(self) -> str:
         """The one-time code the target texted, from the first source the profile declares
         (its SMS simulation, the code the hosted page shows, a fixed staging code)."""
-        return await sms_code(self.api, self.page, self.subject.individual["phone_number"],
-                              self.profile)
+        phone = str(self.subject.individual.get("phone_number", ""))
+        return await sms_code(self.api, self.page, phone, self.profile)
 
     async def skip_passkey(self, requirement_id: str = "PAGE-15") -> None:
         page = AddPasskeyPage(self.page, self.wording)
@@ -233,9 +261,8 @@ class HostedFlow(PageWatch):
         with self.step("Card details"), proving(requirement_id):
             await self.reach(page, requirement_id)
             await expect(page.number).to_be_visible(timeout=self.timeouts.control_seconds * 1000)
-            for name, locator in (("holder", page.holder), ("number", page.number),
-                                  ("valid_thru", page.valid_thru), ("cvc", page.cvc)):
-                self.card_details[name] = " ".join((await locator.inner_text()).split())
+            for name in ("holder", "number", "valid_thru", "cvc"):
+                self.card_details[name] = await page.read(name)  # without its label, if any
             self.api.secrets.add(self.card_details["number"], self.card_details["cvc"])
             await self.screenshot("Card details", mask=page.secrets)
 
@@ -255,19 +282,17 @@ class HostedFlow(PageWatch):
         with self.step("Set PIN code"):
             await self.reach(page, requirement_id)
             await self.screenshot("Set PIN code")
-            await self.fill(page, "pin", self.pin, requirement_id)
-            await self.press(page.continue_button, requirement_id,
-                             f"the PIN step has no {page.texts['continue']!r} button")
+            await self.send(page, [("pin", self.pin)], page.continue_button, requirement_id,
+                            f"the PIN step has no {page.texts['continue']!r} button")
 
     async def enter_cvc2(self, cvc2: str | None = None, requirement_id: str = "PAGE-13") -> None:
         page = Cvc2Page(self.page, self.wording)
         with self.step("Card activation: CVC2"):
             await self.reach(page, requirement_id)
             await self.screenshot("Card activation")
-            await self.fill(page, "cvc2", cvc2 or str(self.subject.values["cvc2"]),
-                            requirement_id)
-            await self.press(page.activate_button, requirement_id,
-                             f"the CVC2 step has no {page.texts['activate']!r} button")
+            await self.send(page, [("cvc2", cvc2 or str(self.subject.values["cvc2"]))],
+                            page.activate_button, requirement_id,
+                            f"the CVC2 step has no {page.texts['activate']!r} button")
         if cvc2 is None:
             with self.step("Your card is now active"):
                 await self.reach(ActivatedPage(self.page, self.wording), requirement_id)

@@ -31,6 +31,8 @@ from sca_conformance.pages import (
     PasscodePage,
     PhoneCodePage,
     PinPage,
+    SmsCodePage,
+    Submission,
     SummaryPage,
     Wording,
 )
@@ -65,11 +67,13 @@ and every visible heading, across open shadow roots."""
 
 REFUSAL = """(wanted) => {
   const now = (""" + PAGE_TEXT + """)();
-  const headingsBefore = new Set(wanted.before.headings);
-  const moved = wanted.others.find(
-    (title) => now.headings.includes(title) && !headingsBefore.has(title));
+  // Headings as titles are compared: in any case (white space is normalised already).
+  const headingsNow = now.headings.map((heading) => heading.toLowerCase());
+  const headingsBefore = new Set(wanted.before.headings.map((heading) => heading.toLowerCase()));
+  const moved = wanted.others.find((title) => headingsNow.includes(title.toLowerCase())
+    && !headingsBefore.has(title.toLowerCase()));
   if (moved) return {moved};
-  if (!now.headings.includes(wanted.heading)) return null;  // in transition
+  if (!headingsNow.includes(wanted.heading.toLowerCase())) return null;  // in transition
   const before = new Set(wanted.before.lines);
   // A line that only changed its numbers (a countdown ticking) is no refusal, unless it
   // names the number awaited ("Attempts left: 2", then "Attempts left: 1").
@@ -77,7 +81,8 @@ REFUSAL = """(wanted) => {
   const shapes = new Set(wanted.before.lines.map(shape));
   const number = wanted.number === null
     ? null : new RegExp('(^|[^0-9])' + wanted.number + '([^0-9]|$)');
-  const fresh = now.lines.filter((line) => !before.has(line) && line !== wanted.heading
+  const fresh = now.lines.filter((line) => !before.has(line)
+    && line.toLowerCase() !== wanted.heading.toLowerCase()
     && (!shapes.has(shape(line)) || (number !== null && number.test(line))));
   const refusal = fresh.filter((line) => number === null || number.test(line));
   return refusal.length ? {refusal: refusal.join(' | ')} : null;
@@ -87,10 +92,14 @@ shown; or a heading of another step that was not there before (the refusal never
 
 STEPS: tuple[type[HostedPage], ...] = (
     SummaryPage, IdentifyPage, PasscodePage, CreatePasscodePage, PhoneCodePage, AddPasskeyPage,
-    PinPage, Cvc2Page, ActivatedPage, CardDetailsPage, DonePage,
+    PinPage, Cvc2Page, ActivatedPage, CardDetailsPage, DonePage, SmsCodePage,
 )
 """Every step page of a hosted flow: one of these showing in place of the step awaited
-means the target skipped or reordered steps."""
+means the target skipped or reordered steps, unless it is INTERPOSED."""
+
+INTERPOSED: tuple[type[HostedPage], ...] = (SmsCodePage,)
+"""Steps a target may show inside any action's flow (an SMS confirmation): one showing in
+place of the step awaited is completed (`complete`), then that step is awaited again."""
 
 
 SETTLE_GRACE = 1.0
@@ -144,7 +153,17 @@ class PageWatch:
     async def reach(self, target: HostedPage, requirement_id: str) -> None:
         """Waits for `target` (its heading); fails under `requirement_id` the moment the page
         shows an end state instead, PAGE-4 the moment the browser leaves, and soon after
-        the page settles on another step than `target` (a skipped or reordered step)."""
+        the page settles on another step than `target` (a skipped or reordered step). An
+        INTERPOSED step shown instead is completed (once), then `target` awaited again."""
+        completed: set[str] = set()
+        while (shown := await self._reach(target, requirement_id, completed)) is not None:
+            completed.add(shown)
+        self.reached = target.title
+
+    async def _reach(self, target: HostedPage, requirement_id: str,
+                     completed: set[str]) -> str | None:
+        """`reach`'s wait: None once `target` shows, or the title of an INTERPOSED step
+        shown instead and completed meanwhile (not one in `completed`)."""
         ends = EndStates(self.page, self.wording).any
         expected = target.heading.or_(ends)
         anything = expected
@@ -156,9 +175,21 @@ class PageWatch:
                 raise RequirementViolation(requirement_id, Mismatch(
                     "the hosted page", f"{target.title!r} within {seconds:g} s",
                     await self.where()))
-            if not await target.heading.first.is_visible():
-                await self._instead(target, expected, requirement_id)
-        self.reached = target.title
+            if await target.heading.first.is_visible():
+                return None
+            for step in self.other_steps(target):
+                if (isinstance(step, INTERPOSED) and step.title not in completed
+                        and await step.heading.first.is_visible()
+                        and await self.complete(step, requirement_id)):
+                    return step.title
+            await self._instead(target, expected, requirement_id)
+        return None
+
+    async def complete(self, step: HostedPage, requirement_id: str) -> bool:
+        """Completes `step`, an INTERPOSED step shown where another was awaited (which
+        `requirement_id` needs); False: this watch cannot (the step then counts as shown
+        instead of the one awaited). A flow that can, overrides it."""
+        return False
 
     async def _instead(self, target: HostedPage, expected: Locator, requirement_id: str) -> None:
         """Another step or an end state shows in place of `target`: a page in transition
@@ -292,6 +323,21 @@ class PageWatch:
         if showing.done() and not showing.cancelled() and showing.exception() is None:
             return True
         return await control.first.is_visible()  # settled first: one last look
+
+    async def sent_itself(self, submission: Submission, control: Locator) -> bool:
+        """Whether the step just filled sent itself (`submission` saw a POST or another
+        document) before `control` showed and before the page settled: then nothing is to be
+        pressed. A step that neither sends itself nor shows `control` gets it pressed, and
+        fails there as a missing control does."""
+        if submission.sent:
+            return True
+        if await control.first.is_visible():
+            return submission.sent
+        seconds = self.timeouts.control_seconds
+        await race(submission.seen.wait(),
+                   control.first.wait_for(state="visible", timeout=seconds * 1000),
+                   self.settled(seconds))
+        return submission.sent
 
     async def submit(self, form: Awaitable[None]) -> None:
         """Runs `form` (a step's submission) and returns once the target has answered and

@@ -181,6 +181,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="MINOR_UNITS",
         help="what a new account opens with (default 0: money through the funding simulation)",
     )
+    # The staging personality's pages (default dialect): as integrators have seen them.
+    parser.add_argument(
+        "--passcode-boxes",
+        action="store_true",
+        help="the passcode step shows one labelled box per digit (typing moves on)",
+    )
+    parser.add_argument(
+        "--auto-submit",
+        action="store_true",
+        help="the passcode step has no Continue: it submits itself once the code is complete",
+    )
+    parser.add_argument(
+        "--sms-step",
+        action="append",
+        default=[],
+        dest="sms_steps",
+        choices=staging.SMS_STEP_ACTIONS,
+        metavar="ACTION",
+        help="after identification, ACTION's flow asks for a code sent by SMS ('Confirm with"
+        f" SMS code'; repeatable: {', '.join(staging.SMS_STEP_ACTIONS)})",
+    )
     return parser.parse_args(argv)
 
 
@@ -203,6 +224,11 @@ def _staging_problem(args: argparse.Namespace) -> str | None:
         return "--public-url must be an http(s) URL"
     if args.throttle_every == 1 or args.throttle_every < 0:
         return "--throttle-every must be 0 (never) or at least 2"
+    pages = [option for option, given in (("--passcode-boxes", args.passcode_boxes),
+                                          ("--auto-submit", args.auto_submit),
+                                          ("--sms-step", args.sms_steps)) if given]
+    if pages and args.dialect != "default":
+        return f"{', '.join(pages)}: the default dialect's pages only"
     return None
 
 
@@ -226,6 +252,8 @@ def _configure(args: argparse.Namespace) -> bool:
         simulations_off=args.no_simulations, individual_word=args.individual_word,
         blocked_error_envelope=args.blocked_error_envelope,
         sms_code_on_page=args.sms_code_on_page, opening_balance=args.opening_balance,
+        passcode_boxes=args.passcode_boxes, auto_submit=args.auto_submit,
+        sms_steps=frozenset(args.sms_steps),
     ))
     return True
 

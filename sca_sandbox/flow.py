@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from . import faults
+from . import faults, staging
 from .consents import landing_url, new_flow, status_of
 from .context import Sandbox
 from .security import fast_hash, same, slow_hash, slow_verify
@@ -350,8 +350,34 @@ def _lock(flow: Flow) -> Show:
 Fields = Mapping[str, str]
 
 
+def text_code(flow: Flow) -> None:
+    """Texts a new one-time code to the individual (the SMS simulation finds it): the flow
+    keeps its hash for the SMS step. Inside the caller's transaction."""
+    code = f"{secrets.randbelow(10**6):06d}"
+    flow.state["sms_code_hash"] = fast_hash(flow.consent["id"] + code)
+    flow.store.run(
+        "INSERT INTO sms_codes (client_id, phone_number, code, sent_at) VALUES (?, ?, ?, ?)",
+        flow.consent["client_id"],
+        flow.individual()["phone_number"],
+        code,
+        flow.now,
+    )
+
+
+def _sms_confirmation_due(flow: Flow) -> bool:
+    """Whether the action's flow asks for an SMS code after identification (--sms-step)."""
+    return flow.action in staging.current().sms_steps and not flow.state.get("sms_confirmed")
+
+
 def identified(flow: Flow) -> Outcome:
-    """The individual has proven who they are: what comes next."""
+    """The individual has proven who they are: what comes next (an SMS code first, where
+    the staging personality asks for one in this action's flow)."""
+    if _sms_confirmation_due(flow):
+        with flow.store.tx():
+            text_code(flow)
+            flow.state["step"] = "sms"
+            flow.save()
+        return Show(flow)
     if flow.action in ("payment_history", "external_payment"):
         return Leave(finish(flow, "approved"))
     with flow.store.tx():
@@ -510,22 +536,16 @@ async def create_passcode_step(flow: Flow, fields: Fields) -> Outcome:
     fresh.state["step"] = _sms_step()
     with fresh.store.tx():
         if fresh.state["step"] == "sms":
-            code = f"{secrets.randbelow(10**6):06d}"
-            fresh.state["sms_code_hash"] = fast_hash(fresh.consent["id"] + code)
-            fresh.store.run(
-                "INSERT INTO sms_codes (client_id, phone_number, code, sent_at)"
-                " VALUES (?, ?, ?, ?)",
-                fresh.consent["client_id"],
-                fresh.individual()["phone_number"],
-                code,
-                fresh.now,
-            )
+            text_code(fresh)
         fresh.save()
     return Show(fresh)
 
 
 async def sms_step(flow: Flow, fields: Fields) -> Outcome:
     if same(fast_hash(flow.consent["id"] + fields["code"]), flow.state["sms_code_hash"]):
+        if flow.action != "onboarding":  # the confirmation of an identified action
+            flow.state["sms_confirmed"] = True
+            return identified(flow)
         flow.state["step"] = "add_passkey"
         return _again(flow)
     if wrong_attempt(flow, "sms") == 0:

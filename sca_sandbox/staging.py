@@ -2,7 +2,10 @@
 answers as the provider's staging documents itself (contract, Sources): some simulations
 off, a KYC-outcome simulation instead of the activation one, an individual `activated`,
 a blocked individual answered 422 ``{"error": {"code", "message"}}``, the SMS code shown on
-the hosted page, accounts that open funded. Set once at start-up, as the faults are."""
+the hosted page, accounts that open funded; and its pages as integrators have seen them:
+the passcode in labelled per-digit boxes, a step that submits itself once the code is
+complete (no Continue), an SMS confirmation inside an action's flow (default dialect).
+Set once at start-up, as the faults are."""
 
 from __future__ import annotations
 
@@ -11,6 +14,9 @@ from dataclasses import dataclass
 from .errors import ApiError
 
 SIMULATIONS = ("clock", "sms", "funding", "activation")
+SMS_STEP_ACTIONS = ("payment_history", "external_payment", "card_details", "card_activation")
+"""The actions whose flow can ask for an SMS code after identification (--sms-step);
+onboarding has its own (the phone number's confirmation)."""
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,9 @@ class Personality:
     blocked_error_envelope: bool = False  # 422 {"error": {...}} instead of 409 {"errors"}
     sms_code_on_page: bool = False  # the SMS step shows the code it sent
     opening_balance: int = 0  # minor units a new account opens with (no funding needed)
+    passcode_boxes: bool = False  # the passcode in per-digit boxes, each labelled
+    auto_submit: bool = False  # the passcode step submits itself when complete: no Continue
+    sms_steps: frozenset[str] = frozenset()  # actions confirmed by an SMS code after identifying
 
 
 _CURRENT = [Personality()]
@@ -27,6 +36,7 @@ _CURRENT = [Personality()]
 
 def configure(personality: Personality) -> None:
     unknown = set(personality.simulations_off) - set(SIMULATIONS)
+    unknown |= set(personality.sms_steps) - set(SMS_STEP_ACTIONS)
     if unknown:
         raise KeyError(", ".join(sorted(unknown)))
     _CURRENT[0] = personality

@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 KEYS = {"SCA_API_KEY": "sandbox-dev-key-alpha", "SCA_API_KEY_2": "sandbox-dev-key-beta"}
 REGISTERED = "https://client.example/sca/return"
 STAGING = ["--no-simulations", "clock,sms,funding,activation", "--individual-word", "activated",
-           "--blocked-error-envelope", "--sms-code-on-page", "--opening-balance", "500000"]
+           "--blocked-error-envelope", "--sms-code-on-page", "--opening-balance", "500000",
+           "--passcode-boxes", "--auto-submit", "--sms-step", "card_details"]
 WORKERS = 2
 
 

@@ -1,9 +1,8 @@
 """A target answering 429 to every other request (issue 25, Done when): the sandbox with
 --throttle-every 2 refuses every second API request of each caller (its login, its token)
-with a Retry-After, whatever it asks. The whole suite gets the verdict it gets unthrottled,
-with no suite error and nothing unprepared, and counts the waits in the terminal and in
-coverage-matrix.json, against the default sandbox and against the staging personality; a
-fault stays killed under its requirement.
+with a Retry-After, whatever it asks. A fault stays killed under its requirement, with no
+suite error and nothing unprepared, and the waits counted. (The whole suite, throttled so,
+against the staging personality gets its unthrottled verdict: tests/test_staging_run.py.)
 
 Retry-After is 0 here, so that a thousand waits cost no time (a wait of Retry-After: 1 is
 tests/test_rate_limited_run.py's)."""
@@ -22,7 +21,6 @@ import pytest
 
 from sca_conformance.verdict import EXIT_CODES, RunVerdict
 from sca_sandbox.process import RunningSandbox, run_sandbox
-from scripts.staging_personality import run_whole_suite, staging_profile, staging_sandbox
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -65,32 +63,6 @@ def _rows(run: Run, *verdicts: str) -> list[str]:
     return [row["id"] for row in run.matrix["requirements"] if row["verdict"] in verdicts]
 
 
-def test_the_whole_suite_gets_its_unthrottled_verdict_and_counts_the_waits(
-    tmp_path: Path,
-) -> None:
-    with run_sandbox(tmp_path / "sandbox.db", extra_args=THROTTLE) as sandbox:
-        run = run_suite(sandbox, tmp_path)
-
-    # Unthrottled, the embedded sandbox passes every test but the opt-in fuzz part:
-    # CONFORMANT, every selected MUST proved, no SHOULD warned.
-    assert run.outcome.returncode == EXIT_CODES[RunVerdict.CONFORMANT], run.tail
-    assert run.matrix["verdict"] == str(RunVerdict.CONFORMANT)
-    assert run.outcome.stdout.strip().splitlines()[-1] == run.matrix["sentence"]
-    kinds = {test["kind"] for test in run.matrix["tests"]}
-    assert kinds <= {"passed", "skipped"}, run.tail
-    skipped = [test["nodeid"] for test in run.matrix["tests"] if test["kind"] == "skipped"]
-    assert all("test_fuzz" in nodeid for nodeid in skipped), skipped
-    assert not _rows(run, "violated", "warning", "not proved"), run.tail
-    for row in run.matrix["requirements"]:
-        if row["level"] == "MUST" and row["verdict"] != "not selected":
-            assert row["verdict"] == "proved", row
-    # Every other request waited: at least one a test (each sends more than two).
-    traffic = run.matrix["api_traffic"]
-    tested = len(run.matrix["tests"]) - len(skipped)
-    assert traffic["waits"] >= tested, traffic
-    assert f", rate-limit waits: {traffic['waits']}, total " in run.traffic_line()
-
-
 # A fault the throttle must not hide: the payment's retry after a 429 is the same request,
 # while a repeat after approval is a second one that this fault pays again.
 FAULT, REQUIREMENT = "payment-executed-twice", "AFTER-1"
@@ -109,23 +81,3 @@ def test_a_fault_under_the_throttle_is_still_killed_under_its_requirement(
                 if test["kind"] in ("suite error", "not prepared")], run.tail
     tested = len(run.matrix["tests"])
     assert run.matrix["api_traffic"]["waits"] >= tested, run.matrix["api_traffic"]
-
-
-def test_the_staging_personality_throttled_gets_its_unthrottled_verdict(tmp_path: Path) -> None:
-    """The same, against the staging personality (TLS, registered return URLs, no simulations,
-    6 logins a minute): INCOMPLETE for the clock's requirements only, as unthrottled
-    (tests/test_staging_run.py), having logged in once per key and worker."""
-    with staging_sandbox(tmp_path, request_rate_limit=0, extra_args=THROTTLE) as (sandbox, pki):
-        outcome = run_whole_suite(tmp_path, staging_profile(tmp_path, sandbox, pki))
-    run = Run(outcome, json.loads((tmp_path / "matrix" / "coverage-matrix.json").read_text()))
-    assert outcome.returncode == EXIT_CODES[RunVerdict.INCOMPLETE], run.tail
-    assert "violated" not in outcome.stdout, run.tail
-    untested = [row["id"] for row in run.matrix["requirements"] if row["level"] == "MUST"
-                and row["verdict"] not in ("proved", "not selected")]
-    assert untested == ["AUTH-2", "AUTH-3", "AFTER-6"], run.tail
-    assert not [test for test in run.matrix["tests"]
-                if test["kind"] in ("suite error", "not prepared")], run.tail
-    traffic = run.matrix["api_traffic"]
-    assert traffic["logins"] <= 2 * WORKERS, traffic
-    assert traffic["waits"] >= len(run.matrix["tests"]) // 2, traffic
-    assert f", rate-limit waits: {traffic['waits']}, total " in run.traffic_line()

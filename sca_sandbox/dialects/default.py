@@ -55,6 +55,8 @@ _templates = jinja2.Environment(
 )
 # The pages' own faults (A11Y-*) are one-line switches in the templates: {% if fault(...) %}.
 _templates.globals["fault"] = faults.active
+# So is the staging personality's page side (--passcode-boxes, --auto-submit).
+_templates.globals["staging"] = staging.current
 
 # The flow's alerts (refusals of an input, by their code) as these pages word them.
 ALERTS = {
@@ -203,8 +205,12 @@ def render(flow: Flow) -> Response:
         return page("details", **card_details(flow), **common)
     if step == "create_passcode":
         return page("create_passcode", **common)
-    if step == "sms":
-        return page("sms", phone=masked_phone(flow), shown_code=_shown_code(flow), **common)
+    if step == "sms":  # onboarding's phone number, or an action confirmed (--sms-step)
+        confirming = flow.action != "onboarding"
+        return page("sms", phone=masked_phone(flow), shown_code=_shown_code(flow),
+                    confirming=confirming,
+                    title="Confirm with SMS code" if confirming else "Confirm your phone number",
+                    **common)
     if step == "add_passkey":
         return page("add_passkey", **common)
     return completed()

@@ -1,6 +1,7 @@
-"""The staging personality's data side, as options: --no-simulations, the KYC-outcome
+"""The staging personality, as options: its data side (--no-simulations, the KYC-outcome
 simulation, --individual-word, --blocked-error-envelope, --sms-code-on-page and
---opening-balance (sca_sandbox/staging.py). Without them the sandbox is unchanged."""
+--opening-balance) and its pages (--passcode-boxes, --auto-submit, --sms-step ACTION)
+(sca_sandbox/staging.py). Without them the sandbox is unchanged."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Page
+from playwright.async_api import Page, expect
 
 from sca_conformance.client import ApiClient
 from sca_conformance.config import load_profile
 from sca_conformance.data import sms_code
+from sca_conformance.pages import PasscodePage, SmsCodePage, Wording
 from sca_sandbox import DEV_API_KEYS
 from sca_sandbox.process import RunningSandbox, run_sandbox
+from sca_sandbox.testing import PASSCODE as PLAIN_PASSCODE
 from sca_sandbox.testing import HttpFlow, SandboxClient, payment_body
 
 pytestmark = [pytest.mark.api]
@@ -26,6 +29,7 @@ pytestmark = [pytest.mark.api]
 STAGING_OPTIONS = (
     "--no-simulations", "clock,sms,funding,activation", "--individual-word", "activated",
     "--blocked-error-envelope", "--sms-code-on-page", "--opening-balance", "500000",
+    "--passcode-boxes", "--auto-submit", "--sms-step", "card_details",
 )
 RETURN_URL = "https://client.example/sca/return"
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,6 +69,85 @@ async def onboarded(client: SandboxClient) -> dict[str, str]:
     done = await flow.post("skip-passkey")
     assert done.headers["location"].startswith(RETURN_URL)
     return person
+
+
+PASSCODE = "135790"  # the one at_the_sms_step creates
+
+
+def code_shown(flow: HttpFlow) -> str:
+    shown = re.search(r'class="staging-code">[^<]*<strong>(\d{6})</strong>', flow.text)
+    assert shown, flow.text
+    return shown.group(1)
+
+
+async def at_the_card_details(client: SandboxClient) -> tuple[dict[str, str], str]:
+    """An activated individual's card, and the redirect_url of its card-details consent."""
+    person = await onboarded(client)
+    await client.ok("POST", "/v3/simulations/onboarding/status",
+                    json={"individual_id": person["id"], "status": "approved"})
+    account = await client.account(person["id"])
+    card = await client.card(person["id"], account["id"])
+    consent = await client.consent("POST", f"/v3/cards/{card['id']}/details")
+    method = await client.initiate(consent["id"], RETURN_URL)
+    return consent, str(method["redirect_url"])
+
+
+async def test_card_details_ask_for_an_sms_code_after_identification(
+    client: SandboxClient,
+) -> None:
+    """--sms-step card_details: passcode, then 'Confirm with SMS code' (a wrong code
+    refused), then the card details; the consent approved only then."""
+    consent, redirect_url = await at_the_card_details(client)
+    flow = HttpFlow(client.http, redirect_url)
+    await flow.approve(PASSCODE)
+    assert "<h1>Confirm with SMS code</h1>" in flow.text
+    assert await client.status(consent["id"]) == "pending"
+    code = code_shown(flow)
+    await flow.step("sms", code=f"{(int(code) + 1) % 10**6:06d}")
+    assert "Wrong code." in flow.text and "<h1>Confirm with SMS code</h1>" in flow.text
+    await flow.step("sms", code=code_shown(flow))
+    assert "<h1>Card details</h1>" in flow.text
+    assert await client.status(consent["id"]) == "approved"
+
+
+async def test_the_passcode_shows_in_labelled_boxes_without_continue(
+    client: SandboxClient,
+) -> None:
+    """--passcode-boxes --auto-submit: six boxes in a group named Passcode, each labelled;
+    the form sends itself (data-auto-submit), no Continue."""
+    _, redirect_url = await at_the_card_details(client)
+    flow = HttpFlow(client.http, redirect_url)
+    await flow.open()
+    await flow.step("confirm")
+    await flow.step("another-way")
+    assert "<legend>Passcode</legend>" in flow.text
+    assert all(f'aria-label="Passcode digit {n} of 6"' in flow.text for n in range(1, 7))
+    assert "data-auto-submit" in flow.text and ">Continue<" not in flow.text
+
+
+@pytest.mark.browser
+async def test_the_last_digit_sends_the_passcode_in_a_browser(
+    client: SandboxClient, page: Page
+) -> None:
+    """In a browser: the passcode typed into its boxes is sent by the last digit, and the
+    card details' SMS step follows."""
+    _, redirect_url = await at_the_card_details(client)
+    wording = Wording()
+    await page.goto(redirect_url)
+    await page.get_by_role("button", name="Confirm").click()
+    await page.get_by_role("button", name="Try another way").click()
+    passcode = PasscodePage(page, wording)
+    await expect(passcode.heading).to_be_visible()
+    await passcode.enter(PASSCODE)
+    await expect(SmsCodePage(page, wording).heading).to_be_visible()
+
+
+async def test_the_page_options_are_the_default_dialects() -> None:
+    run = subprocess.run([sys.executable, "-m", "sca_sandbox", "--dialect", "nordic",
+                          "--auto-submit", "--sms-step", "card_details"],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 2
+    assert "--auto-submit, --sms-step: the default dialect's pages only" in run.stderr
 
 
 async def test_the_simulations_switched_off_are_not_there(client: SandboxClient) -> None:
@@ -136,6 +219,16 @@ async def test_without_the_options_the_sandbox_is_unchanged(sandbox: RunningSand
         assert blocked.status_code == 409 and "errors" in blocked.json()
         assert (await plain.post("/v3/simulations/onboarding/status",
                                  json={"individual_id": person["id"]})).status_code == 200
+        account = await plain.account(person["id"])
+        card = await plain.card(person["id"], account["id"])
+        consent = await plain.consent("POST", f"/v3/cards/{card['id']}/details")
+        flow = HttpFlow(plain.http, (await plain.initiate(consent["id"]))["redirect_url"])
+        await flow.open()
+        await flow.step("confirm")
+        await flow.step("another-way")
+        assert '<label for="passcode">Passcode</label>' in flow.text and ">Continue<" in flow.text
+        await flow.step("passcode", passcode=PLAIN_PASSCODE)
+        assert "<h1>Card details</h1>" in flow.text
 
 
 @pytest.mark.browser

@@ -9,7 +9,8 @@ proves nothing).
 
 1. controls, 2. refusals, 3. headings, 4. open shadow roots, 5. the summary (the action,
 the linked values), 6. origins (a launch host, departures, the landing), 7. fields
-without an accessible name.
+without an accessible name, 8. steps that send themselves (no Continue), 9. an SMS
+confirmation inside an action's flow, 10. wording in any case and white space.
 
 It found eleven defects of `pages/` and `sca_conformance/` (legitimate forms the suite
 failed, broken ones it passed), each fixed; the forms that showed them are kept here.
@@ -33,12 +34,13 @@ from sca_conformance import accessibility as a11y
 from sca_conformance import checks
 from sca_conformance.catalog import CATALOG
 from sca_conformance.client import ApiClient
-from sca_conformance.config import Timeouts
+from sca_conformance.config import Profile, Timeouts
 from sca_conformance.data import Subject
 from sca_conformance.failures import RequirementViolation
 from sca_conformance.flow import HostedFlow
 from sca_conformance.landing import Guard, LandingWatcher
 from sca_conformance.pages import (
+    CardDetailsPage,
     CreatePasscodePage,
     Cvc2Page,
     HostedPage,
@@ -49,6 +51,7 @@ from sca_conformance.pages import (
     Wording,
 )
 from sca_conformance.texts import load_texts
+from sca_conformance.watch import PageWatch
 
 pytestmark = pytest.mark.browser
 
@@ -145,9 +148,10 @@ async def api() -> AsyncIterator[ApiClient]:
 
 
 def hosted_flow(page: Page, api: ApiClient, action: str = "external_payment",
-                guard: Guard | None = None, wording: Wording = EN) -> HostedFlow:
+                guard: Guard | None = None, wording: Wording = EN, *,
+                profile: Profile | None = None) -> HostedFlow:
     return HostedFlow(page, CATALOG[action], Subject(individual={}), api, wording,
-                      timeouts=TIMEOUTS, guard=guard)
+                      timeouts=TIMEOUTS, guard=guard, profile=profile)
 
 
 def violated(error: pytest.ExceptionInfo[RequirementViolation], requirement_id: str) -> str:
@@ -665,9 +669,20 @@ VALUE_FORMS = {
                                      '</div><div class="value">{value}</div></div>'),
     "in-open-shadow-root": in_shadow("<dl>" + each("<dt>{term}</dt><dd>{value}</dd>") +
                                      "</dl>"),
+    "term-and-value-in-one-element": each("<p>{term}: {value}</p>"),
+    "term-element-then-the-value": "<ul>" + each("<li><strong>{term}</strong> {value}</li>") +
+                                   "</ul>",
+    "term-element-with-a-colon-then-the-value": each(
+        '<div class="row"><span class="label">{term}:</span> {value}</div>'),
+    "terms-in-capitals-with-colons": "<dl>" + "".join(
+        f"<dt>{term.upper()}:</dt><dd>{value}</dd>" for term, value in TERMS) + "</dl>",
+    "terms-with-a-colon-in-rows": "<dl>" + each(
+        '<div class="row"><dt>{term}:</dt>\n<dd>{value}</dd></div>') + "</dl>",
     # broken: values the page does not tie to their terms
     "values-without-terms": each("<p>{value}</p>"),
     "other-terms": "<dl>" + each("<dt>{term} (see below)</dt><dd>{value}</dd>") + "</dl>",
+    "terms-only-beginning-alike": each("<p>{term}s: {value}</p>"),
+    "term-after-the-value": each("<p>{value} <small>{term}</small></p>"),
 }
 
 
@@ -677,7 +692,7 @@ async def read_values(page: Page) -> None:
     shown = {}
     for key in ("amount", "payee", "iban"):
         with checks.proving("PAGE-2"):
-            shown[key] = " ".join((await summary.detail(key).inner_text(timeout=500)).split())
+            shown[key] = await summary.read(key, timeout=500)
     checks.amount_shown(shown["amount"], 1234, "EUR", ".")
     checks.text_shown("payee", shown["payee"], "Ada Lovelace AB")
     checks.iban_shown(shown["iban"], "DE89370400440532013000")
@@ -687,7 +702,9 @@ async def read_values(page: Page) -> None:
     "dl", "dl-grouped-in-divs", "table-row-headers", "table-column-headers",
     "caption-above-value", "caption-below-tied-by-aria-labelledby", "aria-label",
     "term-wrapped-in-a-span", "in-open-shadow-root",
-    "caption-wrapped-in-a-div",
+    "caption-wrapped-in-a-div", "term-and-value-in-one-element", "term-element-then-the-value",
+    "term-element-with-a-colon-then-the-value", "terms-in-capitals-with-colons",
+    "terms-with-a-colon-in-rows",
 ])
 async def test_the_summary_shows_each_linked_value_in_any_markup(
     page: Page, form: str
@@ -695,14 +712,18 @@ async def test_the_summary_shows_each_linked_value_in_any_markup(
     """PAGE-2: amount, payee and IBAN as `<dt>`/`<dd>` (also grouped in `<div>`s, or the
     term in a span), a table's row or column headers, a caption above the value (also
     each in its own wrapper), a caption below it tied by `aria-labelledby`, `aria-label`,
-    in an open shadow root: `detail` finds each, as requested."""
+    in an open shadow root; term and value in one element ("Amount: 12.34 EUR", a term
+    element then the value), terms in capitals or with a colon: `detail` finds each and
+    `read` gives it without its term, as requested."""
     await page.set_content(summary_page(VALUE_FORMS[form]))
     await read_values(page)
 
 
-@pytest.mark.parametrize("form", ["values-without-terms", "other-terms"])
+@pytest.mark.parametrize("form", ["values-without-terms", "other-terms",
+                                  "terms-only-beginning-alike", "term-after-the-value"])
 async def test_values_not_tied_to_their_terms_fail(page: Page, form: str) -> None:
-    """PAGE-2: values shown without their terms (or under other wording) are not found."""
+    """PAGE-2: values shown without their terms, under other wording (also a term that
+    only begins alike: "Amounts:"), or with the term after the value, are not found."""
     await page.set_content(summary_page(VALUE_FORMS[form]))
     with pytest.raises(RequirementViolation) as error:
         await read_values(page)
@@ -911,3 +932,276 @@ async def test_a_step_whose_field_cannot_be_told_violates_its_requirement(
     with pytest.raises(RequirementViolation) as error:
         await refuse(page, api, wanted)
     assert "never got there" in violated(error, "PAGE-7")
+
+
+# 8. Steps that send themselves ---------------------------------------------------------
+
+SENDS_ITSELF = """<script>
+for (const form of document.querySelectorAll('form')) {
+  const inputs = [...form.querySelectorAll('input:not([type=hidden])')];
+  const size = Number(form.dataset.size);
+  let sent = false;
+  const go = () => {
+    if (sent || inputs.map((input) => input.value).join('').length < size) return;
+    sent = true;
+    HOW
+  };
+  inputs.forEach((input, index) => input.addEventListener('input', () => {
+    if (inputs.length > 1 && input.value && inputs[index + 1]) inputs[index + 1].focus();
+    go();
+  }));
+}
+</script>"""
+"""A passcode step that sends itself once the code is complete (`HOW`), as the last box or
+character goes in; no Continue."""
+
+SENDING = {
+    "form-post": "form.requestSubmit();",
+    "script-request": ("fetch(form.action, {method: 'POST', body: new URLSearchParams("
+                       "new FormData(form))}).then((answer) => answer.text())"
+                       ".then((next) => { document.body.innerHTML = new DOMParser()"
+                       ".parseFromString(next, 'text/html').body.innerHTML; });"),
+    "nothing": "",  # broken: it never sends, and has no Continue either
+    "beacon-only": "navigator.sendBeacon('https://stats.example/typed', 'done');",  # broken
+}
+
+CODE_INPUTS = {
+    "labelled-boxes": '<fieldset><legend>Passcode</legend>' + "".join(
+        f'<input name="d{n}" type="password" inputmode="numeric" maxlength="1" '
+        f'aria-label="Digit {n + 1} of 6">' for n in range(6)) + "</fieldset>",
+    "unlabelled-boxes": "".join(
+        f'<input name="d{n}" type="text" inputmode="numeric" maxlength="1">' for n in range(6)),
+    "one-field": '<label for="p">Passcode</label><input id="p" name="passcode" type="password">',
+}
+
+
+def sending_step(inputs: str, how: str, alert: str = "") -> str:
+    return (f'<main><h1>Enter your passcode</h1>{alert}<form method="post" action="{STEP_URL}"'
+            f' data-size="6">{CODE_INPUTS[inputs]}</form></main>'
+            + SENDS_ITSELF.replace("HOW", SENDING[how]))
+
+
+def posted_code(data: str) -> str:
+    posted = dict(urllib.parse.parse_qsl(data))
+    return posted.get("passcode") or "".join(posted.get(f"d{n}", "") for n in range(6))
+
+
+@pytest.mark.parametrize(("inputs", "how"), cases(
+    ("labelled-boxes", "form-post"), ("unlabelled-boxes", "script-request"),
+    ("one-field", "form-post"), ("labelled-boxes", "script-request"),
+))
+async def test_a_step_that_sends_itself_is_not_a_missing_continue(
+    page: Page, api: ApiClient, inputs: str, how: str
+) -> None:
+    """A passcode step without Continue that sends itself once the code is complete
+    (labelled or unlabelled per-digit boxes, or one field; by a form post or a script's
+    request): the code goes in once, nothing is pressed, the flow goes on to the next step."""
+    await show(page, sending_step(inputs, how),
+               post=document("<main><h1>Your card is now active</h1></main>"))
+    flow = hosted_flow(page, api)
+    passcode = PasscodePage(page, EN)
+    await flow.reach(passcode, "PAGE-3")
+    posts: list[str] = []
+    page.on("request", lambda request: posts.append(request.post_data or "")
+            if request.method == "POST" else None)
+    with checks.proving("PAGE-3"):
+        await passcode.enter("135790")
+    await expect(page.get_by_role("heading", name="Your card is now active")).to_be_visible()
+    assert [posted_code(data) for data in posts] == ["135790"]
+
+
+async def test_a_step_that_sends_itself_refuses_a_wrong_code_as_any_step(
+    page: Page, api: ApiClient
+) -> None:
+    """PAGE-7 on a step that sends itself: its wrong passcode sent by the last box, the
+    step shown again with the refusal naming the attempts left."""
+    refusal = '<div role="alert">Wrong passcode. You have 2 attempts left.</div>'
+    await show(page, sending_step("labelled-boxes", "form-post"),
+               post=document(sending_step("labelled-boxes", "form-post", alert=refusal)))
+    assert await refuse(page, api, STEPS["passcode"], naming=2) == (
+        "Wrong passcode. You have 2 attempts left.")
+
+
+@pytest.mark.parametrize(("inputs", "how"), cases(
+    ("labelled-boxes", "nothing"), ("one-field", "nothing"), ("labelled-boxes", "beacon-only"),
+))
+async def test_a_step_without_continue_that_does_not_send_itself_fails(
+    page: Page, api: ApiClient, inputs: str, how: str
+) -> None:
+    """No Continue, and the step does not send itself when the code is complete (no POST,
+    no new document; an analytics beacon is no submission): the missing Continue fails
+    under PAGE-3, within the control wait."""
+    await show(page, sending_step(inputs, how), post=document("<h1>Next</h1>"))
+    flow = hosted_flow(page, api)
+    passcode = PasscodePage(page, EN)
+    await flow.reach(passcode, "PAGE-3")
+    with pytest.raises(RequirementViolation) as error, checks.proving("PAGE-3"):
+        await passcode.enter("135790")
+    assert "never got there" in violated(error, "PAGE-3")
+
+
+# 9. An SMS confirmation inside an action's flow ------------------------------------------
+
+CODE_ON_PAGE = Profile.model_validate({"data": {
+    "sms_code": ["page"], "sms_code_locator": "text=/\\b\\d{6}\\b/"}})
+"""A target showing the texted code on its page (as a staging does)."""
+
+SMS_STEP = ("<main><h1>Confirm with SMS code</h1><p>Your code: <b>246810</b></p>{alert}"
+            f'<form method="post" action="{STEP_URL}"><label for="c">SMS code</label>'
+            '<input id="c" name="code" inputmode="numeric">{button}</form></main>')
+CARD_DETAILS = ("<main><h1>Card details</h1><dl><dt>Card holder</dt><dd>Ada Lovelace</dd>"
+                "<dt>Card number</dt><dd>4111 1111 1111 1111</dd><dt>Valid thru</dt>"
+                "<dd>02/31</dd><dt>CVC</dt><dd>123</dd></dl><button>Close</button></main>")
+
+
+def sms_step(alert: str = "", button: str = "<button>Confirm</button>") -> str:
+    return document(SMS_STEP.format(alert=alert, button=button))
+
+
+async def test_an_sms_step_shown_inside_the_flow_is_completed(
+    page: Page, api: ApiClient
+) -> None:
+    """Card details awaited, 'Confirm with SMS code' shown instead: the flow reads the code
+    where the profile says (the page), sends it, then reaches the card details and reads
+    them (PAGE-14); the code is a secret of the test from then on."""
+    await serve(page, {STEP_URL: sms_step(), f"POST {STEP_URL}": document(CARD_DETAILS)})
+    await page.goto(STEP_URL)
+    flow = hosted_flow(page, api, "card_details", profile=CODE_ON_PAGE)
+    async with page.expect_request(lambda request: request.method == "POST") as posted:
+        await flow.read_card_details()
+    assert dict(urllib.parse.parse_qsl((await posted.value).post_data or "")) == {
+        "code": "246810"}
+    assert flow.card_details == {"holder": "Ada Lovelace", "number": "4111 1111 1111 1111",
+                                 "valid_thru": "02/31", "cvc": "123"}
+    assert api.secrets.text("246810") != "246810"
+
+
+async def test_an_sms_step_that_refuses_the_code_fails_the_step_awaited(
+    page: Page, api: ApiClient
+) -> None:
+    """The SMS step completed, and shown again refusing the code: the card details never
+    come, and PAGE-14 fails (the SMS step is completed once, not again and again)."""
+    refused = sms_step(alert='<p role="alert">Wrong code.</p>')
+    await serve(page, {STEP_URL: sms_step(), f"POST {STEP_URL}": refused})
+    await page.goto(STEP_URL)
+    flow = hosted_flow(page, api, "card_details", profile=CODE_ON_PAGE)
+    with pytest.raises(RequirementViolation) as error:
+        await flow.read_card_details()
+    assert "'Card details' within 3 s" in violated(error, "PAGE-14")
+
+
+async def test_an_sms_step_without_confirm_that_does_not_send_itself_fails(
+    page: Page, api: ApiClient
+) -> None:
+    """The SMS step shown, no Confirm, and it does not send itself: PAGE-14 fails, naming
+    the missing Confirm."""
+    await serve(page, {STEP_URL: sms_step(button="")})
+    await page.goto(STEP_URL)
+    flow = hosted_flow(page, api, "card_details", profile=CODE_ON_PAGE)
+    with pytest.raises(RequirementViolation) as error:
+        await flow.read_card_details()
+    assert "the SMS step has no 'Confirm' button" in violated(error, "PAGE-14")
+
+
+async def test_a_step_skipped_after_an_sms_step_still_fails(
+    page: Page, api: ApiClient
+) -> None:
+    """Identification awaited, the SMS step shown: it is completed, but then the card
+    details show, identification skipped: PAGE-3 fails, another step instead."""
+    await serve(page, {STEP_URL: sms_step(), f"POST {STEP_URL}": document(CARD_DETAILS)})
+    await page.goto(STEP_URL)
+    flow = hosted_flow(page, api, "card_details", profile=CODE_ON_PAGE)
+    with pytest.raises(RequirementViolation) as error:
+        await flow.identification("PAGE-3")
+    assert "another step instead: 'Card details'" in violated(error, "PAGE-3")
+
+
+async def test_an_sms_step_is_only_completed_by_a_flow_that_can(
+    page: Page, api: ApiClient
+) -> None:
+    """Without a flow to complete it (a bare watch), the SMS step shown where another was
+    awaited is a step shown instead: PAGE-14 fails."""
+    await serve(page, {STEP_URL: sms_step()})
+    await page.goto(STEP_URL)
+    watch = PageWatch(page, EN, api.secrets, timeouts=TIMEOUTS)
+    with pytest.raises(RequirementViolation) as error:
+        await watch.reach(CardDetailsPage(page, EN), "PAGE-14")
+    assert "another step instead" in violated(error, "PAGE-14")
+
+
+# 10. Wording in any case and white space ------------------------------------------------
+
+
+@pytest.mark.parametrize("heading", [
+    pytest.param("<h1>IDENTIFY YOURSELF</h1>", id="capitals"),
+    pytest.param("<h1>identify yourself</h1>", id="lower-case"),
+    pytest.param("<h2>Identify&nbsp;&nbsp;yourself </h2>", id="no-break-spaces"),
+    pytest.param("<h1>Identify\n   yourself</h1>", id="wrapped-in-the-source"),
+])
+async def test_reach_finds_a_heading_in_any_case_and_white_space(
+    page: Page, api: ApiClient, heading: str
+) -> None:
+    """The step's heading in capitals, in lower case, with no-break or extra spaces: it is
+    the step's title."""
+    await show(page, f"<main>{heading}<a href='#'>Try another way</a></main>")
+    await hosted_flow(page, api).reach(IdentifyPage(page, EN), "PAGE-3")
+
+
+async def test_a_heading_that_only_begins_with_the_title_is_not_the_step(
+    page: Page, api: ApiClient
+) -> None:
+    """'Identify yourself again' is not 'Identify yourself': PAGE-3 fails."""
+    await show(page, "<main><h1>Identify yourself again</h1><a href='#'>Try another way</a>"
+               "</main>")
+    with pytest.raises(RequirementViolation) as error:
+        await hosted_flow(page, api).reach(IdentifyPage(page, EN), "PAGE-3")
+    violated(error, "PAGE-3")
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param("CONFIRM", id="capitals"),
+    pytest.param("confirm", id="lower-case"),
+    pytest.param("&nbsp;Confirm&nbsp;", id="no-break-spaces"),
+])
+async def test_a_control_is_found_in_any_case_and_white_space(
+    page: Page, api: ApiClient, name: str
+) -> None:
+    """Confirm written in capitals, in lower case, between no-break spaces: pressed."""
+    wanted = CONTROLS["summary-confirm"]
+    await show(page, wanted.page("button").replace(">Confirm<", f">{name}<"))
+    await wanted.press(hosted_flow(page, api, wanted.action))
+    await expect(page.get_by_role("heading", name="Pressed")).to_be_visible(timeout=2000)
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param("Confirm later", id="longer-name"),
+    pytest.param("Confirmed", id="longer-word"),
+])
+async def test_a_control_whose_name_only_begins_alike_is_not_the_control(
+    page: Page, api: ApiClient, name: str
+) -> None:
+    """'Confirm later' or 'Confirmed' is not Confirm: PAGE-4 fails (the name is whole)."""
+    wanted = CONTROLS["summary-confirm"]
+    await show(page, wanted.page("button").replace(">Confirm<", f">{name}<"))
+    with pytest.raises(RequirementViolation) as error:
+        await wanted.press(hosted_flow(page, api, wanted.action))
+    violated(error, "PAGE-4")
+
+
+@pytest.mark.parametrize(("label", "named"), [
+    pytest.param("PASSCODE", True, id="label-in-capitals"),
+    pytest.param("Pass code", False, id="other-wording-found-as-the-code-field"),
+])
+async def test_a_field_label_is_read_in_any_case(
+    page: Page, api: ApiClient, label: str, named: bool
+) -> None:
+    """A field labelled 'PASSCODE' is the passcode field by its name; 'Pass code' is other
+    wording (found only as the step's code field, which A11Y-4 does not mind, the name
+    being there)."""
+    await show(page, "<main><h1>Enter your passcode</h1><form><label for=p>"
+               f"{label}</label><input id=p type=password><button>Continue</button></form>"
+               "</main>")
+    field = await PasscodePage(page, EN).find("passcode")
+    assert field.named is named
+    await field.fill("135790")
+    await expect(page.locator("#p")).to_have_value("135790")
