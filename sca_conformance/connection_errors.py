@@ -50,6 +50,30 @@ def explain_browser(code: str, url: str) -> str:
             f"{PROXY_HINT}.")
 
 
+CLIENT_CERTIFICATE_PROXY = re.compile(r"Playwright client-certificate error: ([^<]*)")
+"""The page Playwright's driver answers with (503) when, sending a client certificate, its
+own TLS connection to the target fails: a setup error it shows as a page, not a failure."""
+
+CERTIFICATE_NOT_TRUSTED = re.compile(
+    r"verify|self[- ]signed|certificate has expired|not yet valid|altnames|hostname", re.I)
+
+
+def explain_client_certificate_proxy(body: str, url: str) -> str | None:
+    """One sentence for Playwright's client-certificate proxy page in `body` (None when the
+    body is another page): the target's certificate not trusted, or its handshake refused."""
+    found = CLIENT_CERTIFICATE_PROXY.search(body)
+    if found is None:
+        return None
+    where = origin_of(url)
+    reason = " ".join(found.group(1).split()).rstrip(".")
+    if CERTIFICATE_NOT_TRUSTED.search(reason):
+        return (f"The browser does not trust {where}'s certificate (Playwright's client-"
+                f"certificate connection: {reason}): {CA_HINT} (or name the host in "
+                f"[network] insecure_hosts).")
+    return (f"{where} refused the browser's TLS handshake (Playwright's client-certificate "
+            f"connection: {reason}): {CERT_HINT}.")
+
+
 def explain(error: BaseException, url: str) -> str | None:
     """One sentence for an API exchange that could not take place (TLS, proxy, DNS, a
     refused connection), naming the setting that fixes it; None for anything else."""

@@ -211,24 +211,25 @@ class HostedFlow(PageWatch):
                             f"the passcode step has no {page.texts['continue']!r} button")
 
     async def confirm_phone(self, requirement_id: str = "PAGE-15") -> None:
-        page = PhoneCodePage(self.page, self.wording)
         with self.step("Confirm your phone number with the SMS code"):
-            await self.reach(page, requirement_id)
-            code = await self.sms_code()  # first: a code the page shows is masked in its picture
-            await self.screenshot("Confirm your phone number")
-            await self.send(page, [("code", code)], page.confirm_button, requirement_id,
-                            f"the phone step has no {page.texts['confirm']!r} button")
+            await self.texted_code(PhoneCodePage(self.page, self.wording), "Confirm your phone"
+                                   " number", requirement_id, "the phone step")
 
     async def confirm_sms(self, requirement_id: str) -> None:
         """'Confirm with SMS code', shown inside the action's flow where another step was
         awaited (which `requirement_id` needs): completed with the texted code."""
-        page = SmsCodePage(self.page, self.wording)
         with self.step("Confirm with SMS code"):
-            await self.reach(page, requirement_id)
-            code = await self.sms_code()  # first: a code the page shows is masked in its picture
-            await self.screenshot("Confirm with SMS code")
-            await self.send(page, [("code", code)], page.confirm_button, requirement_id,
-                            f"the SMS step has no {page.texts['confirm']!r} button")
+            await self.texted_code(SmsCodePage(self.page, self.wording), "Confirm with SMS code",
+                                   requirement_id, "the SMS step")
+
+    async def texted_code(self, page: PhoneCodePage | SmsCodePage, picture: str,
+                          requirement_id: str, what: str) -> None:
+        """A step asking for the code the target texted: reached, then sent with the code."""
+        await self.reach(page, requirement_id)
+        code = await self.sms_code()  # first: a code the page shows is masked in its picture
+        await self.screenshot(picture)
+        await self.send(page, [("code", code)], page.confirm_button, requirement_id,
+                        f"{what} has no {page.texts['confirm']!r} button")
 
     async def complete(self, step: HostedPage, requirement_id: str) -> bool:
         if isinstance(step, SmsCodePage):

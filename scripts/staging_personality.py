@@ -41,9 +41,11 @@ def staging_sandbox(folder: Path, *, request_rate_limit: int = 8, extra_args: Se
 
 
 def staging_profile(folder: Path, sandbox: RunningSandbox, pki: Pki, *,
-                    ca_bundle: bool = True, return_url: bool = True) -> Path:
+                    ca_bundle: bool = True, return_url: bool = True, max_tries: int = 6
+                    ) -> Path:
     """The profile a QA engineer writes for it; without the CA bundle or the registered
-    return_url if asked (the two settings a first run most likely misses)."""
+    return_url if asked (the two settings a first run most likely misses); `max_tries`: the
+    tries a request gets against the rate limits ([rate_limits])."""
     profile = folder / "staging.toml"
     profile.write_text(f"""format = 2
 [target]
@@ -66,6 +68,7 @@ sms_code = ["page"]
 sms_code_locator = "text=/\\\\b\\\\d{{6}}\\\\b/"
 [rate_limits]
 max_wait_seconds = 180
+max_tries = {max_tries}
 """, encoding="utf-8")
     return profile
 

@@ -16,11 +16,17 @@ from typing import Any, NoReturn
 
 import httpx
 import pytest
-from playwright.async_api import Page, Request
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page, Request, Response
 
 from sca_conformance.client import Exchange, ExchangeListener
 from sca_conformance.config import Settings
-from sca_conformance.connection_errors import browser_setup_error, explain, explain_browser
+from sca_conformance.connection_errors import (
+    browser_setup_error,
+    explain,
+    explain_browser,
+    explain_client_certificate_proxy,
+)
 from sca_conformance.landing import NavigationLog, RegisteredReturn, ReturnReceiver, origin
 from sca_conformance.plugin.coverage import UNUSABLE_PROPERTY, unusable
 
@@ -48,7 +54,24 @@ def watch_setup_errors(page: Page, item: pytest.Item, settings: Settings) -> Non
         if first or origin(request.url) in named:
             item.stash[SETUP_ERROR] = explain_browser(code, request.url)
 
+    async def answered(response: Response) -> None:
+        """Playwright's own 503 page for a client certificate's failed connection: the
+        navigation did not fail, but the target was never reached."""
+        request = response.request
+        if SETUP_ERROR in item.stash or response.status != 503 \
+                or not request.is_navigation_request():
+            return
+        first = bool(log.urls) and log.urls[0] == request.url
+        if not first and origin(request.url) not in named:
+            return
+        with suppress(PlaywrightError):
+            sentence = explain_client_certificate_proxy(await response.text(), request.url)
+            if sentence and SETUP_ERROR not in item.stash:
+                item.stash[SETUP_ERROR] = sentence
+
     page.on("requestfailed", failed)
+    if settings.network.client_cert:  # the only way the driver's proxy stands in between
+        page.on("response", answered)
 
 
 def watching_return_url(

@@ -6,12 +6,14 @@ page; without the client certificate the front refuses the handshake."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ssl
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from threading import Thread
+from types import SimpleNamespace
 
 import pytest
 from cryptography import x509
@@ -22,7 +24,9 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import async_playwright
 
 from sca_conformance.chromium import launch_options
+from sca_conformance.connection_errors import explain_client_certificate_proxy
 from sca_conformance.network import Network, NetworkSection
+from sca_conformance.plugin.setup_errors import SETUP_ERROR, watch_setup_errors
 from suite.tls import Pki, make_pki
 
 pytestmark = [pytest.mark.browser]
@@ -121,3 +125,49 @@ async def test_the_browser_opens_a_page_behind_mutual_tls_with_the_profiles_cert
     with pytest.raises(PlaywrightError, match=r"net::ERR_") as refused:
         await _open(without, url)
     assert "ERR_CERT" not in refused.value.message, refused.value.message
+
+
+async def test_a_client_certificate_without_the_ca_is_a_setup_error_not_a_page(
+    mtls_front: tuple[str, Pki, tuple[Path, Path, Path]],
+) -> None:
+    """Sending a client certificate, Playwright's driver makes the TLS connection itself; a
+    target it does not trust then shows as the driver's own 503 page, not a failed
+    navigation. The test's setup-error watch reads that page as the CA's setting."""
+    url, _, (_, cert, key) = mtls_front
+    network = Network.from_profile(NetworkSection(client_cert=str(cert), client_key=str(key)),
+                                   environ={})
+    item = SimpleNamespace(stash=pytest.Stash())
+    settings = SimpleNamespace(target_url=url, network=network,
+                               profile=SimpleNamespace(target=SimpleNamespace(hosted_origins=[])))
+    with network.driver_environment():
+        async with async_playwright() as playwright:
+            launch = launch_options()
+            extra = network.launch_options([url])
+            browser = await playwright.chromium.launch(
+                **{**launch, "args": [*launch["args"], *extra["args"]]})
+            try:
+                context = await browser.new_context(**network.context_options([url]))
+                page = await context.new_page()
+                watch_setup_errors(page, item, settings)  # type: ignore[arg-type]
+                response = await page.goto(url)
+                assert response is not None and response.status == 503
+                for _ in range(100):  # the watch reads the page's body meanwhile
+                    if SETUP_ERROR in item.stash:
+                        break
+                    await asyncio.sleep(0.05)
+            finally:
+                await browser.close()
+    sentence = item.stash[SETUP_ERROR]
+    assert sentence.startswith(f"The browser does not trust {url}'s certificate"), sentence
+    assert "set [network] ca_bundle in the profile or SCA_CA_BUNDLE" in sentence, sentence
+
+
+def test_the_proxy_page_of_a_refused_handshake_names_the_client_certificate() -> None:
+    body = ("<html>Playwright client-certificate error: write EPROTO sslv3 alert"
+            " handshake failure <br></html>")
+    sentence = explain_client_certificate_proxy(body, "https://api.example:8443/x")
+    assert sentence == (
+        "https://api.example:8443 refused the browser's TLS handshake (Playwright's client-"
+        "certificate connection: write EPROTO sslv3 alert handshake failure): set [network] "
+        "client_cert and client_key in the profile or SCA_CLIENT_CERT.")
+    assert explain_client_certificate_proxy("<h1>Service Unavailable</h1>", "https://x") is None
