@@ -34,7 +34,7 @@ check: setup
 	@$(PY) -m pytest $(CHECK_TESTS) -n 2 $(PYTEST_ARGS)
 
 test: setup
-	@$(PY) -m pytest tests $(PYTEST_ARGS)
+	@$(PY) -m pytest tests --durations=15 $(PYTEST_ARGS)
 
 kill-matrix: setup
 	@$(PY) -m pytest tests/test_kill_matrix.py $(PYTEST_ARGS)
