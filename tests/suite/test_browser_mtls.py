@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ssl
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from threading import Thread
@@ -21,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import async_playwright
+from playwright.async_api import Page, async_playwright
 
 from sca_conformance.chromium import launch_options
 from sca_conformance.connection_errors import explain_client_certificate_proxy
@@ -95,8 +96,9 @@ def mtls_front(tmp_path: Path) -> Iterator[tuple[str, Pki, tuple[Path, Path, Pat
         server.server_close()
 
 
-async def _open(network: Network, url: str) -> str:
-    """The page's heading, in a browser set up from `network` as the suite sets it up."""
+@asynccontextmanager
+async def _page(network: Network, url: str) -> AsyncIterator[Page]:
+    """A page of a browser set up from `network` as the suite sets it up."""
     with network.driver_environment():
         async with async_playwright() as playwright:
             launch = launch_options()
@@ -105,11 +107,16 @@ async def _open(network: Network, url: str) -> str:
                 **{**launch, "args": [*launch["args"], *extra["args"]]})
             try:
                 context = await browser.new_context(**network.context_options([url]))
-                page = await context.new_page()
-                await page.goto(url)
-                return await page.locator("h1").inner_text()
+                yield await context.new_page()
             finally:
                 await browser.close()
+
+
+async def _open(network: Network, url: str) -> str:
+    """The page's heading, in a browser set up from `network` as the suite sets it up."""
+    async with _page(network, url) as page:
+        await page.goto(url)
+        return await page.locator("h1").inner_text()
 
 
 async def test_the_browser_opens_a_page_behind_mutual_tls_with_the_profiles_certificate(
@@ -139,24 +146,14 @@ async def test_a_client_certificate_without_the_ca_is_a_setup_error_not_a_page(
     item = SimpleNamespace(stash=pytest.Stash())
     settings = SimpleNamespace(target_url=url, network=network,
                                profile=SimpleNamespace(target=SimpleNamespace(hosted_origins=[])))
-    with network.driver_environment():
-        async with async_playwright() as playwright:
-            launch = launch_options()
-            extra = network.launch_options([url])
-            browser = await playwright.chromium.launch(
-                **{**launch, "args": [*launch["args"], *extra["args"]]})
-            try:
-                context = await browser.new_context(**network.context_options([url]))
-                page = await context.new_page()
-                watch_setup_errors(page, item, settings)  # type: ignore[arg-type]
-                response = await page.goto(url)
-                assert response is not None and response.status == 503
-                for _ in range(100):  # the watch reads the page's body meanwhile
-                    if SETUP_ERROR in item.stash:
-                        break
-                    await asyncio.sleep(0.05)
-            finally:
-                await browser.close()
+    async with _page(network, url) as page:
+        watch_setup_errors(page, item, settings)  # type: ignore[arg-type]
+        response = await page.goto(url)
+        assert response is not None and response.status == 503
+        for _ in range(100):  # the watch reads the page's body meanwhile
+            if SETUP_ERROR in item.stash:
+                break
+            await asyncio.sleep(0.05)
     sentence = item.stash[SETUP_ERROR]
     assert sentence.startswith(f"The browser does not trust {url}'s certificate"), sentence
     assert "set [network] ca_bundle in the profile or SCA_CA_BUNDLE" in sentence, sentence
