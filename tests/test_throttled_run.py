@@ -80,4 +80,6 @@ def test_a_fault_under_the_throttle_is_still_killed_under_its_requirement(
     assert not [test for test in run.matrix["tests"]
                 if test["kind"] in ("suite error", "not prepared")], run.tail
     tested = len(run.matrix["tests"])
-    assert run.matrix["api_traffic"]["waits"] >= tested, run.matrix["api_traffic"]
+    traffic = run.matrix["api_traffic"]
+    assert traffic["waits"] >= tested, traffic
+    assert f", rate-limit waits: {traffic['waits']}, total " in run.traffic_line()
