@@ -55,6 +55,7 @@ from sca_conformance.accessibility_keyboard import focus_moved_to_step as focus_
 from sca_conformance.accessibility_keyboard import focus_place as focus_place
 from sca_conformance.accessibility_keyboard import focus_shown as focus_shown
 from sca_conformance.accessibility_keyboard import reached_by_tab as reached_by_tab
+from sca_conformance.accessibility_keyboard import settle as settle
 from sca_conformance.accessibility_keyboard import tab_walk as tab_walk
 
 WCAG_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
@@ -336,13 +337,3 @@ def attach_findings(findings: Sequence[Finding], facts: PageFacts | None, where:
         lines += [f"field without an accessible name: {name}" for name in facts.unnamed]
     allure.attach("\n".join(lines), name=f"Accessibility findings: {where}",
                   attachment_type=allure.attachment_type.TEXT)
-
-
-async def settle(page: Page, seconds: float) -> None:
-    """The page done loading and animating in, before it is judged (best effort)."""
-    with suppress(PlaywrightError):
-        await page.wait_for_load_state("load", timeout=seconds * 1000)
-    with suppress(PlaywrightError):
-        await page.evaluate("() => Promise.all(document.getAnimations()"
-                            ".filter((a) => a.effect && a.effect.getTiming().iterations"
-                            " !== Infinity).map((a) => a.finished))")

@@ -141,7 +141,7 @@ class KeyboardFlow(HostedFlow):
         with self.step(f"Keyboard: {target.title}"):
             place = await a11y.focus_place(self.page, target.title,
                                            self.timeouts.control_seconds)
-            walk = await a11y.tab_walk(self.page)
+            walk = await a11y.tab_walk(self.page, self.timeouts.control_seconds)
             before = len(self.should.violations)
             self.should(a11y.focus_moved_to_step, place, where)
             self.should(a11y.controls_reached_by_tab, walk, where)

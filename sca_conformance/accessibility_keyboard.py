@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import allure
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import FloatRect, Locator, Page, Request
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
@@ -45,10 +46,24 @@ class TabWalk:
                 if index not in self.reached]
 
 
-async def tab_walk(page: Page) -> TabWalk:
+async def settle(page: Page, seconds: float) -> None:
+    """The page done loading (its stylesheets and fonts in) and animating in, before it is
+    judged (best effort, up to `seconds` for the load)."""
+    with suppress(PlaywrightError):
+        await page.wait_for_load_state("load", timeout=seconds * 1000)
+    with suppress(PlaywrightError):
+        await page.evaluate("() => Promise.all([document.fonts.ready, ...document.getAnimations()"
+                            ".filter((a) => a.effect && a.effect.getTiming().iterations"
+                            " !== Infinity).map((a) => a.finished)])")
+
+
+async def tab_walk(page: Page, seconds: float = 10) -> TabWalk:
     """Presses Tab round the page (from wherever the focus is, until the focus comes back
     to where the walk first went, at most twice the controls and a few more): every control
-    it reached, and every element for which nothing was drawn while it had the focus."""
+    it reached, and every element for which nothing was drawn while it had the focus. The
+    page is settled first (up to `seconds`): a stylesheet still on its way moves the controls
+    between where the focus is looked for and the picture of it."""
+    await settle(page, seconds)
     walk = TabWalk(list(await page.evaluate(CONTROLS)))
     for _ in range(2 * len(walk.controls) + 6):
         await page.keyboard.press("Tab")

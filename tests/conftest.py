@@ -1,4 +1,5 @@
-"""The project's own tests: no process they start outlives them.
+"""The project's own tests: no process they start outlives them, and a SHOULD violation in
+one fails it.
 
 Every process a test starts is stopped with its children: run_sandbox and the browser
 server of tests/suite/test_scaling.py start theirs in a process group of their own and
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 from uuid import uuid4
 
@@ -51,6 +52,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for pid, command in sorted(left.items()):
             reporter.write_line(f"{pid}: {command}")
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A SHOULD violation in one of the project's own tests fails it. The suite's plugin (the
+    root conftest loads it for the checkout) reads a SHOULD violation as a warning, an xfail,
+    which would let a test that asserts a correct page passes never fail. None of these tests
+    expects an xfail."""
+    report = yield
+    reason = getattr(report, "wasxfail", None)
+    if reason is not None and item.get_closest_marker("xfail") is None:
+        del report.wasxfail
+        report.outcome = "failed"
+        report.longrepr = f"a SHOULD violation in the project's own test: {reason}"
+    return report
 
 
 @pytest.fixture

@@ -4,10 +4,11 @@ requirement (a check that cannot fail proves nothing)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Page, Route
 
 from sca_conformance import accessibility as a11y
 from sca_conformance.failures import RequirementViolation
@@ -245,6 +246,30 @@ async def test_a_focus_that_draws_nothing_fails(page: Page, style: str) -> None:
         a11y.focus_shown(await a11y.tab_walk(page), "'Authentication'")
     assert "Confirm" in fails(error, "A11Y-2")
     assert "pixel-identical" in str(error.value)
+
+
+async def test_the_focus_is_judged_once_a_late_stylesheet_has_moved_the_page(
+    page: Page,
+) -> None:
+    """A step whose stylesheet arrives late (a slow proxy, a loaded machine) is laid out
+    twice: the focus is judged in the layout the page settles in, not the one before it.
+    Measured here first: judged before, the focus's neighbourhood was taken where the
+    unstyled control had been, and a correct page was told it drew no focus."""
+    async def late_stylesheet(route: Route) -> None:
+        await asyncio.sleep(1.5)
+        await route.fulfill(content_type="text/css",
+                            body="main { margin: 300px auto; width: 300px }")
+
+    await page.route("http://a11y.test/late.css", late_stylesheet)
+    await page.route("http://a11y.test/step", lambda route: route.fulfill(
+        content_type="text/html",
+        body=document("<h1>Authentication</h1><button>Confirm</button>",
+                      head='<link rel="stylesheet" href="/late.css">')))
+    await page.goto("http://a11y.test/step", wait_until="commit")
+    await page.get_by_role("button", name="Confirm").wait_for(state="attached")
+    walk = await a11y.tab_walk(page, 5)
+    assert walk.order, "Tab reached nothing"
+    a11y.focus_shown(walk, "'Authentication'")
 
 
 async def test_a_skip_link_shown_only_while_focused_passes(page: Page) -> None:
