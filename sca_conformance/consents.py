@@ -18,7 +18,7 @@ from sca_conformance.data import DataFactory, Subject
 from sca_conformance.failures import hides_in_verdicts
 from sca_conformance.flow import HostedFlow
 from sca_conformance.landing import Guard, LandingWatcher, ReturnReceiver
-from sca_conformance.profile import Profile
+from sca_conformance.profile import Formats, Profile, Timeouts, WordsSection
 
 if TYPE_CHECKING:
     from sca_conformance.pages import Wording
@@ -57,6 +57,31 @@ class Consents:
     @property
     def redirect_onboarding(self) -> bool:
         return self.profile.onboarding.style == "redirect"
+
+    @property
+    def formats(self) -> Formats:
+        """How the target writes values on its pages (the decimal separator)."""
+        return self.profile.formats
+
+    @property
+    def words(self) -> WordsSection:
+        """The target's status words (an onboarded individual's, a card's)."""
+        return self.profile.words
+
+    @property
+    def timeouts(self) -> Timeouts:
+        return self.profile.timeouts
+
+    @property
+    def one_session_per_consent(self) -> bool:
+        """The target allows one hosted session per consent (profile [hosted])."""
+        return self.profile.hosted.one_session_per_consent
+
+    def flow(self, page: Page, action: Action, subject: Subject,
+             guard: Guard | None = None) -> HostedFlow:
+        """The hosted flow on `page` in this target's wording, timeouts and data sources."""
+        return HostedFlow(page, action, subject, self.api, self.wording,
+                          timeouts=self.profile.timeouts, guard=guard, profile=self.profile)
 
     async def subject(self, action: Action) -> Subject:
         return await self.data.subject(action.subject)
@@ -163,8 +188,7 @@ class Consents:
                       tuple(self.profile.target.hosted_origins))
         landing = LandingWatcher(page, return_url, self.wording, guard,
                                  self.profile.timeouts.landing_seconds)
-        flow = HostedFlow(page, action, subject, self.api, self.wording,
-                          timeouts=self.profile.timeouts, guard=guard, profile=self.profile)
+        flow = self.flow(page, action, subject, guard)
         response = await flow.open(method["redirect_url"])
         return Started(consent, method, return_url, landing, flow, response,
                        self.profile.target.brand)

@@ -73,7 +73,7 @@ async def verify_performed(
         path, _ = action.observed(subject.values) or ("", "")
         with checks.proving("AFTER-1"):
             body = checks.action_performed(await consents.api.get(path))
-        words = consents.profile.words
+        words = consents.words
         checks.status_became(path, body, words.individual_active if action.observes
                              and action.observes[0] == "individual" else words.card_active)
         return

@@ -13,7 +13,7 @@ from sca_conformance.catalog import Action
 from sca_conformance.clock import Clock
 from sca_conformance.consents import Consents
 from sca_conformance.failures import SoftChecks
-from sca_conformance.flow import HostedFlow, expect_end_state, wrong_code
+from sca_conformance.flow import expect_end_state, wrong_code
 from sca_conformance.pages import DonePage, LockedOutPage
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
@@ -83,8 +83,7 @@ async def test_every_end_state_is_accessible(
     already used."""
     action = simple_action(consents)
     subject = await consents.subject(action)
-    flow = HostedFlow(page, action, subject, consents.api, consents.wording,
-                      timeouts=consents.profile.timeouts, profile=consents.profile)
+    flow = consents.flow(page, action, subject)
     if end in ("approved", "declined"):
         consent = await consents.pending(action, subject)
         method = await consents.method(consent["id"], None)  # the provider's own end page

@@ -65,7 +65,7 @@ async def test_approving_by_passcode_lands_on_return_url_and_performs_the_action
     before = await observe(consents, action, subject)
     started = await consents.start(page, action, subject)
     await expect_summary(started, action)
-    await expect_dynamic_linking(started, action, subject, consents.profile.formats)
+    await expect_dynamic_linking(started, action, subject, consents.formats)
 
     with checks.proving("PAGE-3"):
         await started.flow.approve(by="passcode")

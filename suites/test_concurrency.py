@@ -54,7 +54,7 @@ async def other_page(
 
 
 def one_session(consents: Consents) -> bool:
-    return consents.profile.hosted.one_session_per_consent
+    return consents.one_session_per_consent
 
 
 @contextmanager
@@ -230,7 +230,7 @@ async def test_confirm_and_the_passcode_submitted_twice_approve_once(
     before = await observe(consents, action, subject)
     started = await consents.start(page, action, subject)
     flow = started.flow
-    seconds = consents.profile.timeouts.page_seconds
+    seconds = consents.timeouts.page_seconds
     async with submitted_twice(page, seconds):
         await flow.confirm()
     await flow.another_way("RACE-2")  # a second Confirm must not end the flow

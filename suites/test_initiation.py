@@ -9,7 +9,7 @@ from sca_conformance import checks
 from sca_conformance.catalog import Action
 from sca_conformance.client import ApiClient
 from sca_conformance.consents import Consents
-from sca_conformance.flow import HostedFlow, expect_end_state
+from sca_conformance.flow import expect_end_state
 from sca_conformance.landing import RegisteredReturn
 from sca_conformance.pages import DonePage, Hosted, SummaryPage
 
@@ -50,8 +50,7 @@ async def test_without_return_url_the_flow_ends_on_the_providers_done_page(
     with checks.proving("INIT-2"):
         await page.goto(method["redirect_url"])
         await expect(hosted(SummaryPage, page).heading).to_be_visible()
-    await HostedFlow(page, action, subject, consents.api, consents.wording,
-                     profile=consents.profile).approve()
+    await consents.flow(page, action, subject).approve()
     with checks.proving("INIT-1"):
         await expect(hosted(DonePage, page).heading).to_be_visible()
 

@@ -57,7 +57,7 @@ async def test_enrolment_creates_a_passcode_confirms_the_phone_and_enrols_a_pass
     path = consents.path("individual", individual_id=subject.values["individual_id"])
     with checks.proving("AFTER-1"):
         individual = checks.action_performed(await consents.api.get(path))
-    checks.status_became("individual", individual, consents.profile.words.individual_active)
+    checks.status_became("individual", individual, consents.words.individual_active)
 
     # The passcode it created is the one that identifies the individual from now on.
     history = consents.action("payment_history")

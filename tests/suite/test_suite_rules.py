@@ -57,3 +57,22 @@ def test_the_suites_take_no_lifetime_or_markup_from_the_sandbox(module: Path) ->
     source = module.read_text(encoding="utf-8")
     found = [what for what, pattern in SANDBOX_ASSUMPTIONS.items() if pattern.search(source)]
     assert not found, f"{module.name} assumes {', '.join(found)}"
+
+
+PROFILE_REACH = re.compile(r"\bconsents\.profile\b|\bHostedFlow\(")
+
+
+@pytest.mark.parametrize("module", SUITES, ids=[path.name for path in SUITES])
+def test_the_suites_take_the_target_as_profiled_from_consents(module: Path) -> None:
+    """The target as profiled has one home: a suite asks `consents` (its formats, words,
+    timeouts, `consents.flow(...)`), never its profile, and builds no flow of its own (one
+    built by hand missed the profile's timeouts)."""
+    source = module.read_text(encoding="utf-8")
+    found = sorted({match.group(0) for match in PROFILE_REACH.finditer(source)})
+    assert not found, f"{module.name} reaches past consents: {', '.join(found)}"
+
+
+def test_the_profile_rule_finds_a_reach_into_the_profile() -> None:
+    assert PROFILE_REACH.search("checks.status_became(x, consents.profile.words.active)")
+    assert PROFILE_REACH.search("flow = HostedFlow(page, action, subject, api, wording)")
+    assert not PROFILE_REACH.search("flow = consents.flow(page, action, subject)")
