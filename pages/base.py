@@ -269,6 +269,8 @@ class HostedPage:
         per-digit boxes), the one in the place of `key` among `fields`. Waits for any of
         them to show; a field found by none is the named one (its use then fails)."""
         named = self.field(key)
+        if await named.first.is_visible():  # shown already, by its name: one look
+            return Field(named.first)
         declared = self.wording.fields.get(self.table, {}).get(key)
         codes = self.page.locator(CODE_FIELDS)
         shown = named.or_(codes)

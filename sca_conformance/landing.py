@@ -304,10 +304,11 @@ class LandingWatcher:
         from sca_conformance.pages import EndStates  # pages import this package's texts
 
         ends = EndStates(self.page, self.wording).any.first
-        # An end state already shown is the page the individual is leaving (its Close).
-        watch_ends = not await ends.is_visible()
         landing = asyncio.ensure_future(
             self.log.wait_for(f"^{re.escape(self.prefix)}", self.timeout))
+        await asyncio.sleep(0)  # the log looked at once: landed already, no page to watch
+        # An end state already shown is the page the individual is leaving (its Close).
+        watch_ends = not landing.done() and not await ends.is_visible()
         ended = asyncio.ensure_future(
             ends.wait_for(state="visible", timeout=self.timeout * 1000)
         ) if watch_ends else None

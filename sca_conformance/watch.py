@@ -132,6 +132,7 @@ class PageWatch:
         self.timeouts = timeouts or Timeouts()
         self.guard = guard
         self.reached: str | None = None  # the title of the step last reached
+        self.seen: Locator | None = None  # a control just seen shown (sent_itself's look)
 
     async def screenshot(self, name: str, mask: list[Locator] | None = None) -> None:
         """Evidence of the page as the individual saw it, secrets masked: the given
@@ -171,6 +172,8 @@ class PageWatch:
             anything = anything.or_(other.heading)
         seconds = self.timeouts.page_seconds
         with proving(requirement_id):  # the browser failing while it waits, too
+            if await target.heading.first.is_visible() and not self.left():
+                return None  # shown already, on the hosted pages: one look
             if not await self.appears(anything, seconds):
                 raise RequirementViolation(requirement_id, Mismatch(
                     "the hosted page", f"{target.title!r} within {seconds:g} s",
@@ -184,6 +187,10 @@ class PageWatch:
                     return step.title
             await self._instead(target, expected, requirement_id)
         return None
+
+    def left(self) -> bool:
+        """Whether the browser has left the hosted pages (the wait below then says so)."""
+        return self.guard is not None and self.guard.departure() is not None
 
     async def complete(self, step: HostedPage, requirement_id: str) -> bool:
         """Completes `step`, an INTERPOSED step shown where another was awaited (which
@@ -313,6 +320,9 @@ class PageWatch:
         `timeouts.control_seconds`, and no longer than it takes the page to settle: loaded,
         no network request for 0.5 s, then SETTLE_GRACE more (a page that keeps making
         requests gets the whole control wait)."""
+        if control is self.seen:  # seen shown a moment ago: not looked for again
+            self.seen = None
+            return True
         if await control.first.is_visible():  # shown already: nothing to wait for
             return True
         seconds = self.timeouts.control_seconds
@@ -332,6 +342,7 @@ class PageWatch:
         if submission.sent:
             return True
         if await control.first.is_visible():
+            self.seen = None if submission.sent else control
             return submission.sent
         seconds = self.timeouts.control_seconds
         await race(submission.seen.wait(),
