@@ -159,6 +159,7 @@ class KeyboardFlow(HostedFlow):
             a11y.reached_by_tab(await a11y.focus_by_tab(self.page, control), name, where)
             key = await a11y.activate(self.page, control, self.timeouts.control_seconds)
             a11y.activated_by_key(key, name, where)
+        self.touched()
 
     async def fill(self, step: HostedPage, key: str, value: str, requirement_id: str) -> None:
         """Tab to the field `key` of `step` (which `requirement_id` needs), however it is
@@ -171,3 +172,4 @@ class KeyboardFlow(HostedFlow):
             a11y.reached_by_tab(await a11y.focus_by_tab(self.page, field), name,
                                 repr(self.reached))
             await self.page.keyboard.type(value)
+        self.touched()

@@ -75,6 +75,7 @@ class HostedFlow(PageWatch):
         however it is named (per-digit boxes: one character each)."""
         with proving(requirement_id):
             await (await step.find(key)).fill(value)
+        self.touched()
 
     async def send(self, step: HostedPage, entries: Sequence[tuple[str, str]], control: Locator,
                    requirement_id: str, what: str) -> None:
@@ -96,6 +97,7 @@ class HostedFlow(PageWatch):
         with proving(requirement_id):
             await self.page.wait_for_load_state("domcontentloaded")
             await control.click()
+        self.touched()
 
     # Whole flows ---------------------------------------------------------------------
 

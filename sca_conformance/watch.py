@@ -4,6 +4,7 @@ settling, a submission answered, a refusal shown, and evidence of what it shows.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable
 from contextlib import suppress
 from typing import Any
@@ -103,8 +104,17 @@ place of the step awaited is completed (`complete`), then that step is awaited a
 
 
 SETTLE_GRACE = 1.0
-"""Seconds a shown page that has finished loading and making requests still gets to show
-a control (a script that renders it on a timer)."""
+"""Seconds a shown page that has finished loading and making requests gets to show a
+control (a script that renders it on a timer), counted from the later of the last thing the
+page loaded (on its own clock) and the flow's last action on it (a click, typing)."""
+
+QUIET_FOR = """() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const ends = performance.getEntriesByType('resource').map((entry) => entry.responseEnd);
+  return (performance.now() - Math.max(nav ? nav.loadEventEnd : 0, ...ends)) / 1000;
+}"""
+"""Seconds since the page last loaded anything (its document, a resource, a fetch), read
+from its own performance timeline."""
 
 
 def reporting() -> bool:
@@ -133,6 +143,7 @@ class PageWatch:
         self.guard = guard
         self.reached: str | None = None  # the title of the step last reached
         self.seen: Locator | None = None  # a control just seen shown (sent_itself's look)
+        self.acted = time.monotonic()  # when the flow last acted on the page (`touched`)
 
     async def screenshot(self, name: str, mask: list[Locator] | None = None) -> None:
         """Evidence of the page as the individual saw it, secrets masked: the given
@@ -276,6 +287,7 @@ class PageWatch:
                 "networkidle", timeout=self.timeouts.control_seconds * 1000)
         before = await self.page.evaluate(PAGE_TEXT)
         await act
+        self.touched()
         others = [other.title for other in self.other_steps(step)]
         others += list(EndStates(self.page, self.wording).titles)
         wanted = {"before": before, "heading": step.title, "others": others,
@@ -311,15 +323,15 @@ class PageWatch:
             seconds = self.timeouts.control_seconds
             raise RequirementViolation(requirement_id, AssertionError(
                 f"{what} (expected it within {seconds:g} s, or before the page settled: "
-                f"loaded, no request for 0.5 s, then {SETTLE_GRACE:g} s more; the page shows "
+                f"loaded, no request for 0.5 s, and {SETTLE_GRACE:g} s since it last loaded "
+                "anything or was acted on; the page shows "
                 f"{await self.where()})"
             ))
 
     async def shows(self, control: Locator) -> bool:
         """Whether `control` shows on the page already shown, waiting at most
-        `timeouts.control_seconds`, and no longer than it takes the page to settle: loaded,
-        no network request for 0.5 s, then SETTLE_GRACE more (a page that keeps making
-        requests gets the whole control wait)."""
+        `timeouts.control_seconds`, and no longer than it takes the page to settle (`settled`;
+        a page that keeps making requests gets the whole control wait)."""
         if control is self.seen:  # seen shown a moment ago: not looked for again
             self.seen = None
             return True
@@ -367,14 +379,25 @@ class PageWatch:
             )
 
     async def settled(self, seconds: float) -> None:
-        """Returns once the page has loaded, made no request for 0.5 s, and SETTLE_GRACE
-        has passed; a page still busy after `seconds` never counts as settled."""
+        """Returns once the page has loaded, made no request for 0.5 s, and SETTLE_GRACE has
+        passed since the later of the last thing it loaded (on its own clock) and the flow's
+        last action on it: a timer a script started then has had its second. A page still
+        busy after `seconds` never counts as settled."""
         try:
             await self.page.wait_for_load_state("networkidle", timeout=seconds * 1000)
         except PlaywrightError:
             await asyncio.sleep(seconds)  # never idle: the whole control wait
             return
-        await asyncio.sleep(SETTLE_GRACE)
+        loaded = 0.0  # unknown (a new document meanwhile): the whole grace
+        with suppress(PlaywrightError):
+            loaded = float(await self.page.evaluate(QUIET_FOR))
+        quiet = min(loaded, time.monotonic() - self.acted)
+        await asyncio.sleep(SETTLE_GRACE - min(max(quiet, 0.0), SETTLE_GRACE))
+
+    def touched(self) -> None:
+        """The flow has just acted on the page (clicked, typed): a script may start a timer
+        now, and the settle grace counts from here."""
+        self.acted = time.monotonic()
 
 
 def _replaced(error: PlaywrightError) -> bool:

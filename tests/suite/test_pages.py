@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import time
 from pathlib import Path
 
@@ -225,6 +227,29 @@ async def test_a_missing_control_fails_its_requirement_once_the_page_has_settled
         await flow.press(decline, "PAGE-6", "no Decline button")
     assert str(failure.value).startswith("MUST PAGE-6 violated: no Decline button"), failure.value
     assert "'Authentication'" in str(failure.value)
+
+
+AFTER_A_CLICK = """<!doctype html><html><body><main><h1>Authentication</h1><div id="c"></div>
+<button onclick="setTimeout(() => {{ const b = document.createElement('button');
+  b.textContent = 'Decline'; b.onclick = () => {{ document.title = 'pressed'; }};
+  document.getElementById('c').append(b); }}, {ms})">More</button></main></body></html>"""
+
+
+async def test_a_control_a_click_renders_on_a_timer_gets_the_grace_from_the_click(
+    consents: Consents, page: Page
+) -> None:
+    """The settle grace counts from the flow's last action as well as the page's last load:
+    a control rendered in place, on a timer the flow's own click started (no request, no new
+    document), is pressed, however long ago the page loaded."""
+    flow = HostedFlow(page, CATALOG["payment_history"], Subject(individual={}), consents.api,
+                      consents.wording)
+    await page.set_content(AFTER_A_CLICK.format(ms=700))
+    await page.wait_for_load_state("networkidle")
+    await asyncio.sleep(1.0)  # the page loaded long before the click
+    await flow.press(page.get_by_role("button", name="More"), "PAGE-6", "no More button")
+    await flow.press(SummaryPage(page, consents.wording).decline_button, "PAGE-6",
+                     "no Decline button")
+    assert await page.title() == "pressed"
 
 
 def test_a_profile_declares_a_field_its_name_does_not_find(tmp_path: Path) -> None:
